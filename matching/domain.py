@@ -1,0 +1,394 @@
+"""The records of the product: employers, jobs, candidates and referrals.
+
+These pydantic models are the interchange format of INTERCHANGE.md (fields in contract order,
+unknown fields ignored) and carry the validation a counselor would want, each reason written so
+that the person fixing a spreadsheet understands it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from matching.identity import parse_cert_number, parse_id_number
+from matching.vocabulary import (
+    LEVEL_MAX,
+    LEVEL_MIN,
+    Accommodation,
+    Dimension,
+    DisabilityCategory,
+    Education,
+    EmployerType,
+    Household,
+    Outcome,
+    PriorityGroup,
+    Sex,
+    WorkMode,
+)
+
+# Province-level prefixes of GB/T 2260 administrative division codes.
+PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
+    "65 71 81 82".split()
+)
+
+
+def _region_code(value: str) -> str:
+    if not (isinstance(value, str) and len(value) == 6 and value.isdigit()):
+        raise ValueError("must be a 6-digit administrative division code")
+    if value[:2] not in PROVINCE_PREFIXES:
+        raise ValueError(f"{value[:2]} is not a province code")
+    return value
+
+
+def _not_future(value: dt.date | None) -> dt.date | None:
+    if value is not None and value > dt.date.today():
+        raise ValueError(f"{value.isoformat()} is in the future")
+    return value
+
+
+def _year_not_future(value: int | None) -> int | None:
+    if value is not None and value > dt.date.today().year:
+        raise ValueError(f"{value} is in the future")
+    return value
+
+
+def _text_list(value: Any) -> Any:
+    """Null means empty; strings are trimmed, blanks and repeats dropped, order kept."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return list(dict.fromkeys(s.strip() for s in value if isinstance(s, str) and s.strip()))
+    return value
+
+
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _unique(value: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(value))
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+RecordId = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=64)]
+RegionCode = Annotated[str, AfterValidator(_region_code)]
+PastDate = Annotated[dt.date, AfterValidator(_not_future)]
+OptionalPastDate = Annotated[dt.date | None, AfterValidator(_not_future)]
+TextList = Annotated[list[str], BeforeValidator(_text_list)]
+Level = Annotated[int, Field(ge=LEVEL_MIN, le=LEVEL_MAX)]
+Levels = dict[Dimension, Level]
+AccommodationList = Annotated[
+    list[Accommodation], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+]
+# int where the input is whole, so that 5000 is exported as 5000, not 5000.0.
+Money = Annotated[int | float, Field(ge=0)]
+Count = Annotated[int, Field(ge=0)]
+NonEmptyText = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
+
+
+class Record(BaseModel):
+    """Base of the interchange records: unknown fields are ignored, values validated on set."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, use_enum_values=False)
+
+    #: Fields holding sensitive personal information (encrypted at rest, masked by role).
+    sensitive_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def to_interchange(self) -> dict[str, Any]:
+        """The record as one interchange line: contract field order, nulls and empties left out."""
+        return {
+            key: value
+            for key, value in self.model_dump(mode="json").items()
+            if value is not None and value != [] and value != {}
+        }
+
+
+class Employer(Record):
+    """An employer (用人单位), usually a quota employer."""
+
+    id: RecordId
+    name: NonEmptyText
+    type: EmployerType
+    region_code: RegionCode
+    staff_count: Count | None = None
+    establishment_size: Count | None = None
+    disabled_staff: Count | None = None
+    disabled_staff_severe: Count | None = None
+    avg_annual_wage: Money | None = None
+
+    @model_validator(mode="after")
+    def _consistent_counts(self) -> Employer:
+        if (
+            self.disabled_staff_severe is not None
+            and self.disabled_staff is not None
+            and self.disabled_staff_severe > self.disabled_staff
+        ):
+            raise _field_error("disabled_staff_severe", "cannot exceed disabled_staff")
+        if (
+            self.disabled_staff is not None
+            and self.staff_count is not None
+            and self.disabled_staff > self.staff_count
+        ):
+            raise _field_error("disabled_staff", "cannot exceed staff_count")
+        return self
+
+
+class Training(BaseModel):
+    """A vocational training a person completed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: NonEmptyText
+    year: Annotated[int, Field(ge=1950), AfterValidator(_year_not_future)]
+
+
+class Job(Record):
+    """A position (岗位) posted by an employer."""
+
+    id: RecordId
+    employer_id: RecordId
+    title: NonEmptyText
+    description: str | None = None
+    occupation: str | None = None
+    skills: TextList = []
+    certificates_required: TextList = []
+    education_min: Education | None = None
+    region_code: RegionCode
+    work_mode: WorkMode
+    remote_ok: bool = False
+    salary_min: Money | None = None
+    salary_max: Money | None = None
+    openings: Annotated[int, Field(ge=1)] = 1
+    demands: Levels = {}
+    accommodations: AccommodationList = []
+    public_welfare: bool = False
+    posted_at: PastDate
+    closes_at: dt.date | None = None
+
+    @field_validator("remote_ok", "public_welfare", mode="before")
+    @classmethod
+    def _null_false(cls, value: Any) -> Any:
+        return False if value is None else value
+
+    @field_validator("openings", mode="before")
+    @classmethod
+    def _null_one(cls, value: Any) -> Any:
+        return 1 if value is None else value
+
+    @field_validator("demands", mode="before")
+    @classmethod
+    def _null_demands(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Job:
+        if (
+            self.salary_min is not None
+            and self.salary_max is not None
+            and self.salary_min > self.salary_max
+        ):
+            raise _field_error("salary_min", f"{self.salary_min:g} is above salary_max")
+        if self.closes_at is not None and self.closes_at < self.posted_at:
+            raise _field_error("closes_at", "is before posted_at")
+        return self
+
+    def is_open(self, on: dt.date) -> bool:
+        """Whether the job takes referrals on the given day."""
+        return self.posted_at <= on and (self.closes_at is None or self.closes_at >= on)
+
+
+class Candidate(Record):
+    """A job seeker (求职者) registered with a service centre."""
+
+    # The disability itself is health data (PIPL art. 28): protected like the identifiers.
+    sensitive_fields: ClassVar[frozenset[str]] = frozenset(
+        {"name", "id_number", "cert_number", "phone", "disability_category", "disability_grade"}
+    )
+
+    id: RecordId
+    name: str | None = None
+    id_number: str | None = None
+    cert_number: str | None = None
+    sex: Sex | None = None
+    birth_year: Annotated[int | None, Field(ge=1900), AfterValidator(_year_not_future)] = None
+    disability_category: DisabilityCategory | None = None
+    disability_grade: Annotated[int | None, Field(ge=1, le=4)] = None
+    education: Education | None = None
+    graduation_year: Annotated[int | None, Field(ge=1950, le=2100)] = None
+    school: str | None = None
+    region_code: RegionCode
+    household: Household | None = None
+    skills: TextList = []
+    certificates: TextList = []
+    trainings: Annotated[list[Training], BeforeValidator(_none_as_empty)] = []
+    work_modes: Annotated[
+        list[WorkMode], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+    ] = []
+    expected_salary: Money | None = None
+    needs: AccommodationList = []
+    capacities: Levels = {}
+    priority_groups: Annotated[
+        list[PriorityGroup], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+    ] = []
+    summary: str | None = None
+    registered_at: PastDate
+    # Extension of the contract: a phone number (sensitive, encrypted at rest).
+    phone: Annotated[str | None, Field(pattern=r"^\+?[0-9 -]{5,20}$")] = None
+
+    @field_validator("capacities", mode="before")
+    @classmethod
+    def _null_capacities(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("name", "school", "summary", mode="before")
+    @classmethod
+    def _blank_none(cls, value: Any) -> Any:
+        value = _strip(value)
+        return None if value == "" else value
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id_number(cls, value: str | None) -> str | None:
+        return None if value is None else parse_id_number(value).number
+
+    @field_validator("cert_number")
+    @classmethod
+    def _valid_cert_number(cls, value: str | None) -> str | None:
+        return None if value is None else parse_cert_number(value).number
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Candidate:
+        if self.disability_grade is not None and self.disability_category is None:
+            raise _field_error("disability_grade", "a grade needs a disability_category")
+        if self.id_number is not None:
+            resident = parse_id_number(self.id_number)
+            if self.birth_year is not None and self.birth_year != resident.birth_date.year:
+                raise _field_error(
+                    "birth_year",
+                    f"{self.birth_year} disagrees with the ID number "
+                    f"(born {resident.birth_date.year})",
+                )
+            if self.sex is not None and self.sex != resident.sex:
+                raise _field_error("sex", f"{self.sex.value} disagrees with the ID number")
+        if self.cert_number is not None:
+            cert = parse_cert_number(self.cert_number)
+            if self.id_number is not None and cert.id_number != self.id_number:
+                raise _field_error("cert_number", "does not start with the person's ID number")
+            if self.disability_category is None:
+                raise _field_error(
+                    "disability_category",
+                    f"missing, but the certificate says {cert.category.value}",
+                )
+            if cert.category != self.disability_category:
+                raise _field_error(
+                    "cert_number",
+                    f"category digit {cert.category.certificate_digit} ({cert.category.value}) "
+                    f"disagrees with disability_category {self.disability_category.value}",
+                )
+            if self.disability_grade is not None and cert.grade != self.disability_grade:
+                raise _field_error(
+                    "cert_number",
+                    f"grade digit {cert.grade} disagrees with disability_grade "
+                    f"{self.disability_grade}",
+                )
+        if (
+            self.graduation_year is not None
+            and self.birth_year is not None
+            and self.graduation_year < self.birth_year + 10
+        ):
+            raise _field_error("graduation_year", "is less than 10 years after birth_year")
+        return self
+
+
+class Referral(Record):
+    """A referral (推荐) of a candidate to a job, and what became of it."""
+
+    id: RecordId
+    candidate_id: RecordId
+    job_id: RecordId
+    referred_at: PastDate
+    outcome: Outcome
+    outcome_at: OptionalPastDate = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Referral:
+        if self.outcome_at is not None and self.outcome_at < self.referred_at:
+            raise _field_error("outcome_at", "is before referred_at")
+        return self
+
+
+class FieldError(ValueError):
+    """A validation failure that belongs to one named field of a record."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _field_error(field: str, reason: str) -> FieldError:
+    return FieldError(field, reason)
+
+
+_PLAIN_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "date_from_datetime_parsing": "must be a date like 2024-05-01",
+    "date_parsing": "must be a date like 2024-05-01",
+    "date_type": "must be a date like 2024-05-01",
+}
+
+
+def describe_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """Turn a pydantic error into ``(field, reason)`` pairs a counselor can act on."""
+    problems: list[tuple[str, str]] = []
+    for item in error.errors(include_url=False):
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):
+            problems.append((cause.field, cause.reason))
+            continue
+        field = ".".join(str(part) for part in item["loc"] if part != "[key]") or "record"
+        kind, ctx = item["type"], item.get("ctx", {})
+        if kind == "enum":
+            reason = f"{item['input']!r} is not one of {ctx['expected']}"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = ctx.get("ge", ctx.get("le"))
+            reason = f"{item['input']!r} must be at {'least' if 'ge' in ctx else 'most'} {bound}"
+        elif kind in ("string_too_short", "too_short") and not item["input"]:
+            reason = "must not be empty"
+        elif kind == "string_too_long":
+            reason = f"must be at most {ctx['max_length']} characters"
+        elif kind == "string_pattern_mismatch":
+            reason = f"{item['input']!r} has the wrong format"
+        elif kind in _PLAIN_MESSAGES:
+            reason = _PLAIN_MESSAGES[kind]
+        elif kind == "value_error":
+            reason = str(cause) if cause is not None else item["msg"]
+        else:
+            reason = item["msg"][0].lower() + item["msg"][1:]
+        problems.append((field, reason))
+    return problems

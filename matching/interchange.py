@@ -1,0 +1,269 @@
+"""Reading and writing the interchange format (INTERCHANGE.md, "Files" and "Commands").
+
+Import upserts by id and is idempotent; a file with any invalid record is rejected whole,
+with one ``file:line: field: reason`` line per problem, unless invalid records are skipped,
+in which case they are written, with their reasons, beside the import report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from matching.domain import Record, describe_errors
+from matching.store.database import KINDS, Store
+
+REPORT_NAME = "import-report.json"
+
+# Which fields must name a record that already exists, and of which kind.
+REFERENCES: dict[str, dict[str, str]] = {
+    "jobs": {"employer_id": "employers"},
+    "referrals": {"candidate_id": "candidates", "job_id": "jobs"},
+}
+
+_WRITE_BATCH = 5000
+
+
+def file_name(kind: str) -> str:
+    """The interchange file of a kind of record."""
+    return f"{kind}.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason one line of a file was refused."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.reason}"
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What importing one file did."""
+
+    file: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected_whole: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What importing a directory did, file by file."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused (skipped records count as refused)."""
+        return not any(f.problems for f in self.files)
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _parse(
+    kind: str, name: str, number: int, line: str
+) -> tuple[Record | None, list[Problem], Any]:
+    """Parse and validate one line; returns the record or the problems, and the raw object."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, [Problem(name, number, "record", f"not valid JSON ({exc.msg})")], line
+    if not isinstance(raw, dict):
+        return None, [Problem(name, number, "record", "must be a JSON object")], raw
+    try:
+        return KINDS[kind][0].model_validate(raw), [], raw
+    except ValidationError as exc:
+        return None, [Problem(name, number, f, r) for f, r in describe_errors(exc)], raw
+
+
+def import_directory(
+    store: Store,
+    directory: Path,
+    *,
+    skip_invalid: bool = False,
+    report_dir: Path | None = None,
+    progress: bool = False,
+) -> ImportReport:
+    """Upsert every record of the interchange files in ``directory``.
+
+    Files are taken in dependency order (employers, jobs, candidates, referrals), each in one
+    transaction. Without ``skip_invalid`` a file with any problem is not stored at all. With
+    it, valid records are stored and refused ones written to ``<kind>.rejects.jsonl`` in
+    ``report_dir`` (default: ``directory``), beside ``import-report.json``.
+    """
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory} is not a directory")
+    present = [kind for kind in KINDS if (directory / file_name(kind)).is_file()]
+    if not present:
+        raise FileNotFoundError(
+            f"{directory} holds none of {', '.join(file_name(k) for k in KINDS)}"
+        )
+    report = ImportReport()
+    report_dir = report_dir or directory
+    for kind in present:
+        file_report = _import_file(
+            store, directory / file_name(kind), kind, skip_invalid, report_dir, progress
+        )
+        report.files.append(file_report)
+    if skip_invalid:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / REPORT_NAME).write_text(
+            json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
+            + "\n",
+            encoding="utf-8",
+        )
+    return report
+
+
+def _report_dict(report: FileReport) -> dict[str, Any]:
+    data = asdict(report)
+    data["problems"] = [str(p) for p in report.problems]
+    return data
+
+
+def _import_file(
+    store: Store, path: Path, kind: str, skip_invalid: bool, report_dir: Path, progress: bool
+) -> FileReport:
+    name = path.name
+    report = FileReport(name)
+    records: list[Record] = []
+    rejects: list[dict[str, Any]] = []
+    first_line: dict[str, int] = {}
+    with store.session() as session:
+        known = {ref: store.all_ids(session, ref) for ref in set(REFERENCES.get(kind, {}).values())}
+        lines = tqdm(
+            _read_lines(path), desc=f"checking {name}", unit=" lines", disable=not progress
+        )
+        for number, line in lines:
+            report.read += 1
+            record, problems, raw = _parse(kind, name, number, line)
+            if record is not None:
+                problems = _check_record(record, kind, name, number, known, first_line)
+            if problems:
+                report.problems.extend(problems)
+                rejects.append(
+                    {
+                        "line": number,
+                        "problems": [f"{p.field}: {p.reason}" for p in problems],
+                        "record": raw,
+                    }
+                )
+            else:
+                records.append(record)
+        if report.problems and not skip_invalid:
+            report.rejected_whole = True
+            return report
+        _write(store, session, kind, records, report, progress)
+    if rejects:
+        report.skipped = len(rejects)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with (report_dir / f"{kind}.rejects.jsonl").open("w", encoding="utf-8") as handle:
+            for reject in rejects:
+                handle.write(json.dumps(reject, ensure_ascii=False) + "\n")
+    return report
+
+
+def _check_record(
+    record: Record,
+    kind: str,
+    name: str,
+    number: int,
+    known: dict[str, set[str]],
+    first_line: dict[str, int],
+) -> list[Problem]:
+    """Problems a record has beyond its own fields: repeated ids and dangling references."""
+    problems = []
+    if record.id in first_line:
+        problems.append(
+            Problem(
+                name, number, "id", f"{record.id} already appears on line {first_line[record.id]}"
+            )
+        )
+    else:
+        first_line[record.id] = number
+    for attribute, target in REFERENCES.get(kind, {}).items():
+        value = getattr(record, attribute)
+        if value not in known[target]:
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    attribute,
+                    f"no {target[:-1]} with id {value} (import {target} first)",
+                )
+            )
+    return problems
+
+
+def _write(
+    store: Store,
+    session: Session,
+    kind: str,
+    records: list[Record],
+    report: FileReport,
+    progress: bool,
+) -> None:
+    with tqdm(
+        total=len(records), desc=f"storing {kind}", unit=" records", disable=not progress
+    ) as bar:
+        for start in range(0, len(records), _WRITE_BATCH):
+            batch = records[start : start + _WRITE_BATCH]
+            inserted, updated, unchanged = store.upsert(session, kind, batch)
+            report.inserted += inserted
+            report.updated += updated
+            report.unchanged += unchanged
+            bar.update(len(batch))
+
+
+def export_directory(
+    store: Store, directory: Path, *, actor: str, purpose: str | None = None
+) -> dict[str, int]:
+    """Write every stored record to the four interchange files, in id order.
+
+    Export → import into an empty home → export gives identical files. The export reads
+    personal data, so it is audit-logged. Files are written whole or not at all.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with store.session() as session:
+        for kind in KINDS:
+            target = directory / file_name(kind)
+            partial = target.with_suffix(".jsonl.partial")
+            count = 0
+            with partial.open("w", encoding="utf-8") as handle:
+                for record in store.iter_records(session, kind):
+                    handle.write(json.dumps(record.to_interchange(), ensure_ascii=False) + "\n")
+                    count += 1
+            os.replace(partial, target)
+            counts[kind] = count
+        store.audit(
+            session,
+            actor=actor,
+            action="export",
+            subject=f"{counts['candidates']} candidates to {directory}",
+            purpose=purpose,
+        )
+    return counts

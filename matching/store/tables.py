@@ -1,0 +1,85 @@
+"""The database tables. Alembic migrations in ``matching/migrations`` create exactly these.
+
+Each interchange record is kept as its canonical JSON (``record``) plus the columns queries
+need. For candidates the sensitive fields are left out of ``record`` and kept encrypted in
+``sealed``, with keyed hashes for look-ups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class _Stored:
+    """Columns every stored interchange record has."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmployerRow(_Stored, Base):
+    __tablename__ = "employers"
+
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class JobRow(_Stored, Base):
+    __tablename__ = "jobs"
+
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    work_mode: Mapped[str] = mapped_column(String(16))
+    occupation_code: Mapped[str | None] = mapped_column(String(16))
+    public_welfare: Mapped[bool] = mapped_column(Boolean)
+    posted_at: Mapped[dt.date] = mapped_column(Date)
+    closes_at: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CandidateRow(_Stored, Base):
+    __tablename__ = "candidates"
+
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    registered_at: Mapped[dt.date] = mapped_column(Date)
+    # Full effective capacities (assessment over category defaults), so matching never needs
+    # to decrypt the disability.
+    capacities: Mapped[dict[str, Any]]
+    sealed: Mapped[str | None] = mapped_column(Text)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    name_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ReferralRow(_Stored, Base):
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_candidate_date", "candidate_id", "referred_at"),)
+
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    referred_at: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+    outcome_at: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class AuditRow(Base):
+    """Who read or changed what, when and why: every read of sensitive fields is recorded."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)
