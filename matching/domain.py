@@ -247,7 +247,9 @@ class Candidate(Record):
     ] = []
     summary: str | None = None
     registered_at: PastDate
-    # Extension of the contract: a phone number (sensitive, encrypted at rest).
+    # Extensions of the contract: occupations the person aims at (names or 2022 codes), and a
+    # phone number (sensitive, encrypted at rest).
+    target_occupations: TextList = []
     phone: Annotated[str | None, Field(pattern=r"^\+?[0-9 -]{5,20}$")] = None
 
     @field_validator("capacities", mode="before")
