@@ -45,7 +45,7 @@ PROVINCE_PREFIXES = frozenset(
 
 
 def _region_code(value: str) -> str:
-    if not (isinstance(value, str) and len(value) == 6 and value.isdigit()):
+    if not (isinstance(value, str) and len(value) == 6 and all(c in "0123456789" for c in value)):
         raise ValueError("must be a 6-digit administrative division code")
     if value[:2] not in PROVINCE_PREFIXES:
         raise ValueError(f"{value[:2]} is not a province code")
@@ -90,14 +90,14 @@ RegionCode = Annotated[str, AfterValidator(_region_code)]
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 OptionalPastDate = Annotated[dt.date | None, AfterValidator(_not_future)]
 TextList = Annotated[list[str], BeforeValidator(_text_list)]
-Level = Annotated[int, Field(ge=LEVEL_MIN, le=LEVEL_MAX)]
+# Strict: JSON true is not a level of 1 nor a head count of 1.
+Level = Annotated[int, Field(ge=LEVEL_MIN, le=LEVEL_MAX, strict=True)]
 Levels = dict[Dimension, Level]
 AccommodationList = Annotated[
     list[Accommodation], BeforeValidator(_none_as_empty), AfterValidator(_unique)
 ]
-# int where the input is whole, so that 5000 is exported as 5000, not 5000.0.
-Money = Annotated[int | float, Field(ge=0)]
-Count = Annotated[int, Field(ge=0)]
+Money = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, strict=True)]
 NonEmptyText = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
 
 
@@ -112,7 +112,8 @@ class Record(BaseModel):
     def to_interchange(self) -> dict[str, Any]:
         """The record as one interchange line: contract field order, nulls and empties left out."""
         return {
-            key: value
+            # Whole amounts are written as 5000, not 5000.0, as people write them.
+            key: int(value) if isinstance(value, float) and value.is_integer() else value
             for key, value in self.model_dump(mode="json").items()
             if value is not None and value != [] and value != {}
         }
@@ -380,7 +381,7 @@ def describe_errors(error: ValidationError) -> list[tuple[str, str]]:
         elif kind in ("greater_than_equal", "less_than_equal"):
             bound = ctx.get("ge", ctx.get("le"))
             reason = f"{item['input']!r} must be at {'least' if 'ge' in ctx else 'most'} {bound}"
-        elif kind in ("string_too_short", "too_short") and not item["input"]:
+        elif kind in ("string_too_short", "too_short") and not str(item["input"]).strip():
             reason = "must not be empty"
         elif kind == "string_too_long":
             reason = f"must be at most {ctx['max_length']} characters"

@@ -14,6 +14,8 @@ from matching.vocabulary import DisabilityCategory, Sex
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+# str.isdigit also accepts full-width and superscript digits, which no ID number contains.
+_DIGITS = "0123456789"
 
 
 def id_check_character(first17: str) -> str:
@@ -41,9 +43,9 @@ def parse_id_number(value: str) -> ResidentId:
     number = value.strip().upper()
     if len(number) != 18:
         raise ValueError(f"must be 18 characters, got {len(number)}")
-    if not number[:17].isdigit():
+    if not all(c in _DIGITS for c in number[:17]):
         raise ValueError("the first 17 characters must be digits")
-    if not (number[17].isdigit() or number[17] == "X"):
+    if number[17] not in _DIGITS + "X":
         raise ValueError("the last character must be a digit or X")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
