@@ -205,3 +205,28 @@ class Sex(StrEnum):
 class Household(StrEnum):
     URBAN = "urban"
     RURAL = "rural"
+
+
+WORK_MODE_NAMES_ZH: dict[WorkMode, str] = {
+    WorkMode.QUOTA: "按比例就业",
+    WorkMode.CONCENTRATED: "集中就业",
+    WorkMode.AUXILIARY: "辅助性就业",
+    WorkMode.PUBLIC_WELFARE: "公益性岗位",
+    WorkMode.SELF_EMPLOYED: "自主创业",
+    WorkMode.FLEXIBLE: "灵活就业",
+    WorkMode.HOME_BASED: "居家就业",
+    WorkMode.SUPPORTED: "支持性就业",
+    WorkMode.MASSAGE: "盲人按摩",
+}
+
+EDUCATION_NAMES_ZH: dict[Education, str] = {
+    Education.NONE: "无",
+    Education.PRIMARY: "小学",
+    Education.JUNIOR_HIGH: "初中",
+    Education.SENIOR_HIGH: "高中",
+    Education.VOCATIONAL_SECONDARY: "中专/职高",
+    Education.JUNIOR_COLLEGE: "大专",
+    Education.BACHELOR: "本科",
+    Education.MASTER: "硕士",
+    Education.DOCTORATE: "博士",
+}
