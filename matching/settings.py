@@ -73,6 +73,24 @@ class Settings(BaseSettings):
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
+    public_welfare_priority_groups: list[str] = Field(
+        [
+            "dibao",
+            "multi_disability_household",
+            "elderly_supporting_disabled",
+            "poverty_monitoring",
+        ],
+        description="Priority groups served next on public-welfare posts (DOMAIN.md rule 6).",
+    )
+
+    # Matching.
+    retrieval_pool: int = Field(
+        200, ge=1, description="Feasible items re-ranked per query (retrieval widens to find them)."
+    )
+    exact_index_below: int = Field(
+        20000, ge=0, description="Exact faiss search below this many vectors, HNSW above."
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)
@@ -103,6 +121,11 @@ class Settings(BaseSettings):
     def resolved_mlflow_uri(self) -> str:
         """The MLflow tracking URI in force."""
         return self.mlflow_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def ranker_dir(self) -> Path:
+        """Where the ranker bundle in service lives (absent: the non-learned scorer ranks)."""
+        return self.home / "models" / "ranker"
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
+from matching.catalog import Catalog
+from matching.embedding import Embedder, EmbeddingCache
+from matching.engine import embed_catalog, open_matcher
 from matching.interchange import export_directory, import_directory
+from matching.occupations import OccupationVocabulary
+from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 
@@ -29,17 +38,129 @@ def main(ctx: typer.Context) -> None:
     ctx.obj = Settings()
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, occupations: OccupationVocabulary | None = None) -> Store:
     """The store of the configured home, with job occupations coded from the 2022 vocabulary."""
-    from matching.occupations import OccupationVocabulary
-
-    vocabulary = OccupationVocabulary.load()
+    vocabulary = occupations or OccupationVocabulary.load()
 
     def resolve(text: str) -> str | None:
         occupation = vocabulary.find(text)
         return occupation.code if occupation else None
 
     return Store.open(settings, resolve_occupation=resolve)
+
+
+def load_ranker(settings: Settings) -> Ranker:
+    """The ranker bundle in the home, or the non-learned scorer before any training."""
+    return Ranker.load(settings.ranker_dir) if settings.ranker_dir.exists() else Ranker()
+
+
+@app.command("train")
+def train_command(
+    ctx: typer.Context,
+    negatives: Annotated[int, typer.Option(min=1, help="Sampled negatives per group.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed for sampling and boosting.")] = 0,
+) -> None:
+    """Learn both rankers from the recorded referral outcomes and put them in service."""
+    from training.train import NotEnoughData, fit_ranker, ranking_sets
+
+    settings = _settings(ctx)
+    occupations = OccupationVocabulary.load()
+    store = open_store(settings, occupations)
+    try:
+        embedder = Embedder(settings.resolved_embedding_model)
+        catalog = Catalog.from_store(store, settings, occupations)
+        job_vectors, candidate_vectors = embed_catalog(
+            catalog, EmbeddingCache(store, embedder), occupations, progress=True
+        )
+        sets = ranking_sets(
+            catalog,
+            job_vectors=job_vectors,
+            candidate_vectors=candidate_vectors,
+            settings=settings,
+            rows=np.arange(len(catalog.history)),
+            negatives=negatives,
+            seed=seed,
+        )
+        ranker = fit_ranker(sets, embedding_model_id=embedder.model_id, seed=seed)
+    except NotEnoughData as exc:
+        typer.echo(f"error: cannot train: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    ranker.save(settings.ranker_dir)
+    rows = {d.value: len(s) for d, s in sets.items()}
+    typer.echo(f"trained ranker {ranker.version} on {rows} rows; saved to {settings.ranker_dir}")
+
+
+class RecommendFor(StrEnum):
+    candidates = "candidates"
+    jobs = "jobs"
+
+
+@app.command("recommend")
+def recommend_command(
+    ctx: typer.Context,
+    for_: Annotated[
+        RecommendFor,
+        typer.Option(
+            "--for", help="candidates: top jobs per candidate; jobs: top candidates per job."
+        ),
+    ],
+    ids: Annotated[Path, typer.Option(help="File with one candidate or job id per line.")],
+    k: Annotated[int, typer.Option(min=1, help="Results per id.")] = 10,
+    out: Annotated[Path, typer.Option(help="Output JSON Lines file.")] = Path(
+        "recommendations.jsonl"
+    ),
+    non_personalised: Annotated[
+        bool,
+        typer.Option(
+            "--non-personalised",
+            help="Order by feasibility, distance and posting date only (PIPL art. 24).",
+        ),
+    ] = False,
+) -> None:
+    """For each id, the top K feasible matches, best first, with reasons."""
+    settings = _settings(ctx)
+    wanted = [line.strip() for line in ids.read_text(encoding="utf-8").splitlines() if line.strip()]
+    occupations = OccupationVocabulary.load()
+    store = open_store(settings, occupations)
+    try:
+        matcher = open_matcher(
+            store,
+            settings,
+            Embedder(settings.resolved_embedding_model),
+            load_ranker(settings),
+            occupations,
+            progress=True,
+        )
+    finally:
+        store.close()
+    known = (
+        matcher.catalog.candidates.index
+        if for_ is RecommendFor.candidates
+        else (matcher.catalog.jobs.index)
+    )
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        typer.echo(f"error: unknown {for_.value[:-1]} ids: {', '.join(unknown[:20])}", err=True)
+        raise typer.Exit(2)
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        for query_id in wanted:
+            if for_ is RecommendFor.candidates:
+                matches = matcher.jobs_for_candidate(query_id, k, personalised=not non_personalised)
+            else:
+                matches = matcher.candidates_for_job(query_id, k)
+            line = {
+                "query_id": query_id,
+                "results": [
+                    {"id": m.id, "score": round(m.score, 6), "reasons": m.reasons, "model": m.model}
+                    for m in matches
+                ],
+            }
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    os.replace(partial, out)
+    typer.echo(f"wrote {len(wanted)} lines to {out} (ranked by {matcher.ranker.name})")
 
 
 @app.command("import")
@@ -104,6 +225,34 @@ def export_command(
     typer.echo(", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" written to {directory}")
 
 
+occupations_app = typer.Typer(help="The 2022 occupation classification (职业分类大典).")
+app.add_typer(occupations_app, name="occupations")
+
+
+@occupations_app.command("suggest")
+def occupations_suggest_command(
+    ctx: typer.Context,
+    titles: Annotated[Path, typer.Option(help="File with one job title per line.")],
+    out: Annotated[Path, typer.Option(help="Output JSON Lines file.")],
+    k: Annotated[int, typer.Option(min=1, max=50, help="Suggestions per title.")] = 5,
+) -> None:
+    """Suggest 2022 occupation codes for job titles (character n-grams fused with embeddings)."""
+    from matching.occupation_coding import OccupationCoder, write_suggestions
+
+    settings = _settings(ctx)
+    if not titles.is_file():
+        typer.echo(f"error: {titles} is not a file", err=True)
+        raise typer.Exit(2)
+    store = open_store(settings)
+    try:
+        encoder = EmbeddingCache(store, Embedder(settings.resolved_embedding_model))
+        coder = OccupationCoder(OccupationVocabulary.load(), encoder)
+        count = write_suggestions(coder, titles, out, k)
+    finally:
+        store.close()
+    typer.echo(f"wrote suggestions for {count} titles to {out}")
+
+
 @app.command("demo-data")
 def demo_data_command(
     directory: Annotated[Path, typer.Argument(help="Directory to write the synthetic world to.")],
@@ -121,15 +270,40 @@ def demo_data_command(
 @app.command("demo")
 def demo_command(
     ctx: typer.Context,
-    candidates: Annotated[int, typer.Option(min=1, help="Number of job seekers.")] = 2000,
-    jobs: Annotated[int, typer.Option(min=1, help="Number of positions.")] = 500,
+    candidates: Annotated[int, typer.Option(min=1, help="Number of job seekers.")] = 1000,
+    jobs: Annotated[int, typer.Option(min=1, help="Number of positions.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo world.")] = 7,
 ) -> None:
-    """The main job on the embedded default: demo data into the home, imported, summarised."""
+    """The main job on the embedded default: a demo world imported, a ranker trained on its
+    referral outcomes, and a few explained recommendations shown."""
     from training.synthetic import generate_world
 
     settings = _settings(ctx)
     data_dir = settings.ensure_home() / "demo-data"
-    summary = generate_world(data_dir, seed=7, candidates=candidates, jobs=jobs)
-    typer.echo(f"demo world: {summary} in {data_dir}")
-    ctx.invoke(import_command, ctx=ctx, directory=data_dir)
-    typer.echo(f"home: {settings.home}  database: {settings.resolved_database_url}")
+    summary = generate_world(data_dir, seed=seed, candidates=candidates, jobs=jobs)
+    typer.echo(
+        f"demo world: {summary.candidates} candidates, {summary.jobs} jobs, "
+        f"{summary.employers} employers, {summary.referrals} referrals in {data_dir}"
+    )
+    ctx.invoke(import_command, ctx=ctx, directory=data_dir, skip_invalid=False, report_dir=None)
+    ctx.invoke(train_command, ctx=ctx, negatives=20, seed=0)
+    occupations = OccupationVocabulary.load()
+    store = open_store(settings, occupations)
+    try:
+        matcher = open_matcher(
+            store,
+            settings,
+            Embedder(settings.resolved_embedding_model),
+            load_ranker(settings),
+            occupations,
+        )
+    finally:
+        store.close()
+    for candidate_id in matcher.catalog.candidates.ids[:3]:
+        typer.echo(f"\n{candidate_id}: top jobs ({matcher.ranker.name})")
+        for match in matcher.jobs_for_candidate(candidate_id, 3):
+            title = matcher.catalog.jobs.records[matcher.catalog.jobs.index[match.id]].title
+            typer.echo(f"  {match.id} {title}  score {match.score:.3f}")
+            for reason in match.reasons:
+                typer.echo(f"      - {reason}")
+    typer.echo(f"\nhome: {settings.home}  database: {settings.resolved_database_url}")

@@ -29,15 +29,20 @@ from training.synthetic import (
 
 TODAY = dt.date(2025, 6, 30)
 MODELS: dict[str, type[Record]] = {
-    "employers": Employer, "jobs": Job, "candidates": Candidate, "referrals": Referral,
+    "employers": Employer,
+    "jobs": Job,
+    "candidates": Candidate,
+    "referrals": Referral,
 }
 FAILED = {Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW, Outcome.LEFT_EARLY}
 
 
 def _load(directory: Path) -> dict[str, list]:
     return {
-        kind: [model.model_validate(json.loads(line))
-               for line in (directory / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()]
+        kind: [
+            model.model_validate(json.loads(line))
+            for line in (directory / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         for kind, model in MODELS.items()
     }
 
@@ -87,8 +92,9 @@ def test_every_line_is_a_valid_canonical_record(small):
 
 def test_rejects_a_future_today(tmp_path):
     with pytest.raises(ValueError, match="future"):
-        generate_world(tmp_path, seed=1, candidates=1, jobs=1,
-                       today=dt.date.today() + dt.timedelta(days=1))
+        generate_world(
+            tmp_path, seed=1, candidates=1, jobs=1, today=dt.date.today() + dt.timedelta(days=1)
+        )
 
 
 def test_category_shares_follow_the_national_survey(population):
@@ -119,8 +125,11 @@ def test_people_look_like_job_seekers(population):
 
 
 def test_needs_follow_capacities(population):
-    blind = [c for c in population if person_capacities(
-        c.disability_category, c.disability_grade, c.capacities)["vision"] == 0]
+    blind = [
+        c
+        for c in population
+        if person_capacities(c.disability_category, c.disability_grade, c.capacities)["vision"] == 0
+    ]
     readers = sum("screen_reader" in c.needs or "braille" in c.needs for c in blind)
     assert 0.5 < readers / len(blind) < 1.0  # often, not always
 
@@ -183,20 +192,31 @@ def test_most_referrals_are_feasible_and_the_fast_check_agrees(world):
     tables = _Tables.build(people, jobs)
     rng = np.random.default_rng(0)
     pairs = [(index[r.candidate_id], job_index[r.job_id]) for r in world["referrals"]]
-    pairs += list(zip(rng.integers(len(people), size=500).tolist(),
-                      rng.integers(len(jobs), size=500).tolist(), strict=True))
+    pairs += list(
+        zip(
+            rng.integers(len(people), size=500).tolist(),
+            rng.integers(len(jobs), size=500).tolist(),
+            strict=True,
+        )
+    )
     fast = _feasible(tables, np.array([p for p, _ in pairs]), np.array([j for _, j in pairs]))
     exact = []
     for p, j in pairs:
         person, job = people[p], jobs[j]
-        exact.append(check_feasibility(
-            capacities=person_capacities(person.disability_category, person.disability_grade,
-                                         person.capacities),
-            certificates=person.certificates, needs=person.needs, demands=job.demands,
-            certificates_required=job.certificates_required, accommodations=job.accommodations,
-        ).feasible)
+        exact.append(
+            check_feasibility(
+                capacities=person_capacities(
+                    person.disability_category, person.disability_grade, person.capacities
+                ),
+                certificates=person.certificates,
+                needs=person.needs,
+                demands=job.demands,
+                certificates_required=job.certificates_required,
+                accommodations=job.accommodations,
+            ).feasible
+        )
     assert fast.tolist() == exact
-    referred = exact[:len(world["referrals"])]
+    referred = exact[: len(world["referrals"])]
     assert sum(referred) / len(referred) > 0.9
 
 

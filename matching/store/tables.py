@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -83,3 +94,18 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str | None] = mapped_column(Text)
+
+
+class EmbeddingRow(Base):
+    """A text's embedding vector under one model (``matching.embedding.EmbeddingCache``).
+
+    Keyed by the model id and the SHA-256 of the text, never by record id: an unchanged text
+    keeps its vector whatever record it belongs to, and the table holds no personal data.
+    """
+
+    __tablename__ = "embeddings"
+
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # float32, little-endian, as numpy's ``astype("<f4").tobytes()`` writes it.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

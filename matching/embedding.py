@@ -1,0 +1,323 @@
+"""Text embeddings of jobs and candidates, and a database cache of them.
+
+The texts given to the model hold what a person can do and what a job asks for: skills,
+certificates, trainings, occupations and free text. They never hold the disability, a name, an
+ID or certificate number or a phone number: matching on functional capacities is the rules'
+job (DOMAIN.md, "Functional demands, not stereotypes"), and embedding vectors are stored and
+indexed without the protection that sealed personal data has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+from sqlalchemy import Insert, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from matching.domain import Candidate, Job
+from matching.occupations import OccupationVocabulary
+from matching.store.database import Store
+from matching.store.tables import EmbeddingRow
+from matching.vocabulary import CATEGORY_NAMES_ZH
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+T = TypeVar("T")
+
+# m3e-small reads at most 512 tokens, two of them [CLS] and [SEP]. Its tokenizer makes at most
+# one token of each character (a Chinese character is one token, a Latin word fewer tokens than
+# letters), so 510 characters always fit; the most telling fields come first, so a long
+# description or summary is what gets cut.
+MAX_TEXT_CHARS = 510
+
+# Files in a model folder that do not change what the model computes.
+_NOT_MODEL_FILES = re.compile(r"^(\.|README)", re.IGNORECASE)
+# Above this size a file enters the model id by size only: hashing 100 MB of weights on every
+# start would cost more than it protects against (a retrained model of identical size).
+_HASH_CONTENT_MAX = 1 << 20
+
+_LIST_SEPARATOR = "、"
+
+# Personal identifiers a counselor may have typed into free text: ID and certificate numbers,
+# mobile and landline numbers, and any other run of 7 or more digits (years have 4).
+_NUMBERS = re.compile(
+    r"\d{17}[\dXx](?:\d{2})?"
+    r"|(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"
+    r"|(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)"
+    r"|\d{7,}"
+)
+_PUNCTUATION_RUN = re.compile(r"(?:\s*[，,、；;：:]\s*){2,}")
+_GRADE = "[一二三四1-4１-４]级"
+_CATEGORY = "|".join(name.removesuffix("残疾") for name in CATEGORY_NAMES_ZH.values())
+# 视力残疾, 听力残疾人, 肢体残疾二级, 视力二级, 二级残疾, 残疾等级：三级, 残疾人证号.
+_DISABILITY = re.compile(
+    rf"(?:{_CATEGORY})(?:残疾人?(?:{_GRADE})?|{_GRADE})"
+    rf"|{_GRADE}(?:残疾人?|伤残)"
+    rf"|残疾(?:等级|级别)[：:\s]*(?:为|是)?(?:{_GRADE})?"
+    r"|残疾人?证号?"
+)
+
+
+def job_text(
+    job: Job, occupations: OccupationVocabulary | None, *, max_chars: int = MAX_TEXT_CHARS
+) -> str:
+    """The text that stands for a job in the embedding space.
+
+    Title, occupation (name and definition of the 2022 classification when ``occupations``
+    resolves it), skills, required certificates and description, in that order, cut to
+    ``max_chars`` characters. Free text is scrubbed as :func:`candidate_text` describes: an
+    ad reading "听力残疾人专岗" must not steer matching by category.
+    """
+    occupation = (
+        _occupation_name(job.occupation, occupations, with_definition=True)
+        if job.occupation
+        else None
+    )
+    parts = [
+        _labelled("岗位", _scrubbed(job.title)),
+        _labelled("职业", occupation),
+        _listed("技能", [_scrubbed(skill) for skill in job.skills]),
+        _listed("证书要求", [_scrubbed(c) for c in job.certificates_required]),
+        _labelled("岗位描述", _scrubbed(job.description or "")),
+    ]
+    return _joined(parts, max_chars)
+
+
+def candidate_text(
+    candidate: Candidate,
+    occupations: OccupationVocabulary | None,
+    *,
+    max_chars: int = MAX_TEXT_CHARS,
+) -> str:
+    """The text that stands for a job seeker in the embedding space.
+
+    Skills, certificates, training names, target occupations (2022 names where ``occupations``
+    resolves them) and the summary, cut to ``max_chars`` characters. Training years are left
+    out: they say nothing about the kind of work, and would make identical profiles differ.
+    Counselors type free text, so the person's own identifiers, any ID-, certificate- or
+    phone-like number and any mention of a disability category or grade are removed from
+    everything but the resolved occupations.
+    """
+    targets = [
+        name
+        for name in (
+            _occupation_name(target, occupations, with_definition=False)
+            for target in candidate.target_occupations
+        )
+        if name
+    ]
+    # Longest first: the certificate number begins with the ID number.
+    personal = (candidate.cert_number, candidate.id_number, candidate.phone, candidate.name)
+    parts = [
+        _listed("技能", [_scrubbed(skill, personal) for skill in candidate.skills]),
+        _listed("证书", [_scrubbed(c, personal) for c in candidate.certificates]),
+        _listed("培训", [_scrubbed(t.name, personal) for t in candidate.trainings]),
+        _listed("求职意向", list(dict.fromkeys(targets))),
+        _labelled("个人简介", _scrubbed(candidate.summary or "", personal)),
+    ]
+    return _joined(parts, max_chars)
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 of the text (hex): the cache key of its vector under one model."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def model_id_for(path: Path) -> str:
+    """A stable id of the model in a folder: ``<folder name>-<12 hex digits>``.
+
+    The digits hash the folder's files: the content of small ones (configuration, tokenizer,
+    ``modules.json``) and the size of large ones (weights). Another model, or the same model
+    reconfigured (pooling, maximum sequence length), gets another id, so cached vectors of
+    one are never taken for the other; a copy of the same folder elsewhere keeps the id.
+    """
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        relative = file.relative_to(path)
+        if any(_NOT_MODEL_FILES.match(part) for part in relative.parts):
+            continue
+        size = file.stat().st_size
+        digest.update(f"{relative.as_posix()}\0{size}\0".encode())
+        if size <= _HASH_CONTENT_MAX:
+            digest.update(file.read_bytes())
+    return f"{path.name[:100]}-{digest.hexdigest()[:12]}"
+
+
+class Embedder:
+    """A sentence-transformers model on the CPU, giving L2-normalised float32 vectors."""
+
+    def __init__(self, path: Path) -> None:
+        """Load the model in ``path`` (see ``Settings.resolved_embedding_model``).
+
+        Nothing is downloaded: the Hugging Face libraries read ``HF_HUB_OFFLINE`` when they
+        are first imported, so it is set (unless the caller chose otherwise) before importing
+        them here, and ``local_files_only`` covers the case that they were imported earlier.
+        A folder without ``modules.json`` (m3e-small ships none) gets mean pooling, which is
+        what m3e was trained with.
+        """
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"no embedding model folder at {path}")
+        self.path = path
+        self.model_id: str = model_id_for(path)
+        self._model: SentenceTransformer = SentenceTransformer(
+            str(path), device="cpu", local_files_only=True
+        )
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim: int = int(dimension())
+
+    def encode(
+        self, texts: list[str], *, progress: bool = False, batch_size: int = 64
+    ) -> np.ndarray:
+        """Vectors of ``texts``: shape ``(len(texts), dim)``, float32, each of length 1."""
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Vectors of texts under one model, kept in the store's ``embeddings`` table.
+
+    Keyed by (model id, SHA-256 of the text), so re-running after an import embeds only the
+    records whose text changed, and switching models never mixes vectors of two models.
+    """
+
+    #: Texts embedded, then stored, per transaction: a crash loses at most one batch of work.
+    batch = 512
+    #: Keys per ``IN (...)`` look-up and rows per insert, below SQLite's bound-parameter limit.
+    chunk = 500
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        """Cache the vectors ``embedder`` computes in ``store``."""
+        self.store = store
+        self.embedder = embedder
+
+    def vectors(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        """Vectors of ``texts`` in order, shape ``(len(texts), dim)``, float32.
+
+        Texts without a stored vector are embedded (each distinct text once) and stored.
+        No transaction is held open while the model runs.
+        """
+        if not texts:
+            return np.empty((0, self.embedder.dim), dtype=np.float32)
+        keys = [text_hash(text) for text in texts]
+        text_of = dict(zip(keys, texts, strict=True))
+        found = self._lookup(list(text_of))
+        missing = [key for key in text_of if key not in found]
+        with tqdm(total=len(missing), desc="embedding", unit=" texts", disable=not progress) as bar:
+            for start in range(0, len(missing), self.batch):
+                batch = missing[start : start + self.batch]
+                vectors = self.embedder.encode([text_of[key] for key in batch])
+                self._store(dict(zip(batch, vectors, strict=True)))
+                found.update(zip(batch, vectors, strict=True))
+                bar.update(len(batch))
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        model_id = self.embedder.model_id
+        found: dict[str, np.ndarray] = {}
+        with self.store.session() as session:
+            for chunk in _chunks(keys, self.chunk):
+                rows = session.execute(
+                    select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
+                        EmbeddingRow.model_id == model_id, EmbeddingRow.text_hash.in_(chunk)
+                    )
+                )
+                found.update((key, np.frombuffer(blob, dtype="<f4")) for key, blob in rows)
+        return found
+
+    def _store(self, vectors: dict[str, np.ndarray]) -> None:
+        model_id = self.embedder.model_id
+        rows = [
+            {"model_id": model_id, "text_hash": key, "vector": vector.astype("<f4").tobytes()}
+            for key, vector in vectors.items()
+        ]
+        with self.store.session() as session:
+            for chunk in _chunks(rows, self.chunk):
+                session.execute(_insert_ignoring_duplicates(session), chunk)
+
+
+def _insert_ignoring_duplicates(session: Session) -> Insert:
+    """An insert of embedding rows that skips keys already stored.
+
+    Another process embedding the same texts at the same time stores the same vectors under
+    the same keys, so its rows are as good as ours and a conflict is simply skipped.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(EmbeddingRow).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(EmbeddingRow).on_conflict_do_nothing()
+    return insert(EmbeddingRow)
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    return (items[start : start + size] for start in range(0, len(items), size))
+
+
+def _occupation_name(
+    text: str, occupations: OccupationVocabulary | None, *, with_definition: bool
+) -> str | None:
+    """The classification's name (and definition) for a name or code; else the text, scrubbed.
+
+    A code that nothing resolves is dropped: digits mean nothing to a language model.
+    """
+    occupation = occupations.find(text) if occupations is not None else None
+    if occupation is None:
+        cleaned = _scrubbed(text)
+        return cleaned if cleaned and not re.fullmatch(r"[\d\s-]+", cleaned) else None
+    if with_definition and occupation.definition:
+        return f"{occupation.name}（{occupation.definition.rstrip('。')}）"
+    return occupation.name
+
+
+def _scrubbed(text: str, personal: tuple[str | None, ...] = ()) -> str:
+    """``text`` without the ``personal`` values, identifier-like numbers or disability mentions."""
+    for value in personal:
+        if value:
+            text = text.replace(value, "")
+    text = _DISABILITY.sub("", _NUMBERS.sub("", text))
+    # Removal leaves runs of separators behind ("男，，，持"): keep the last of each.
+    text = _PUNCTUATION_RUN.sub(lambda match: match.group()[-1], _clean(text))
+    return text.strip("，,、；;：: ")
+
+
+def _labelled(label: str, text: str | None) -> str:
+    return f"{label}：{text}" if text else ""
+
+
+def _listed(label: str, items: list[str]) -> str:
+    joined = _LIST_SEPARATOR.join(cleaned for cleaned in map(_clean, items) if cleaned)
+    return f"{label}：{joined}" if joined else ""
+
+
+def _clean(text: str) -> str:
+    """Whitespace collapsed to single spaces (Chinese text needs none, but Latin words do)."""
+    return " ".join(text.split())
+
+
+def _joined(parts: list[str], max_chars: int) -> str:
+    return "。".join(part.rstrip("。；;，, ") for part in parts if part)[:max_chars]

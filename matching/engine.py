@@ -1,0 +1,314 @@
+"""The matching engine: retrieve, keep only feasible pairs, featurise, rank, apply policy,
+explain.
+
+For a person, the open jobs a counselor should refer them to, best first, each with reasons;
+for a job, the people to propose. The engine knows nothing of HTTP or MLflow: it is handed a
+catalog, vectors, indexes and a ranker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matching.catalog import PRIORITY_GROUPS, Catalog
+from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
+from matching.explain import explain
+from matching.features import (
+    FEATURES,
+    HistoryIndex,
+    build_features,
+    feasible,
+    region_proximity,
+    vacant,
+)
+from matching.index import VectorIndex
+from matching.occupations import OccupationVocabulary
+from matching.ranker import Direction, Ranker
+from matching.settings import Settings
+from matching.store import Store
+from matching.vocabulary import PriorityGroup
+
+NON_PERSONALISED = "non-personalised"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One ranked result: the job or person, its score, the reasons, and who ranked it."""
+
+    id: str
+    score: float
+    reasons: list[str]
+    model: str
+
+
+class UnknownRecord(LookupError):
+    """The query names a candidate or job the catalog does not hold."""
+
+
+class Matcher:
+    """Ranks jobs for candidates and candidates for jobs over one catalog snapshot."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        ranker: Ranker,
+        settings: Settings,
+        *,
+        job_vectors: np.ndarray,
+        candidate_vectors: np.ndarray,
+        job_index: VectorIndex | None = None,
+        candidate_index: VectorIndex | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.ranker = ranker
+        self.settings = settings
+        self.history = HistoryIndex(catalog)
+        self.job_vectors = job_vectors
+        self.candidate_vectors = candidate_vectors
+        self.job_index = job_index
+        self.candidate_index = candidate_index
+
+    # -- retrieval ------------------------------------------------------------------------
+
+    def _retrieve(
+        self,
+        query: np.ndarray,
+        index: VectorIndex | None,
+        positions: dict[str, int],
+        eligible: np.ndarray,
+        is_feasible: Callable[[np.ndarray], np.ndarray],
+        vectors: np.ndarray,
+    ) -> np.ndarray:
+        """Up to ``retrieval_pool`` feasible eligible items, nearest first.
+
+        Searches the index for a few times the pool, drops ineligible and infeasible items,
+        and doubles the search until the pool is full or the index is exhausted. Without an
+        index (small catalogs) every eligible item is scored exactly.
+        """
+        pool = self.settings.retrieval_pool
+        if index is None or len(index) == 0:
+            order = eligible[np.argsort(-(vectors[eligible] @ query), kind="stable")]
+            return order[is_feasible(order)][:pool]
+        wanted, found = pool * 3, np.zeros(0, dtype=np.int64)
+        allowed = np.zeros(len(positions), dtype=bool)
+        allowed[eligible] = True
+        while True:
+            hits = index.search(query[None, :], min(wanted, len(index)))[0]
+            items = np.array([positions[i] for i, _ in hits if i in positions], dtype=np.int64)
+            items = items[allowed[items]]
+            found = items[is_feasible(items)] if len(items) else items
+            if len(found) >= pool or wanted >= len(index):
+                return found[:pool]
+            wanted *= 2
+
+    # -- ranking --------------------------------------------------------------------------
+
+    def jobs_for_candidate(
+        self, candidate_id: str, k: int, *, on: dt.date | None = None, personalised: bool = True
+    ) -> list[Match]:
+        """The top ``k`` open, feasible jobs for a candidate, best first."""
+        c = self.catalog.candidates.index.get(candidate_id)
+        if c is None:
+            raise UnknownRecord(f"no candidate with id {candidate_id}")
+        day = (on or dt.date.today()).toordinal()
+        open_jobs = self.catalog.jobs.open_on(day)
+        open_jobs = open_jobs[
+            vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
+        ]
+        jobs = self._retrieve(
+            self.candidate_vectors[c],
+            self.job_index,
+            self.catalog.jobs.index,
+            open_jobs,
+            lambda js: feasible(self.catalog, np.full(len(js), c), js),
+            self.job_vectors,
+        )
+        candidates = np.full(len(jobs), c, dtype=np.int64)
+        if not personalised:
+            return self._non_personalised(candidates, jobs, k)
+        return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
+
+    def candidates_for_job(self, job_id: str, k: int, *, on: dt.date | None = None) -> list[Match]:
+        """The top ``k`` active candidates for whom the job is feasible, best first."""
+        j = self.catalog.jobs.index.get(job_id)
+        if j is None:
+            raise UnknownRecord(f"no job with id {job_id}")
+        day = (on or dt.date.today()).toordinal()
+        active = np.flatnonzero(
+            self.catalog.candidates.active & (self.catalog.candidates.registered <= day)
+        )
+        candidates = self._retrieve(
+            self.job_vectors[j],
+            self.candidate_index,
+            self.catalog.candidates.index,
+            active,
+            lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
+            self.candidate_vectors,
+        )
+        jobs = np.full(len(candidates), j, dtype=np.int64)
+        return self._rank(candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k)
+
+    def _rank(
+        self, candidates: np.ndarray, jobs: np.ndarray, day: int, direction: Direction, k: int
+    ) -> list[Match]:
+        if len(jobs) == 0:
+            return []
+        similarity = np.einsum(
+            "ij,ij->i", self.candidate_vectors[candidates], self.job_vectors[jobs]
+        )
+        features = build_features(
+            self.catalog, self.history, candidates, jobs, day, similarity, self.settings
+        )
+        scores = self.ranker.score(features, direction)
+        tiers = self._policy_tiers(candidates, jobs, features, direction)
+        order = np.lexsort((-scores, tiers))[:k]
+        contributions = self.ranker.contributions(features[order], direction)
+        matches = []
+        for row, position in enumerate(order):
+            c, j = int(candidates[position]), int(jobs[position])
+            reasons = explain(self.catalog, c, j, features[position], contributions[row])
+            ident = (
+                self.catalog.jobs.ids[j]
+                if direction is Direction.JOBS_FOR_CANDIDATE
+                else (self.catalog.candidates.ids[c])
+            )
+            matches.append(Match(ident, float(scores[position]), reasons, self.ranker.name))
+        return matches
+
+    def _policy_tiers(
+        self,
+        candidates: np.ndarray,
+        jobs: np.ndarray,
+        features: np.ndarray,
+        direction: Direction,
+    ) -> np.ndarray:
+        """Priority tiers of DOMAIN.md rule 6 (lower goes first), applied over the score.
+
+        Public-welfare posts go first to people with the configured number of consecutive
+        failed market referrals, then to the configured priority groups.
+        """
+        streak_first = features[:, FEATURES.index("public_welfare_priority")] > 0
+        if direction is Direction.JOBS_FOR_CANDIDATE:
+            return np.where(streak_first, 0, 1)
+        groups = sum(
+            1 << PRIORITY_GROUPS.index(PriorityGroup(g))
+            for g in self.settings.public_welfare_priority_groups
+        )
+        welfare = self.catalog.jobs.public_welfare[jobs]
+        in_groups = welfare & ((self.catalog.candidates.priority[candidates] & groups) > 0)
+        return np.where(streak_first, 0, np.where(in_groups, 1, 2))
+
+    def _non_personalised(self, candidates: np.ndarray, jobs: np.ndarray, k: int) -> list[Match]:
+        """PIPL art. 24: feasible jobs ordered by distance and posting date only."""
+        c = self.catalog.candidates
+        proximity = region_proximity(c.region[candidates], self.catalog.jobs.region[jobs])
+        posted = self.catalog.jobs.posted[jobs]
+        order = np.lexsort((-posted, -proximity))[:k]
+        matches = []
+        for position in order:
+            record = self.catalog.jobs.records[int(jobs[position])]
+            reasons = [
+                "按距离与发布时间排序（未使用个性化推荐）",
+                f"发布于 {record.posted_at.isoformat()}",
+            ]
+            matches.append(
+                Match(record.id, float(proximity[position]) / 3, reasons, NON_PERSONALISED)
+            )
+        return matches
+
+
+def sync_index(
+    directory: Path, ids: list[str], vectors: np.ndarray, exact_below: int
+) -> VectorIndex:
+    """The persisted index in ``directory``, brought up to date with ``ids``/``vectors``.
+
+    Only the difference is applied: ids no longer wanted (a job closed, a person deactivated)
+    are removed, new or changed ones added. The index is saved again only if it changed.
+    """
+    if not VectorIndex.exists(directory):
+        index = VectorIndex.build(ids, vectors, exact_below=exact_below)
+        index.save(directory)
+        return index
+    index = VectorIndex.load(directory)
+    wanted = dict(zip(ids, range(len(ids)), strict=True))
+    stale = [i for i in index.ids if i not in wanted]
+    present = [i for i in ids if i in index]
+    changed = []
+    if present:
+        old = index.vectors(present)
+        new = vectors[[wanted[i] for i in present]]
+        changed = [present[n] for n in np.flatnonzero(np.abs(old - new).max(axis=1) > 1e-6)]
+    fresh = [i for i in ids if i not in index] + changed
+    if stale:
+        index.remove(stale)
+    if fresh:
+        index.add(fresh, vectors[[wanted[i] for i in fresh]])
+    if stale or fresh:
+        index.save(directory)
+    return index
+
+
+def embed_catalog(
+    catalog: Catalog,
+    cache: EmbeddingCache,
+    occupations: OccupationVocabulary | None,
+    *,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of every job and every candidate of the catalog, in catalog order (cached)."""
+    job_vectors = cache.vectors(
+        [job_text(j, occupations) for j in catalog.jobs.records], progress=progress
+    )
+    candidate_vectors = cache.vectors(
+        [candidate_text(c, occupations) for c in catalog.candidates.records], progress=progress
+    )
+    return job_vectors, candidate_vectors
+
+
+def open_matcher(
+    store: Store,
+    settings: Settings,
+    embedder: Embedder,
+    ranker: Ranker,
+    occupations: OccupationVocabulary,
+    *,
+    on: dt.date | None = None,
+    progress: bool = False,
+) -> Matcher:
+    """A matcher over everything in the store, with vectors from the embedding cache and the
+    retrieval indexes in the home (open jobs; active candidates) brought up to date."""
+    ranker.check_compatible(embedder.model_id)
+    catalog = Catalog.from_store(store, settings, occupations)
+    job_vectors, candidate_vectors = embed_catalog(
+        catalog, EmbeddingCache(store, embedder), occupations, progress=progress
+    )
+    today = (on or dt.date.today()).toordinal()
+    open_jobs = catalog.jobs.open_on(today)
+    active = np.flatnonzero(catalog.candidates.active)
+    root = settings.home / "index" / embedder.model_id
+    job_index = sync_index(
+        root / "jobs",
+        [catalog.jobs.ids[i] for i in open_jobs],
+        job_vectors[open_jobs],
+        settings.exact_index_below,
+    )
+    candidate_index = sync_index(
+        root / "candidates",
+        [catalog.candidates.ids[i] for i in active],
+        candidate_vectors[active],
+        settings.exact_index_below,
+    )
+    return Matcher(
+        catalog,
+        ranker,
+        settings,
+        job_vectors=job_vectors,
+        candidate_vectors=candidate_vectors,
+        job_index=job_index,
+        candidate_index=candidate_index,
+    )

@@ -1,0 +1,131 @@
+"""Short Chinese reasons for a ranked result, derived from the ranker's own contributions.
+
+Each reason is built from the pair's data (the skills actually shared, the accommodations
+actually offered, the real distance), and the ranker's per-feature contributions decide which
+reasons are shown first, so a reason never contradicts the data and the order reflects what
+drove the score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.catalog import Catalog
+from matching.features import FEATURES
+from matching.vocabulary import (
+    ACCOMMODATION_NAMES_ZH,
+    EDUCATION_NAMES_ZH,
+    WORK_MODE_NAMES_ZH,
+    Education,
+)
+
+MAX_REASONS = 5
+_PROXIMITY_ZH = {3: "同一区县", 2: "同一地市", 1: "同省，跨地市", 0: "跨省"}
+_F = {name: i for i, name in enumerate(FEATURES)}
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _reason_for(
+    feature: str, row: np.ndarray, catalog: Catalog, candidate: int, job: int
+) -> str | None:
+    """The reason text a feature stands for in this pair, or None when it says nothing."""
+    c, j = catalog.candidates, catalog.jobs
+    value = row[_F[feature]]
+    match feature:
+        case "skills_matched" | "skill_coverage":
+            shared = sorted(c.skill_names[candidate] & j.skill_names[job])
+            missing = sorted(j.skill_names[job] - c.skill_names[candidate])
+            parts = []
+            if shared:
+                parts.append("技能匹配：" + "、".join(shared))
+            if missing:
+                parts.append("缺少技能：" + "、".join(missing[:3]))
+            return "；".join(parts) or None
+        case "embedding_similarity":
+            return f"求职意向与岗位内容相近（相似度 {value:.2f}）"
+        case "occupation_match":
+            labels = {3: "与目标职业一致", 2: "与目标职业同属一类", 1: "与目标职业同一大类"}
+            return labels.get(int(value)) if not np.isnan(value) else None
+        case "region_proximity":
+            return (
+                "工作地点："
+                + _PROXIMITY_ZH[int(value)]
+                + ("，可远程办公" if j.remote_ok[job] else "")
+            )
+        case "salary_vs_expected" | "salary_below_expected":
+            record, expected = j.records[job], c.expected_salary[candidate]
+            if record.salary_min is None and record.salary_max is None:
+                return None
+            low = _money(record.salary_min) if record.salary_min is not None else ""
+            high = _money(record.salary_max) if record.salary_max is not None else ""
+            pay = f"薪资 {low}–{high} 元/月" if low and high else f"薪资 {low or high} 元/月"
+            if np.isnan(expected):
+                return pay
+            verdict = "低于" if row[_F["salary_below_expected"]] else "符合"
+            return f"{pay}，{verdict}期望 {_money(expected)} 元"
+        case "work_mode_preferred":
+            mode = WORK_MODE_NAMES_ZH[j.records[job].work_mode]
+            if np.isnan(value):
+                return None
+            return f"符合意向就业形式：{mode}" if value else f"非意向就业形式：{mode}"
+        case "accommodations_bridging" | "needs_count" | "accommodations_offered":
+            needs = c.records[candidate].needs
+            if needs:
+                return (
+                    "需提供" + "、".join(ACCOMMODATION_NAMES_ZH[a] for a in needs) + "：岗位已提供"
+                )
+            offered = j.records[job].accommodations
+            if value and offered:
+                return "岗位提供" + "、".join(ACCOMMODATION_NAMES_ZH[a] for a in offered)
+            return None
+        case "capacity_min_slack" | "capacity_total_slack" | "demanding_dimensions":
+            return (
+                "岗位功能要求在其能力范围内"
+                if row[_F["capacity_min_slack"]] >= 1
+                else ("岗位功能要求与其能力刚好相符")
+            )
+        case "education_gap":
+            minimum = j.records[job].education_min
+            if np.isnan(value) or minimum is None:
+                return None
+            have = EDUCATION_NAMES_ZH[Education(c.records[candidate].education)]
+            return f"学历{have}，满足{EDUCATION_NAMES_ZH[minimum]}要求"
+        case "public_welfare_priority":
+            return "公益性岗位优先：连续多次市场推荐未就业" if value else None
+        case "public_welfare_post":
+            return "公益性岗位" if value else None
+        case "job_openings_left":
+            return f"尚有 {int(value)} 个空缺" if value > 0 else "招聘名额已满"
+        case "person_failed_market_streak":
+            return f"近期连续 {int(value)} 次推荐未成功" if value else None
+        case "employer_quota_gap":
+            return "用人单位未达按比例就业要求" if value > 0 else None
+        case "graduate":
+            return "高校毕业生（一人一策）" if value else None
+        case "hard_to_employ":
+            return "就业困难残疾人" if value else None
+    return None
+
+
+def explain(
+    catalog: Catalog, candidate: int, job: int, row: np.ndarray, contributions: np.ndarray
+) -> list[str]:
+    """Up to :data:`MAX_REASONS` reasons, the strongest positive contributions first.
+
+    Reasons are de-duplicated (several features can stand for one reason); features that
+    lowered the score contribute cautions only after every supporting reason.
+    """
+    order = np.argsort(-contributions[: len(FEATURES)], kind="stable")
+    supporting = [i for i in order if contributions[i] > 0]
+    against = [i for i in order[::-1] if contributions[i] < 0]
+    reasons: list[str] = []
+    for i in supporting + against:
+        text = _reason_for(FEATURES[i], row, catalog, candidate, job)
+        if text and text not in reasons:
+            reasons.append(text)
+        if len(reasons) == MAX_REASONS:
+            break
+    return reasons

@@ -1,0 +1,267 @@
+"""Feasibility and ranking features over (candidate, job) pairs: written once, used by training
+and serving alike, so the two can never disagree.
+
+Disability category and grade are deliberately not features: only functional capacities
+against effective demands are. History features (a person's past outcomes, a job's load and
+hires) are computed strictly as of a date and only from outcomes known before it, so a
+training row never sees its own label or anything recorded later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.catalog import (
+    ACCOMMODATIONS,
+    OUTCOMES,
+    PRIORITY_GROUPS,
+    Catalog,
+)
+from matching.regions import prefecture_code
+from matching.settings import Settings
+from matching.vocabulary import Outcome, PriorityGroup
+
+FEATURES: list[str] = [
+    "embedding_similarity",
+    "skills_matched",
+    "skill_coverage",
+    "job_skill_count",
+    "candidate_skill_count",
+    "occupation_match",
+    "education_gap",
+    "salary_vs_expected",
+    "salary_below_expected",
+    "region_proximity",
+    "remote_ok",
+    "work_mode_preferred",
+    "capacity_min_slack",
+    "capacity_total_slack",
+    "demanding_dimensions",
+    "accommodations_bridging",
+    "needs_count",
+    "accommodations_offered",
+    "certificates_required",
+    "employer_type",
+    "employer_quota_gap",
+    "public_welfare_post",
+    "public_welfare_priority",
+    "priority_group_count",
+    "graduate",
+    "hard_to_employ",
+    "days_since_registration",
+    "person_prior_referrals",
+    "person_prior_interviews",
+    "person_prior_hires",
+    "person_failed_market_streak",
+    "days_since_last_referral",
+    "job_recent_referrals",
+    "job_prior_hires",
+    "job_openings_left",
+    "job_age_days",
+]
+CATEGORICAL = ["employer_type"]
+
+_SUCCESS = {OUTCOMES.index(Outcome.HIRED), OUTCOMES.index(Outcome.LEFT_EARLY)}
+_FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW)}
+_GRADUATE = 1 << PRIORITY_GROUPS.index(PriorityGroup.GRADUATE)
+_HARD = 1 << PRIORITY_GROUPS.index(PriorityGroup.HARD_TO_EMPLOY)
+_RECENT_DAYS = 30
+_SPAN = 1 << 22  # more days than any date has: keys are group * _SPAN + day
+
+
+def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
+    counts = np.zeros(len(values), dtype=np.float32)
+    for bit in range(bits):
+        counts += (values >> bit) & 1
+    return counts
+
+
+def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """Hard requirements (INTERCHANGE.md) for each (candidate, job) pair, vectorised.
+
+    Agrees with :func:`matching.rules.check_feasibility` on every pair (tested): effective
+    demands never above capacities, every required certificate held, every need offered.
+    """
+    c, j = catalog.candidates, catalog.jobs
+    capacity_ok = (j.effective[jobs] <= c.capacities[candidates]).all(axis=1)
+    needs = c.needs[candidates]
+    needs_ok = (j.offered[jobs] & needs) == needs
+    required = np.asarray(j.certificates[jobs].sum(axis=1)).ravel()
+    held = np.asarray(j.certificates[jobs].multiply(c.certificates[candidates]).sum(axis=1)).ravel()
+    return capacity_ok & needs_ok & (held == required)
+
+
+def region_proximity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3 same county, 2 same prefecture, 1 same province, 0 otherwise (as regions.proximity)."""
+    codes = np.unique(np.concatenate([a, b]))
+    prefecture = {code: (prefecture_code(code) or f"-{code}") for code in codes.tolist()}
+    pa = np.array([prefecture[x] for x in a.tolist()], dtype="U7")
+    pb = np.array([prefecture[x] for x in b.tolist()], dtype="U7")
+    same_province = a.astype("U2") == b.astype("U2")
+    return np.where(a == b, 3, np.where(pa == pb, 2, np.where(same_province, 1, 0))).astype(
+        np.float32
+    )
+
+
+def _occupation_match(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """3 same occupation, 2 same minor group, 1 same major group, 0 none; NaN when unknown."""
+    out = np.full(len(candidates), np.nan, dtype=np.float32)
+    codes = catalog.jobs.occupation[jobs]
+    for n, (ci, code) in enumerate(zip(candidates.tolist(), codes.tolist(), strict=True)):
+        targets = catalog.candidates.targets[ci]
+        if not targets or not code:
+            continue
+        if code in targets:
+            out[n] = 3
+        elif any(t[:7] == code[:7] for t in targets):
+            out[n] = 2
+        elif any(t[0] == code[0] for t in targets):
+            out[n] = 1
+        else:
+            out[n] = 0
+    return out
+
+
+class _Events:
+    """Events sorted by (group, day), answering "how many before day t" per group."""
+
+    def __init__(self, group: np.ndarray, day: np.ndarray, values: np.ndarray | None = None):
+        keys = group.astype(np.int64) * _SPAN + day
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.values = None if values is None else values[order]
+
+    def count_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
+        base = group.astype(np.int64) * _SPAN
+        return (
+            np.searchsorted(self.keys, base + day, "left")
+            - np.searchsorted(self.keys, base, "left")
+        ).astype(np.float32)
+
+    def last_before(self, group: np.ndarray, day: np.ndarray, default: float) -> np.ndarray:
+        """The value of the group's last event before ``day`` (``default`` if none)."""
+        base = group.astype(np.int64) * _SPAN
+        position = np.searchsorted(self.keys, base + day, "left") - 1
+        has = (position >= 0) & (position >= np.searchsorted(self.keys, base, "left"))
+        values = self.values if self.values is not None else self.keys % _SPAN
+        out = np.full(len(group), default, dtype=np.float64)
+        out[has] = values[position[has]]
+        return out
+
+
+class HistoryIndex:
+    """Sorted views of the referral history, built once per catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        h = catalog.history
+        success = np.isin(h.outcome, list(_SUCCESS))
+        failure = np.isin(h.outcome, list(_FAILURE))
+        self.person_referred = _Events(h.candidate, h.referred)
+        self.person_hired = _Events(h.candidate[success], h.known[success])
+        interviewed = h.outcome == OUTCOMES.index(Outcome.INTERVIEWED)
+        self.person_interviewed = _Events(h.candidate[interviewed], h.known[interviewed])
+        self.job_referred = _Events(h.job, h.referred)
+        self.job_hired = _Events(h.job[success], h.known[success])
+        # Consecutive failed market referrals: failures since the last success, by known day.
+        market = ~catalog.jobs.public_welfare[h.job] & (success | failure)
+        group, known, fail = h.candidate[market], h.known[market], failure[market].astype(int)
+        order = np.lexsort((known, group))
+        group, known, fail = group[order], known[order], fail[order]
+        total = np.cumsum(fail)
+        start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+        reset = start | (fail == 0)
+        base = np.maximum.accumulate(np.where(reset, total - fail, 0)) if len(group) else total
+        self.person_streak = _Events(group, known, (total - base).astype(np.float64))
+
+
+def failed_market_streak(
+    catalog: Catalog, history: HistoryIndex, candidates: np.ndarray, on: np.ndarray
+) -> np.ndarray:
+    """Market referrals in a row that ended without a job, as known before each day."""
+    return history.person_streak.last_before(candidates, on, 0.0).astype(np.float32)
+
+
+def build_features(
+    catalog: Catalog,
+    history: HistoryIndex,
+    candidates: np.ndarray,
+    jobs: np.ndarray,
+    on: np.ndarray,
+    similarity: np.ndarray,
+    settings: Settings,
+) -> np.ndarray:
+    """The feature matrix (rows = pairs, columns = :data:`FEATURES`) as of each row's day.
+
+    ``on`` is the referral day for training rows and today for serving; ``similarity`` is the
+    embedding cosine similarity of each pair.
+    """
+    c, j = catalog.candidates, catalog.jobs
+    n = len(candidates)
+    on = np.broadcast_to(np.asarray(on, dtype=np.int64), (n,))
+    cand_skills, job_skills = c.skills[candidates], j.skills[jobs]
+    matched = np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
+    job_skill_count = np.asarray(job_skills.sum(axis=1)).ravel()
+    cand_skill_count = np.asarray(cand_skills.sum(axis=1)).ravel()
+    expected = c.expected_salary[candidates]
+    offer = np.where(np.isnan(j.salary_max[jobs]), j.salary_min[jobs], j.salary_max[jobs])
+    capacities, effective = c.capacities[candidates], j.effective[jobs]
+    slack = capacities.astype(np.int16) - effective
+    bridging = ((j.demands[jobs] > capacities) & (effective <= capacities)).sum(axis=1)
+    prefs = c.work_modes[candidates]
+    preferred = ((prefs >> j.work_mode[jobs]) & 1).astype(np.float32)
+    preferred[prefs == 0] = np.nan
+    streak = failed_market_streak(catalog, history, candidates, on)
+    public_welfare = j.public_welfare[jobs]
+    last = history.person_referred.last_before(candidates, on, np.nan)
+    hires = history.job_hired.count_before(jobs, on)
+    priority = c.priority[candidates]
+    columns = [
+        similarity.astype(np.float32),
+        matched,
+        matched / np.maximum(job_skill_count, 1),
+        job_skill_count,
+        cand_skill_count,
+        _occupation_match(catalog, candidates, jobs),
+        c.education[candidates] - j.education_min[jobs],
+        (offer - expected) / np.maximum(expected, 1),
+        (j.salary_max[jobs] < expected).astype(np.float32),
+        region_proximity(c.region[candidates], j.region[jobs]),
+        j.remote_ok[jobs],
+        preferred,
+        slack.min(axis=1),
+        slack.sum(axis=1),
+        (effective > 0).sum(axis=1),
+        bridging,
+        _bitcount(c.needs[candidates], len(ACCOMMODATIONS)),
+        _bitcount(j.offered[jobs], len(ACCOMMODATIONS)),
+        np.asarray(j.certificates[jobs].sum(axis=1)).ravel(),
+        j.employer_type[jobs],
+        j.quota_gap[jobs],
+        public_welfare,
+        public_welfare & (streak >= settings.public_welfare_failed_referrals),
+        _bitcount(priority, len(PRIORITY_GROUPS)),
+        (priority & _GRADUATE) > 0,
+        (priority & _HARD) > 0,
+        on - c.registered[candidates],
+        history.person_referred.count_before(candidates, on),
+        history.person_interviewed.count_before(candidates, on),
+        history.person_hired.count_before(candidates, on),
+        streak,
+        on - last,
+        history.job_referred.count_before(jobs, on)
+        - history.job_referred.count_before(jobs, on - _RECENT_DAYS),
+        hires,
+        j.openings[jobs] - hires,
+        on - j.posted[jobs],
+    ]
+    return np.column_stack([np.asarray(col, dtype=np.float32) for col in columns])
+
+
+def vacant(catalog: Catalog, history: HistoryIndex, jobs: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Whether each job is open on its day and still has an opening not filled by a hire.
+
+    A job whose openings are all filled is not proposed to anyone, even before its closing date.
+    """
+    j = catalog.jobs
+    is_open = (j.posted[jobs] <= on) & (j.closes[jobs] >= on)
+    return is_open & (j.openings[jobs] > history.job_hired.count_before(jobs, on))

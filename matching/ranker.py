@@ -1,0 +1,195 @@
+"""Rankers: a LightGBM LambdaRank model per direction, or a documented non-learned scorer.
+
+A trained ranker is saved as one bundle directory: the boosters, the feature list they were
+trained on and the embedding model id, which load together; serving refuses a bundle whose
+features or embedding model differ from its own, so training and serving cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from matching.features import CATEGORICAL, FEATURES
+
+SPEC_FILE = "ranker.json"
+
+
+class Direction(StrEnum):
+    """Which side is the query: a person looking for jobs, or a job looking for people."""
+
+    JOBS_FOR_CANDIDATE = "jobs_for_candidate"
+    CANDIDATES_FOR_JOB = "candidates_for_job"
+
+
+# The non-learned scorer used before any model is trained: a weighted sum of a few features,
+# each brought to [0, 1]. Similarity of text dominates; skills, place, preferred work mode and
+# pay break ties the way a counselor would.
+BASELINE_WEIGHTS: dict[str, float] = {
+    "embedding_similarity": 0.45,
+    "skill_coverage": 0.2,
+    "region_proximity": 0.15,
+    "work_mode_preferred": 0.1,
+    "salary_vs_expected": 0.1,
+}
+
+
+def _baseline_terms(features: np.ndarray, names: list[str]) -> np.ndarray:
+    column = {name: features[:, names.index(name)] for name in BASELINE_WEIGHTS}
+    scaled = {
+        "embedding_similarity": np.clip(column["embedding_similarity"], 0, 1),
+        "skill_coverage": column["skill_coverage"],
+        "region_proximity": column["region_proximity"] / 3,
+        "work_mode_preferred": np.nan_to_num(column["work_mode_preferred"], nan=0.5),
+        "salary_vs_expected": np.nan_to_num(
+            np.clip(column["salary_vs_expected"] + 0.5, 0, 1), nan=0.5
+        ),
+    }
+    terms = np.zeros((len(features), len(names) + 1), dtype=np.float64)
+    for name, weight in BASELINE_WEIGHTS.items():
+        terms[:, names.index(name)] = weight * scaled[name]
+    return terms
+
+
+@dataclass
+class Ranker:
+    """Scores pairs and explains the scores by per-feature contributions.
+
+    Without boosters it is the non-learned baseline; ``name`` says which ranked a list.
+    """
+
+    boosters: dict[Direction, lgb.Booster] = field(default_factory=dict)
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    embedding_model_id: str | None = None
+    version: str = "baseline"
+    trained_at: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def learned(self) -> bool:
+        return bool(self.boosters)
+
+    @property
+    def name(self) -> str:
+        """What ranked a list: ``lightgbm-lambdarank@<version>`` or ``baseline``."""
+        return f"lightgbm-lambdarank@{self.version}" if self.learned else "baseline"
+
+    def contributions(self, features: np.ndarray, direction: Direction) -> np.ndarray:
+        """Per-feature contributions (last column: the bias); each row sums to the score."""
+        booster = self.boosters.get(direction)
+        if booster is None:
+            return _baseline_terms(features, self.features)
+        return booster.predict(features, pred_contrib=True, num_threads=1)
+
+    def score(self, features: np.ndarray, direction: Direction) -> np.ndarray:
+        """The ranking score of each pair (higher is better)."""
+        booster = self.boosters.get(direction)
+        if booster is None:
+            return _baseline_terms(features, self.features).sum(axis=1)
+        return booster.predict(features, num_threads=1)
+
+    def save(self, directory: Path) -> None:
+        """Write the bundle atomically: a crash leaves the previous bundle, never half of one."""
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".ranker-", dir=directory.parent))
+        for direction, booster in self.boosters.items():
+            booster.save_model(staging / f"{direction.value}.txt")
+        spec = {
+            "features": self.features,
+            "embedding_model_id": self.embedding_model_id,
+            "version": self.version,
+            "trained_at": self.trained_at,
+            "metrics": self.metrics,
+            "params": self.params,
+            "directions": [d.value for d in self.boosters],
+        }
+        (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
+        if directory.exists():
+            retired = directory.with_name(directory.name + ".old")
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(directory, retired)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> Ranker:
+        """Load a bundle written by :meth:`save`."""
+        spec = json.loads((directory / SPEC_FILE).read_text())
+        boosters = {
+            Direction(d): lgb.Booster(model_file=str(directory / f"{d}.txt"))
+            for d in spec["directions"]
+        }
+        return cls(
+            boosters=boosters,
+            features=spec["features"],
+            embedding_model_id=spec["embedding_model_id"],
+            version=spec["version"],
+            trained_at=spec["trained_at"],
+            metrics=spec.get("metrics", {}),
+            params=spec.get("params", {}),
+        )
+
+    def check_compatible(self, embedding_model_id: str) -> None:
+        """Refuse a bundle built on other features or another embedding model."""
+        if self.features != FEATURES:
+            raise ValueError(
+                f"ranker {self.version} was trained on other features; retrain it (jobmatch train)"
+            )
+        if self.learned and self.embedding_model_id != embedding_model_id:
+            raise ValueError(
+                f"ranker {self.version} was trained with embedding model "
+                f"{self.embedding_model_id}, but {embedding_model_id} is configured"
+            )
+
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "lambdarank_truncation_level": 20,
+    "verbose": -1,
+}
+
+
+def fit_booster(
+    features: np.ndarray,
+    labels: np.ndarray,
+    group_sizes: np.ndarray,
+    *,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> lgb.Booster:
+    """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order)."""
+    settings = {**DEFAULT_PARAMS, **(params or {}), "random_state": seed}
+    model = lgb.LGBMRanker(**settings)
+    model.fit(
+        features,
+        labels,
+        group=group_sizes,
+        feature_name=list(FEATURES),
+        categorical_feature=[FEATURES.index(c) for c in CATEGORICAL],
+    )
+    return model.booster_
+
+
+def new_version(now: dt.datetime | None = None) -> str:
+    """A sortable version name for a newly trained ranker."""
+    return (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")

