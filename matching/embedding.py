@@ -236,6 +236,12 @@ class EmbeddingCache:
                 bar.update(len(batch))
         return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
 
+    def encode(
+        self, texts: list[str], *, progress: bool = False, batch_size: int = 64
+    ) -> np.ndarray:
+        """The embedder's ``encode``, served from the cache (so the cache can stand in for it)."""
+        return self.vectors(list(texts), progress=progress)
+
     def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
         model_id = self.embedder.model_id
         found: dict[str, np.ndarray] = {}

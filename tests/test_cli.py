@@ -1,0 +1,128 @@
+"""The jobmatch command as an outside tool drives it (INTERCHANGE.md, "Commands")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from serving.cli import app
+from tests.world import CANDIDATES, WORLD, write_world
+
+runner = CliRunner()
+
+
+def jobmatch(home: Path, *args: str):
+    return runner.invoke(app, list(args), env={"JOBMATCH_HOME": str(home)})
+
+
+def test_import_reimport_and_export_round_trip(tmp_path: Path) -> None:
+    data = write_world(tmp_path / "in")
+    first = jobmatch(tmp_path / "h1", "import", str(data))
+    assert first.exit_code == 0, first.output
+    assert "candidates.jsonl: 3 records read: 3 new, 0 updated, 0 unchanged" in first.output
+    again = jobmatch(tmp_path / "h1", "import", str(data))
+    assert "candidates.jsonl: 3 records read: 0 new, 0 updated, 3 unchanged" in again.output
+    assert jobmatch(tmp_path / "h1", "export", str(tmp_path / "out1")).exit_code == 0
+    assert jobmatch(tmp_path / "h2", "import", str(tmp_path / "out1")).exit_code == 0
+    assert jobmatch(tmp_path / "h2", "export", str(tmp_path / "out2")).exit_code == 0
+    for name in ("employers", "jobs", "candidates", "referrals"):
+        file = f"{name}.jsonl"
+        assert (tmp_path / "out1" / file).read_bytes() == (tmp_path / "out2" / file).read_bytes()
+
+
+def test_invalid_file_is_rejected_with_one_line_per_problem(tmp_path: Path) -> None:
+    bad = dict(CANDIDATES[1], region_code="99", registered_at="2999-01-01")
+    data = write_world(tmp_path / "in", {"candidates": [CANDIDATES[0], bad]})
+    result = jobmatch(tmp_path / "h", "import", str(data))
+    assert result.exit_code == 1
+    assert "candidates.jsonl:2: region_code: must be a 6-digit administrative division code" in (
+        result.output
+    )
+    assert "candidates.jsonl:2: registered_at: 2999-01-01 is in the future" in result.output
+    assert "REJECTED (nothing stored)" in result.output
+    skipped = jobmatch(tmp_path / "h", "import", str(data), "--skip-invalid")
+    assert skipped.exit_code == 1 and "1 new, 0 updated, 0 unchanged, 1 skipped" in skipped.output
+    assert (data / "candidates.rejects.jsonl").exists()
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    result = jobmatch(tmp_path / "h", "import", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2 and "is not a directory" in result.output
+
+
+def test_demo_data_writes_a_world_that_imports(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo-data", str(tmp_path / "w"), "--seed", "5", "--candidates", "60", "--jobs", "20"]
+    )
+    assert result.exit_code == 0, result.output
+    imported = jobmatch(tmp_path / "h", "import", str(tmp_path / "w"))
+    assert imported.exit_code == 0, imported.output
+    assert "candidates.jsonl: 60 records read: 60 new" in imported.output
+
+
+@pytest.mark.slow
+def test_recommend_writes_the_contract_lines_and_never_an_infeasible_job(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert jobmatch(home, "import", str(write_world(tmp_path / "in"))).exit_code == 0
+    ids = tmp_path / "ids.txt"
+    ids.write_text("c1\n\nc2\nc3\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = jobmatch(
+        home, "recommend", "--for", "candidates", "--ids", str(ids), "--k", "5", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["query_id"] for line in lines] == ["c1", "c2", "c3"]
+    by_id = {line["query_id"]: [r["id"] for r in line["results"]] for line in lines}
+    # c1 needs a screen reader, which only j1 offers, and j1's one opening went to c1's own
+    # hire (r1); c2 needs captioning (only j2); c3 has no needs but j1 is filled.
+    assert by_id == {"c1": [], "c2": ["j2"], "c3": ["j2"]}
+    for line in lines:
+        for result_ in line["results"]:
+            assert set(result_) >= {"id", "score", "reasons"} and result_["reasons"]
+            assert result_["model"] == "baseline"
+    jobs_out = tmp_path / "jobs.jsonl"
+    (tmp_path / "jobs.txt").write_text("j1\nj2\n", encoding="utf-8")
+    result = jobmatch(
+        home,
+        "recommend",
+        "--for",
+        "jobs",
+        "--ids",
+        str(tmp_path / "jobs.txt"),
+        "--out",
+        str(jobs_out),
+    )
+    assert result.exit_code == 0, result.output
+    people = {
+        json.loads(x)["query_id"]: [r["id"] for r in json.loads(x)["results"]]
+        for x in jobs_out.read_text(encoding="utf-8").splitlines()
+    }
+    assert set(people["j1"]) == {"c1", "c3"} and set(people["j2"]) == {"c2", "c3"}
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("c1\nghost\n", encoding="utf-8")
+    failed = jobmatch(
+        home,
+        "recommend",
+        "--for",
+        "candidates",
+        "--ids",
+        str(unknown),
+        "--out",
+        str(tmp_path / "never.jsonl"),
+    )
+    assert failed.exit_code == 2 and "unknown candidate ids: ghost" in failed.output
+    assert not (tmp_path / "never.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_train_refuses_too_little_data_clearly(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert jobmatch(home, "import", str(write_world(tmp_path / "in", WORLD))).exit_code == 0
+    result = jobmatch(home, "train")
+    assert result.exit_code == 1
+    assert "cannot train" in result.output and "groups with a positive outcome" in result.output
+    assert not (home / "models" / "ranker").exists()
