@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
+from matching.engine import Matcher
 from matching.features import FEATURES, HistoryIndex, build_features, feasible, vacant
+from matching.index import VectorIndex
+from matching.ranker import Ranker
 from matching.rules import check_feasibility, person_capacities
 from matching.settings import Settings
 from matching.vocabulary import Accommodation, Dimension, DisabilityCategory
@@ -189,3 +192,51 @@ def test_filled_jobs_are_not_vacant() -> None:
     catalog, history = _world()
     days = np.full(3, dt.date(2025, 5, 11).toordinal())
     assert vacant(catalog, history, np.arange(3), days).tolist() == [False, True, True]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(1, 8), st.integers(1, 5))
+def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
+    data: st.DataObject, k: int, pool: int
+) -> None:
+    """Whatever the vectors and the pool size, results are exactly the best feasible items."""
+    job_list = [data.draw(jobs(n)) for n in range(7)]
+    people = [data.draw(candidates(n)) for n in range(5)]
+    catalog = catalog_of(job_list, people)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    job_vectors = rng.normal(size=(7, 8)).astype(np.float32)
+    people_vectors = rng.normal(size=(5, 8)).astype(np.float32)
+    job_vectors /= np.linalg.norm(job_vectors, axis=1, keepdims=True)
+    people_vectors /= np.linalg.norm(people_vectors, axis=1, keepdims=True)
+    matcher = Matcher(
+        catalog,
+        Ranker(),
+        Settings(retrieval_pool=pool),
+        job_vectors=job_vectors,
+        candidate_vectors=people_vectors,
+        job_index=VectorIndex.build([j.id for j in job_list], job_vectors),
+        candidate_index=VectorIndex.build([p.id for p in people], people_vectors),
+    )
+    for person in people:
+        found = [m.id for m in matcher.jobs_for_candidate(person.id, k)]
+        truly = {j.id for j in job_list if _feasible(person, j)}
+        assert set(found) <= truly
+        assert len(found) == min(k, pool, len(truly))
+    for job in job_list:
+        found = [m.id for m in matcher.candidates_for_job(job.id, k)]
+        truly = {p.id for p in people if _feasible(p, job)}
+        assert set(found) <= truly
+        assert len(found) == min(k, pool, len(truly))
+
+
+def _feasible(person: Candidate, job: Job) -> bool:
+    return check_feasibility(
+        capacities=person_capacities(
+            person.disability_category, person.disability_grade, person.capacities
+        ),
+        certificates=person.certificates,
+        needs=person.needs,
+        demands=job.demands,
+        certificates_required=job.certificates_required,
+        accommodations=job.accommodations,
+    ).feasible
