@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from matching.domain import Candidate, Job
 from matching.vocabulary import (
     ACCOMMODATION_COVERS,
     ACCOMMODATION_RELIEF,
@@ -194,3 +195,17 @@ def check_feasibility(
         if need not in offered:
             unmet.append(Unmet(Requirement.ACCOMMODATION, need.value))
     return Feasibility(tuple(unmet))
+
+
+def job_feasibility(candidate: Candidate, job: Job) -> Feasibility:
+    """:func:`check_feasibility` for a candidate record and a job record."""
+    return check_feasibility(
+        capacities=person_capacities(
+            candidate.disability_category, candidate.disability_grade, candidate.capacities
+        ),
+        certificates=candidate.certificates,
+        needs=candidate.needs,
+        demands=job.demands,
+        certificates_required=job.certificates_required,
+        accommodations=job.accommodations,
+    )

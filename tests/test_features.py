@@ -14,7 +14,7 @@ from matching.engine import Matcher
 from matching.features import FEATURES, HistoryIndex, build_features, feasible, vacant
 from matching.index import VectorIndex
 from matching.ranker import Ranker
-from matching.rules import check_feasibility, person_capacities
+from matching.rules import job_feasibility
 from matching.settings import Settings
 from matching.vocabulary import Accommodation, Dimension, DisabilityCategory
 
@@ -80,18 +80,7 @@ def test_vectorised_feasibility_agrees_with_the_rules(data: st.DataObject) -> No
     ci, ji = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
     got = feasible(catalog, ci.ravel(), ji.ravel())
     for c, j, answer in zip(ci.ravel(), ji.ravel(), got, strict=True):
-        person, job = people[c], job_list[j]
-        expected = check_feasibility(
-            capacities=person_capacities(
-                person.disability_category, person.disability_grade, person.capacities
-            ),
-            certificates=person.certificates,
-            needs=person.needs,
-            demands=job.demands,
-            certificates_required=job.certificates_required,
-            accommodations=job.accommodations,
-        ).feasible
-        assert answer == expected
+        assert answer == job_feasibility(people[c], job_list[j]).feasible
 
 
 def _world() -> tuple[Catalog, HistoryIndex]:
@@ -219,24 +208,11 @@ def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
     )
     for person in people:
         found = [m.id for m in matcher.jobs_for_candidate(person.id, k)]
-        truly = {j.id for j in job_list if _feasible(person, j)}
+        truly = {j.id for j in job_list if job_feasibility(person, j).feasible}
         assert set(found) <= truly
         assert len(found) == min(k, pool, len(truly))
     for job in job_list:
         found = [m.id for m in matcher.candidates_for_job(job.id, k)]
-        truly = {p.id for p in people if _feasible(p, job)}
+        truly = {p.id for p in people if job_feasibility(p, job).feasible}
         assert set(found) <= truly
         assert len(found) == min(k, pool, len(truly))
-
-
-def _feasible(person: Candidate, job: Job) -> bool:
-    return check_feasibility(
-        capacities=person_capacities(
-            person.disability_category, person.disability_grade, person.capacities
-        ),
-        certificates=person.certificates,
-        needs=person.needs,
-        demands=job.demands,
-        certificates_required=job.certificates_required,
-        accommodations=job.accommodations,
-    ).feasible

@@ -13,7 +13,7 @@ import pytest
 from matching.domain import Candidate, Employer, Job, Record, Referral
 from matching.occupations import OccupationVocabulary
 from matching.regions import RegionHierarchy
-from matching.rules import check_feasibility, person_capacities
+from matching.rules import job_feasibility, person_capacities
 from matching.skills import SKILL_FORMS, canonical_skill
 from matching.vocabulary import EmployerType, Outcome, PriorityGroup, WorkMode
 from training.synthetic import (
@@ -202,19 +202,7 @@ def test_most_referrals_are_feasible_and_the_fast_check_agrees(world):
     fast = _feasible(tables, np.array([p for p, _ in pairs]), np.array([j for _, j in pairs]))
     exact = []
     for p, j in pairs:
-        person, job = people[p], jobs[j]
-        exact.append(
-            check_feasibility(
-                capacities=person_capacities(
-                    person.disability_category, person.disability_grade, person.capacities
-                ),
-                certificates=person.certificates,
-                needs=person.needs,
-                demands=job.demands,
-                certificates_required=job.certificates_required,
-                accommodations=job.accommodations,
-            ).feasible
-        )
+        exact.append(job_feasibility(people[p], jobs[j]).feasible)
     assert fast.tolist() == exact
     referred = exact[: len(world["referrals"])]
     assert sum(referred) / len(referred) > 0.9
