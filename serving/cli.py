@@ -301,7 +301,10 @@ def demo_command(
         store.close()
     for candidate_id in matcher.catalog.candidates.ids[:3]:
         typer.echo(f"\n{candidate_id}: top jobs ({matcher.ranker.name})")
-        for match in matcher.jobs_for_candidate(candidate_id, 3):
+        matches = matcher.jobs_for_candidate(candidate_id, 3)
+        if not matches:
+            typer.echo("  no open job meets this person's hard requirements")
+        for match in matches:
             title = matcher.catalog.jobs.records[matcher.catalog.jobs.index[match.id]].title
             typer.echo(f"  {match.id} {title}  score {match.score:.3f}")
             for reason in match.reasons:
