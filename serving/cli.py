@@ -310,3 +310,57 @@ def demo_command(
             for reason in match.reasons:
                 typer.echo(f"      - {reason}")
     typer.echo(f"\nhome: {settings.home}  database: {settings.resolved_database_url}")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (docs at /docs); models and indexes load once per worker."""
+    import uvicorn
+
+    # A factory, so that each worker builds its own app from the JOBMATCH_* settings.
+    uvicorn.run("serving.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+users_app = typer.Typer(help="API accounts and their bearer tokens.")
+app.add_typer(users_app, name="users")
+
+
+class AccountRole(StrEnum):
+    counselor = "counselor"
+    employer = "employer"
+    manager = "manager"
+    admin = "admin"
+
+
+@users_app.command("create")
+def users_create_command(
+    ctx: typer.Context,
+    role: Annotated[AccountRole, typer.Option(help="What the account may do.")],
+    name: Annotated[str | None, typer.Option(help="Who uses it (default: the role).")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Counselors: region code prefix they work in.")
+    ] = None,
+    employer: Annotated[
+        str | None, typer.Option(help="Employer accounts: the employer id.")
+    ] = None,
+) -> None:
+    """Make an API account; its bearer token is the last line of output (shown only once)."""
+    from serving.auth import AccountError, create_account
+
+    store = open_store(_settings(ctx))
+    try:
+        account, token = create_account(
+            store, name=name or role.value, role=role.value, region=region, employer=employer
+        )
+    except AccountError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    scope = account.region_code or account.employer_id or "all"
+    typer.echo(f"account {account.id} ({account.role.value}, {scope}); bearer token:")
+    typer.echo(token)

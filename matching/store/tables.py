@@ -109,3 +109,51 @@ class EmbeddingRow(Base):
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     # float32, little-endian, as numpy's ``astype("<f4").tobytes()`` writes it.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# -- API accounts and referral context (serving/; migration 0003) ------------------------------
+
+
+class AccountRow(Base):
+    """A person or system using the API, with the role and scope their requests are checked
+    against (``region_code`` prefix for counselors, ``employer_id`` for employers)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TokenRow(Base):
+    """A bearer token, kept only as its SHA-256: a stolen table grants nothing."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferralContextRow(Base):
+    """What a referral made through the API was based on: the model and reasons the counselor
+    saw, the override reason when they chose outside the model's top results, the person's
+    consent to share their identity with the employer, and the idempotency key."""
+
+    __tablename__ = "referral_context"
+
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    model: Mapped[str] = mapped_column(String(128))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,83 @@
+"""The HTTP API: ``create_app(settings)`` builds it; ``uvicorn --factory serving.app:app_from_env``
+serves it (``jobmatch serve``).
+
+Models and indexes load once, in the lifespan, into a :class:`~serving.runtime.Runtime` held on
+``app.state`` and handed to routes through the dependencies of ``serving.deps``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from matching.occupations import OccupationVocabulary
+from matching.settings import Settings
+from matching.store import Store
+from serving.errors import install_error_handlers
+from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.runtime import Resources, Runtime, load_resources
+
+DESCRIPTION = """
+Job matching and referral for disability employment service centres (残疾人就业服务机构).
+
+Every `/v1` route needs `Authorization: Bearer <token>` (from `jobmatch users create`).
+Counselors work within their region prefix; employer accounts with their own jobs, seeing
+proposed people only as anonymised cards; managers read statistics; admins manage accounts and
+read the audit log. Errors always have the shape
+`{"error": {"code", "message", "fields": [{"field", "reason"}]}}`.
+"""
+
+
+def open_store(settings: Settings, occupations: OccupationVocabulary) -> Store:
+    """The store, with job occupations coded from the 2022 vocabulary (as the CLI does)."""
+
+    def resolve(text: str) -> str | None:
+        found = occupations.find(text)
+        return found.code if found else None
+
+    return Store.open(settings, resolve_occupation=resolve)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    resources: Callable[[Settings, Store], Resources] = load_resources,
+) -> FastAPI:
+    """The API over one installation.
+
+    ``resources`` loads the embedding model, the occupation vocabulary and the occupation
+    coder at start-up; tests pass one that hands back already loaded ones.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings, OccupationVocabulary.load())
+        try:
+            loaded = await run_in_threadpool(resources, settings, store)
+            runtime = Runtime(settings, store, loaded)
+            # The first build happens before the first request: a process is ready only with
+            # its matcher loaded.
+            await run_in_threadpool(runtime.current_matcher)
+            app.state.runtime = runtime
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="jobmatch",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for the installation configured by ``JOBMATCH_*`` variables (uvicorn factory)."""
+    return create_app(Settings())

@@ -1,0 +1,90 @@
+"""Ranked recommendations, like the lines of ``jobmatch recommend``: jobs for a person (for
+counselors) and people for a job (for counselors, and for the employer as anonymised cards).
+Only feasible pairs are ever returned."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from matching.catalog import CandidateTable, JobTable
+from matching.domain import Candidate
+from matching.engine import Match
+from matching.store.tables import CandidateRow
+from serving.access import candidate_row, job_row
+from serving.auth import Account, Role
+from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, SessionDep
+from serving.errors import ERROR_RESPONSES
+from serving.schemas import CandidateCard, Recommendations, Result
+
+router = APIRouter(prefix="/v1", tags=["recommendations"], responses=ERROR_RESPONSES)
+
+K = Annotated[int, Query(ge=1, le=100, description="How many results, best first.")]
+
+
+def _widened(k: int) -> int:
+    # Results outside the caller's region are dropped after ranking; ask for more to keep k.
+    return k * 5
+
+
+def _visible(
+    user: Account, matches: list[Match], table: JobTable | CandidateTable, k: int
+) -> list[Match]:
+    if user.role is not Role.COUNSELOR:
+        return matches[:k]
+    return [m for m in matches if user.covers_region(str(table.region[table.index[m.id]]))][:k]
+
+
+@router.get("/candidates/{candidate_id}/recommendations", response_model=Recommendations)
+def jobs_for_candidate(
+    candidate_id: str,
+    user: Counselor,
+    session: SessionDep,
+    matcher: MatcherDep,
+    k: K = 10,
+    personalised: Annotated[
+        bool,
+        Query(description="false: order feasible jobs by distance and date only (PIPL art. 24)."),
+    ] = True,
+) -> Recommendations:
+    """The top ``k`` open, feasible jobs in the counselor's region for a person."""
+    candidate_row(session, user, candidate_id)
+    matches = matcher.jobs_for_candidate(candidate_id, _widened(k), personalised=personalised)
+    shown = _visible(user, matches, matcher.catalog.jobs, k)
+    return Recommendations(
+        query_id=candidate_id,
+        results=[Result(id=m.id, score=m.score, reasons=m.reasons, model=m.model) for m in shown],
+        model=matcher.ranker.name,
+    )
+
+
+@router.get("/jobs/{job_id}/recommendations", response_model=Recommendations)
+def candidates_for_job(
+    job_id: str,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    matcher: MatcherDep,
+    k: K = 10,
+) -> Recommendations:
+    """The top ``k`` active people for whom the job is feasible. Counselors see people of
+    their region by id; the employer sees each as an anonymised card."""
+    job_row(session, user, job_id)
+    matches = matcher.candidates_for_job(job_id, _widened(k))
+    shown = _visible(user, matches, matcher.catalog.candidates, k)
+    cards: dict[str, CandidateCard] = {}
+    if user.role is Role.EMPLOYER and shown:
+        # Cards come from the non-sensitive part of the record: nothing is decrypted.
+        rows = session.execute(
+            select(CandidateRow.record).where(CandidateRow.id.in_([m.id for m in shown]))
+        ).scalars()
+        cards = {r["id"]: CandidateCard.of(Candidate.model_validate(r)) for r in rows}
+    return Recommendations(
+        query_id=job_id,
+        results=[
+            Result(id=m.id, score=m.score, reasons=m.reasons, model=m.model, card=cards.get(m.id))
+            for m in shown
+        ],
+        model=matcher.ranker.name,
+    )

@@ -1,0 +1,254 @@
+"""Referrals (推荐): a counselor refers a person to a job. The hard requirements are checked
+again here (409 naming what failed); the model version, the reasons shown and any override
+reason are kept; an ``Idempotency-Key`` makes a retried request return the same referral."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matching.domain import Job, Referral
+from matching.rules import Unmet, check_feasibility
+from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
+from matching.vocabulary import Dimension, Outcome
+from serving.access import as_job, as_referral, candidate_row, check_region, referral_row
+from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
+from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
+from serving.schemas import OutcomeUpdate, ReferralCreate, ReferralOut
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
+
+#: A job the model ranked within this many places needs no override reason.
+REFERRAL_TOP_K = 10
+
+
+def _describe(unmet: Unmet) -> tuple[str, str]:
+    if unmet.demand is not None:
+        return (
+            f"capacity.{unmet.item}",
+            f"the job needs {unmet.demand} even with its accommodations; the person has "
+            f"{unmet.capacity}",
+        )
+    if unmet.requirement.value == "certificate":
+        return ("certificate", f"the job requires {unmet.item}, which the person does not hold")
+    return ("accommodation", f"the person needs {unmet.item}, which the job does not offer")
+
+
+def _out(referral: Referral, context: ReferralContextRow | None) -> ReferralOut:
+    extra = (
+        {
+            "model": context.model,
+            "rank": context.rank,
+            "reasons_shown": context.reasons,
+            "override_reason": context.override_reason,
+            "accepted": context.accepted_at is not None,
+        }
+        if context is not None
+        else {}
+    )
+    return ReferralOut.model_validate({**referral.model_dump(), **extra})
+
+
+def _replay(session: Session, key: str, request_hash: str) -> ReferralOut | None:
+    context = session.scalar(
+        select(ReferralContextRow).where(ReferralContextRow.idempotency_key == key)
+    )
+    if context is None:
+        return None
+    if context.request_hash != request_hash:
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different referral",
+            [("Idempotency-Key", "was already used with another request body")],
+        )
+    row = session.get(ReferralRow, context.referral_id)
+    assert row is not None
+    return _out(as_referral(row), context)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralOut,
+    responses={
+        200: {"model": ReferralOut, "description": "The same key was used before: that referral"},
+        409: {"description": "The job is infeasible for the person, closed, or the key reused"},
+    },
+)
+def create_referral(
+    body: ReferralCreate,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=8,
+            max_length=128,
+            description="A fresh random string per referral; a retry with it changes nothing.",
+        ),
+    ],
+    user: Counselor,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    matcher: MatcherDep,
+    response: Response,
+) -> ReferralOut:
+    """Refer a person to a job in the counselor's region."""
+    request_hash = hashlib.sha256(
+        json.dumps([user.id, body.model_dump()], sort_keys=True).encode()
+    ).hexdigest()
+    replayed = _replay(session, idempotency_key, request_hash)
+    if replayed is not None:
+        response.status_code = status.HTTP_200_OK
+        return replayed
+    person = candidate_row(session, user, body.candidate_id)
+    job_found = session.get(JobRow, body.job_id)
+    if job_found is None:
+        raise not_found("job", body.job_id)
+    check_region(user, job_found.region_code, f"job {body.job_id}")
+    job = as_job(job_found)
+    _check_referable(person, job)
+    ranked = matcher.jobs_for_candidate(body.candidate_id, REFERRAL_TOP_K)
+    place = next((n for n, m in enumerate(ranked, 1) if m.id == job.id), None)
+    override = (body.override_reason or "").strip() or None
+    if place is None and override is None:
+        raise ApiError(
+            422,
+            "override_reason_required",
+            f"job {job.id} is not among the model's top {REFERRAL_TOP_K} for this person",
+            [("override_reason", "is required when choosing a job the model ranked lower")],
+        )
+    today = dt.date.today()
+    referral = Referral(
+        id=f"r-{uuid.uuid4().hex[:20]}",
+        candidate_id=body.candidate_id,
+        job_id=job.id,
+        referred_at=today,
+        outcome=Outcome.PENDING,
+    )
+    context = ReferralContextRow(
+        referral_id=referral.id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        account_id=user.id,
+        model=matcher.ranker.name,
+        rank=place,
+        reasons=ranked[place - 1].reasons if place else [],
+        override_reason=override,
+    )
+    runtime.store.upsert(session, "referrals", [referral])
+    session.add(context)
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="refer",
+        subject=f"referrals:{referral.id} candidates:{body.candidate_id} jobs:{job.id}",
+        purpose=body.purpose or override,
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its referral.
+        session.rollback()
+        replayed = _replay(session, idempotency_key, request_hash)
+        if replayed is None:
+            raise
+        response.status_code = status.HTTP_200_OK
+        return replayed
+    return _out(referral, context)
+
+
+def _check_referable(person: CandidateRow, job: Job) -> None:
+    """409 when the job is closed or infeasible for the person (naming every failure)."""
+    if not job.is_open(dt.date.today()):
+        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+    record = person.record
+    verdict = check_feasibility(
+        capacities={Dimension(d): v for d, v in person.capacities.items()},
+        certificates=record.get("certificates", []),
+        needs=record.get("needs", []),
+        demands=job.demands,
+        certificates_required=job.certificates_required,
+        accommodations=job.accommodations,
+    )
+    if not verdict.feasible:
+        failed = ", ".join(r.value for r in verdict.failed_requirements)
+        raise ApiError(
+            409,
+            "infeasible",
+            f"job {job.id} is infeasible for this person: {failed} requirement not met",
+            [_describe(u) for u in verdict.unmet],
+        )
+
+
+@router.get("/{referral_id}", response_model=ReferralOut)
+def read_referral(referral_id: str, user: CounselorOrEmployer, session: SessionDep) -> ReferralOut:
+    """A referral of a person in the counselor's region, or to one of the employer's jobs."""
+    row = referral_row(session, user, referral_id)
+    return _out(as_referral(row), session.get(ReferralContextRow, referral_id))
+
+
+@router.patch("/{referral_id}", response_model=ReferralOut)
+def record_outcome(
+    referral_id: str,
+    update: OutcomeUpdate,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ReferralOut:
+    """Record what became of a referral (interviewed, hired, …); the ranker learns from it."""
+    row = referral_row(session, user, referral_id)
+    current = as_referral(row)
+    outcome_at = update.outcome_at or (
+        None if update.outcome is Outcome.PENDING else dt.date.today()
+    )
+    try:
+        changed = Referral.model_validate(
+            {**current.model_dump(), "outcome": update.outcome, "outcome_at": outcome_at}
+        )
+    except ValidationError as error:
+        raise invalid(error) from None
+    runtime.store.upsert(session, "referrals", [changed])
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="referral_outcome",
+        subject=f"referrals:{referral_id}",
+        purpose=update.outcome.value,
+    )
+    session.commit()
+    return _out(changed, session.get(ReferralContextRow, referral_id))
+
+
+@router.post("/{referral_id}/accept", response_model=ReferralOut)
+def accept_referral(
+    referral_id: str, user: Counselor, session: SessionDep, runtime: RuntimeDep
+) -> ReferralOut:
+    """Record that the person accepted the referral: from now on the employer sees their name
+    and phone for it."""
+    row = referral_row(session, user, referral_id)
+    context = session.get(ReferralContextRow, referral_id)
+    if context is None:
+        raise ApiError(
+            409, "no_referral_context", "only referrals made through the API can be accepted"
+        )
+    if context.accepted_at is None:
+        context.accepted_at = dt.datetime.now(dt.UTC)
+        runtime.store.audit(
+            session,
+            actor=user.actor,
+            action="referral_accepted",
+            subject=f"referrals:{referral_id} candidates:{row.candidate_id}",
+            purpose="the person agreed to share their identity with the employer",
+        )
+        session.commit()
+    return _out(as_referral(row), context)
