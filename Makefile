@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install clean
+.PHONY: demo serve test install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# In a terminal the demo ends with the API and its docs at http://127.0.0.1:8000 (Ctrl-C
+# stops it); run by a script (no terminal), it ends after the demo job.
 demo: $(STAMP)
 	$(BIN)/jobmatch demo
+	@if [ -t 0 ]; then \
+		echo "API and docs: http://127.0.0.1:8000/docs (make an account: .venv/bin/jobmatch users create --role counselor --region 43)"; \
+		$(BIN)/jobmatch serve --host 127.0.0.1 --port 8000; \
+	fi
+
+serve: $(STAMP)
+	$(BIN)/jobmatch serve --host 127.0.0.1 --port 8000 --workers 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
