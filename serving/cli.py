@@ -6,14 +6,12 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import embed_catalog, open_matcher
+from matching.engine import open_matcher
 from matching.interchange import export_directory, import_directory
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Ranker
@@ -54,42 +52,74 @@ def load_ranker(settings: Settings) -> Ranker:
     return Ranker.load(settings.ranker_dir) if settings.ranker_dir.exists() else Ranker()
 
 
+def _run_retrain(settings: Settings, **options: Any) -> None:
+    """One tracked training run (training/retrain.py), with exit codes a scheduler can read:
+    1 bad data, 75 (EX_TEMPFAIL) another run holds the lock."""
+    from training.retrain import RetrainLocked, retrain
+    from training.train import NotEnoughData
+
+    try:
+        result = retrain(settings, **options)
+    except NotEnoughData as exc:
+        typer.echo(f"error: cannot train: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except RetrainLocked as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(75) from None
+    verdict = "promoted to champion" if result.promoted else "not promoted"
+    typer.echo(
+        f"ranker {result.ranker_version} (jobmatch-ranker v{result.model_version}, MLflow run "
+        f"{result.run_id}): {verdict}: {result.reason}"
+    )
+    primary = result.metrics["jobs_for_candidate.ndcg_at_10"]
+    other = result.metrics["candidates_for_job.ndcg_at_10"]
+    typer.echo(f"validation NDCG@10: jobs for a person {primary:.3f}, people for a job {other:.3f}")
+
+
 @app.command("train")
 def train_command(
     ctx: typer.Context,
     negatives: Annotated[int, typer.Option(min=1, help="Sampled negatives per group.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed for sampling and boosting.")] = 0,
 ) -> None:
-    """Learn both rankers from the recorded referral outcomes and put them in service."""
-    from training.train import NotEnoughData, fit_ranker, ranking_sets
+    """One tracked training run now: train, validate on the last weeks, promote if better."""
+    from training.retrain import RetrainConfig
 
-    settings = _settings(ctx)
-    occupations = OccupationVocabulary.load()
-    store = open_store(settings, occupations)
-    try:
-        embedder = Embedder(settings.resolved_embedding_model)
-        catalog = Catalog.from_store(store, settings, occupations)
-        job_vectors, candidate_vectors = embed_catalog(
-            catalog, EmbeddingCache(store, embedder), occupations, progress=True
-        )
-        sets = ranking_sets(
-            catalog,
-            job_vectors=job_vectors,
-            candidate_vectors=candidate_vectors,
-            settings=settings,
-            rows=np.arange(len(catalog.history)),
-            negatives=negatives,
-            seed=seed,
-        )
-        ranker = fit_ranker(sets, embedding_model_id=embedder.model_id, seed=seed)
-    except NotEnoughData as exc:
-        typer.echo(f"error: cannot train: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
-    ranker.save(settings.ranker_dir)
-    rows = {d.value: len(s) for d, s in sets.items()}
-    typer.echo(f"trained ranker {ranker.version} on {rows} rows; saved to {settings.ranker_dir}")
+    config = RetrainConfig.load().with_overrides(negatives=negatives, seed=seed)
+    _run_retrain(_settings(ctx), config=config)
+
+
+@app.command("retrain")
+def retrain_command(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Training and promotion settings (default: models/ranker.toml)."),
+    ] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="NDCG@10 gain needed to replace the champion.")
+    ] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(help="Largest NDCG@10 drop allowed for any category."),
+    ] = None,
+    validation_weeks: Annotated[
+        int | None,
+        typer.Option(min=1, help="Most recent weeks held out for validation."),
+    ] = None,
+    model_card_dir: Annotated[
+        Path | None,
+        typer.Option(help="Also write MODEL_CARD.md here on promotion (e.g. the repo's models/)."),
+    ] = None,
+) -> None:
+    """The weekly job: lock, re-embed, train, evaluate against the champion, promote or not,
+    rebuild the indexes. Exit 1 on bad data, 75 if another run is in progress."""
+    from training.retrain import RetrainConfig
+
+    loaded = RetrainConfig.load(config).with_overrides(
+        margin=margin, tolerance=tolerance, validation_weeks=validation_weeks
+    )
+    _run_retrain(_settings(ctx), config=loaded, model_card_dir=model_card_dir)
 
 
 class RecommendFor(StrEnum):

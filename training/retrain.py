@@ -1,0 +1,621 @@
+"""The weekly retraining job: train a challenger, compare it with the champion, promote or not.
+
+One run, under an exclusive lock in the home:
+
+1. re-embed changed records (the embedding cache does only those) and snapshot the store;
+2. split the referrals by time: the most recent ``validation_weeks`` weeks of referrals with a
+   known outcome validate, the older ones train;
+3. fit both LambdaRank models on the training window (the *challenger*);
+4. score challenger and champion on the same validation queries: NDCG@5/@10, recall@10, MAP,
+   coverage for both directions, NDCG@10 per disability category (both directions) and
+   exposure per category (people for a job);
+5. log everything to MLflow (:mod:`training.tracking`) and register the challenger;
+6. bring the faiss indexes up to date, and if the challenger wins (:func:`decide`): put its
+   bundle in service (``Settings.ranker_dir``), regenerate the model card, move the
+   ``champion`` alias (last).
+
+The promoted model is the one trained on the training window, not a refit on all data: the
+validation numbers then describe exactly the model in service, and the most recent weeks
+reach the model one week later. Everything is written to temporary directories first and put
+in place by atomic renames, so a crash at any point leaves the previous champion (alias and
+bundle) in service; the lock is an ``flock``, released by the kernel even on ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matching.catalog import OUTCOMES, Catalog
+from matching.domain import Candidate
+from matching.embedding import Embedder, EmbeddingCache
+from matching.engine import embed_catalog, open_matcher
+from matching.features import HistoryIndex, build_features, feasible
+from matching.occupations import OccupationVocabulary
+from matching.ranker import Direction, Ranker
+from matching.settings import Settings
+from matching.store import Store
+from matching.vocabulary import Outcome
+from training.evaluate import Method, Query, build_queries, evaluate
+from training.metrics import ndcg_at
+from training.model_card import CARD_FILE, CardFacts, render_model_card, write_model_card
+from training.tracking import Tracker, git_commit
+from training.train import NotEnoughData, fit_ranker, ranking_sets
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "models" / "ranker.toml"
+LOCK_FILE = "retrain.lock"
+NO_CATEGORY = "none"
+PRIMARY = Direction.JOBS_FOR_CANDIDATE  # where the signal is; the promotion hinges on it
+TOP_K = 10
+_PENDING = OUTCOMES.index(Outcome.PENDING)
+
+
+class RetrainLocked(RuntimeError):
+    """Another retraining holds the lock of this home."""
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    """Training and promotion settings (``models/ranker.toml``; options override them)."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    negatives: int = 20
+    seed: int = 0
+    validation_weeks: int = 4
+    margin: float = 0.005
+    tolerance: float = 0.05
+    min_category_queries: int = 5
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> RetrainConfig:
+        """The configuration in ``path`` (default: ``models/ranker.toml`` of the checkout;
+        the built-in defaults where that file is absent, e.g. an installed wheel)."""
+        if path is None and not CONFIG_FILE.is_file():
+            return cls()
+        data = tomllib.loads((path or CONFIG_FILE).read_text(encoding="utf-8"))
+        training, promotion = data.get("training", {}), data.get("promotion", {})
+        return cls(params=dict(data.get("lightgbm", {})), **training, **promotion)
+
+    def with_overrides(
+        self,
+        *,
+        margin: float | None = None,
+        tolerance: float | None = None,
+        params: Mapping[str, Any] | None = None,
+        negatives: int | None = None,
+        seed: int | None = None,
+        validation_weeks: int | None = None,
+    ) -> RetrainConfig:
+        """A copy with the given values replaced (``params`` are merged)."""
+        changes: dict[str, Any] = {
+            "margin": margin,
+            "tolerance": tolerance,
+            "negatives": negatives,
+            "seed": seed,
+            "validation_weeks": validation_weeks,
+        }
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if params:
+            changes["params"] = {**self.params, **params}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the challenger replaces the champion, and why."""
+
+    promote: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """What one retraining did."""
+
+    run_id: str
+    model_version: str  # registered version of jobmatch-ranker
+    ranker_version: str
+    promoted: bool
+    reason: str
+    previous_champion: str | None
+    metrics: dict[str, float]
+    champion_metrics: dict[str, float] | None
+    data_window: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Split:
+    """History rows for training and validation, and the first validation day."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    cutoff: int
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold ``path`` locked (flock, non-blocking) for the block; refuse if someone holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RetrainLocked(
+                f"another retraining is running (lock {path} is held); not starting a second one"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def time_split(catalog: Catalog, *, weeks: int, as_of: int) -> Split:
+    """Train on referrals before the last ``weeks`` weeks of known outcomes, validate on those.
+
+    Only referrals made on or before ``as_of`` are used; pending ones never validate (their
+    outcome is unknown) and are left out of training by the dataset.
+    """
+    h = catalog.history
+    made = h.referred <= as_of
+    resolved = made & (h.outcome != _PENDING)
+    if not resolved.any():
+        raise NotEnoughData("no referral with a known outcome: record outcomes first")
+    cutoff = int(h.referred[resolved].max()) - 7 * weeks + 1
+    return Split(
+        train=np.flatnonzero(made & (h.referred < cutoff)),
+        validation=np.flatnonzero(resolved & (h.referred >= cutoff)),
+        cutoff=cutoff,
+    )
+
+
+def data_window(catalog: Catalog, split: Split, as_of: int) -> dict[str, Any]:
+    """First/last referral dates and counts of both windows (logged and on the model card)."""
+    h = catalog.history
+    window: dict[str, Any] = {"as_of": dt.date.fromordinal(as_of).isoformat()}
+    for name, rows in (("train", split.train), ("validation", split.validation)):
+        rows = rows[h.outcome[rows] != _PENDING]
+        days = h.referred[rows]
+        window[f"{name}_referrals"] = len(rows)
+        window[f"{name}_first_referral"] = (
+            dt.date.fromordinal(int(days.min())).isoformat() if len(days) else "none"
+        )
+        window[f"{name}_last_referral"] = (
+            dt.date.fromordinal(int(days.max())).isoformat() if len(days) else "none"
+        )
+    return window
+
+
+def read_categories(store: Store, catalog: Catalog) -> np.ndarray:
+    """Each candidate's disability category (catalog order; ``none`` if unrecorded).
+
+    The category is sealed personal data (PIPL art. 28): it is decrypted here only to
+    evaluate the ranker per category, and the read is written to the audit log.
+    """
+    categories = np.full(len(catalog.candidates), NO_CATEGORY, dtype=object)
+    with store.session() as session:
+        for record in store.iter_records(session, "candidates"):
+            position = catalog.candidates.index.get(record.id)
+            if isinstance(record, Candidate) and position is not None:
+                category = record.disability_category
+                categories[position] = category.value if category else NO_CATEGORY
+        store.audit(
+            session,
+            actor="retrain",
+            action="read disability_category",
+            subject=f"{len(catalog.candidates)} candidates",
+            purpose="per-category fairness evaluation",
+        )
+    return categories
+
+
+@dataclass
+class _Validation:
+    """What scoring needs: the snapshot, vectors, queries and the category of each person."""
+
+    catalog: Catalog
+    history: HistoryIndex
+    settings: Settings
+    job_vectors: np.ndarray
+    candidate_vectors: np.ndarray
+    queries: dict[Direction, list[Query]]
+    categories: np.ndarray
+
+
+def _ranked(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    # The same ordering as training.evaluate.evaluate: allowed items, best first, stable.
+    return np.flatnonzero(allowed)[np.argsort(-scores[allowed], kind="stable")]
+
+
+def _scoring(
+    ranker: Ranker, validation: _Validation, rankings: list[tuple[Query, np.ndarray]]
+) -> Method:
+    """An evaluation method scoring with ``ranker`` that also keeps each query's ranking
+    (for the per-category numbers, without scoring twice)."""
+    catalog = validation.catalog
+
+    def method(query: Query) -> tuple[np.ndarray, np.ndarray]:
+        people, jobs = query.pairs()
+        allowed = feasible(catalog, people, jobs)
+        similarity = np.einsum(
+            "ij,ij->i", validation.candidate_vectors[people], validation.job_vectors[jobs]
+        )
+        features = build_features(
+            catalog, validation.history, people, jobs, query.day, similarity, validation.settings
+        )
+        scores = ranker.score(features, query.direction)
+        rankings.append((query, _ranked(scores, allowed)))
+        return scores, allowed
+
+    return method
+
+
+def evaluate_ranker(ranker: Ranker, validation: _Validation) -> dict[str, float]:
+    """Validation metrics of a ranker, flat and named for MLflow (``direction.metric``).
+
+    Overall metrics come from :func:`training.evaluate.evaluate`. Per category: NDCG@10 of the
+    queries whose person is of the category (jobs for a person: the query person; people for
+    a job: each person with a positive outcome), and for people for a job the share of top-10
+    slots against the share of feasible people.
+    """
+    catalog, categories = validation.catalog, validation.categories
+    metrics: dict[str, float] = {}
+    for direction, queries in validation.queries.items():
+        rankings: list[tuple[Query, np.ndarray]] = []
+        method = _scoring(ranker, validation, rankings)
+        overall = evaluate(catalog, queries, method, k=TOP_K)
+        for key, value in overall.items():
+            metrics[f"{direction.value}.{key.replace('@', '_at_')}"] = float(value)
+
+        per_category: dict[str, list[float]] = {}
+        slots: dict[str, int] = {}
+        eligible: dict[str, int] = {}
+        for query, ranked in rankings:
+            everything = query.relevance[query.relevance > 0]
+            score = ndcg_at(query.relevance[ranked], TOP_K, everything)
+            if direction is Direction.JOBS_FOR_CANDIDATE:
+                owners = {categories[query.query]}
+            else:
+                owners = set(categories[query.items[query.relevance > 0]].tolist())
+                for category in categories[query.items[ranked[:TOP_K]]].tolist():
+                    slots[category] = slots.get(category, 0) + 1
+                for category in categories[query.items[ranked]].tolist():
+                    eligible[category] = eligible.get(category, 0) + 1
+            for category in owners:
+                per_category.setdefault(category, []).append(score)
+        prefix = f"{direction.value}.category"
+        for category, scores in sorted(per_category.items()):
+            metrics[f"{prefix}.{category}.ndcg_at_{TOP_K}"] = float(np.mean(scores))
+            metrics[f"{prefix}.{category}.queries"] = float(len(scores))
+        total_slots, total_eligible = sum(slots.values()), sum(eligible.values())
+        for category in sorted(eligible):
+            exposure = slots.get(category, 0) / max(1, total_slots)
+            share = eligible[category] / max(1, total_eligible)
+            metrics[f"{prefix}.{category}.exposure"] = exposure
+            metrics[f"{prefix}.{category}.feasible_share"] = share
+            metrics[f"{prefix}.{category}.exposure_ratio"] = exposure / share if share else 0.0
+    return metrics
+
+
+def decide(
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    config: RetrainConfig,
+) -> Decision:
+    """Promote only if the challenger is better by the margin and fair to every category.
+
+    Rules: jobs-for-a-person NDCG@10 higher by at least ``margin``; people-for-a-job NDCG@10
+    not lower by more than ``margin`` (that side's signal is weak, so equality would be
+    noise); and no disability category's NDCG@10, in either direction, lower by more than
+    ``tolerance``, counting categories with at least ``min_category_queries`` queries.
+    """
+    if champion is None:
+        return Decision(True, "no champion yet")
+    key = f"ndcg_at_{TOP_K}"
+    primary = f"{PRIMARY.value}.{key}"
+    gain = challenger[primary] - champion[primary]
+    if gain < config.margin:
+        return Decision(
+            False,
+            f"{primary} {challenger[primary]:.4f} vs champion {champion[primary]:.4f}: "
+            f"gain {gain:+.4f} below the margin {config.margin}",
+        )
+    other = f"{Direction.CANDIDATES_FOR_JOB.value}.{key}"
+    if challenger[other] < champion[other] - config.margin:
+        return Decision(
+            False,
+            f"{other} {challenger[other]:.4f} vs champion {champion[other]:.4f}: "
+            f"worse by more than the margin {config.margin}",
+        )
+    drops = []
+    for name, before in sorted(champion.items()):
+        if ".category." not in name or not name.endswith(f".{key}"):
+            continue
+        queries = challenger.get(name.removesuffix(key) + "queries", 0)
+        after = challenger.get(name)
+        if after is None or queries < config.min_category_queries:
+            continue
+        if before - after > config.tolerance:
+            drops.append(f"{name} {after:.4f} vs {before:.4f}")
+    if drops:
+        return Decision(
+            False,
+            f"disability category NDCG@{TOP_K} dropped by more than the tolerance "
+            f"{config.tolerance}: " + "; ".join(drops),
+        )
+    return Decision(
+        True,
+        f"{primary} {challenger[primary]:.4f} vs champion {champion[primary]:.4f} "
+        f"(gain {gain:+.4f} >= margin {config.margin}); no category dropped more than "
+        f"{config.tolerance}",
+    )
+
+
+def rebuild_indexes(
+    store: Store,
+    settings: Settings,
+    embedder: Embedder,
+    ranker: Ranker,
+    occupations: OccupationVocabulary,
+    on: dt.date,
+) -> None:
+    """Bring the faiss indexes up to date and check that ``ranker`` serves one query."""
+    matcher = open_matcher(store, settings, embedder, ranker, occupations, on=on)
+    active = np.flatnonzero(matcher.catalog.candidates.active)
+    if len(active):
+        matcher.jobs_for_candidate(matcher.catalog.candidates.ids[int(active[0])], 1, on=on)
+
+
+def restore_serving(settings: Settings, tracker: Tracker, scratch: Path) -> str | None:
+    """Make ``Settings.ranker_dir`` hold the champion's bundle again if it drifted.
+
+    The alias is the truth: a crash between putting a bundle in service and moving the alias
+    (or a hand-copied bundle) is undone here. Returns the champion's registered version.
+    """
+    champion = tracker.load_champion(scratch)
+    if champion is None:
+        return None
+    current = Ranker.load(settings.ranker_dir) if settings.ranker_dir.is_dir() else None
+    if current is None or current.version != champion.ranker.version:
+        champion.ranker.save(settings.ranker_dir)
+    return champion.version
+
+
+def retrain(
+    settings: Settings,
+    *,
+    now: dt.date | None = None,
+    config: RetrainConfig | None = None,
+    margin: float | None = None,
+    tolerance: float | None = None,
+    params: Mapping[str, Any] | None = None,
+    model_card_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    occupations: OccupationVocabulary | None = None,
+) -> RetrainResult:
+    """One retraining of the home's rankers (see the module docstring).
+
+    ``now`` (default today) is the last referral day considered; ``config`` defaults to
+    ``models/ranker.toml``; ``margin``, ``tolerance`` and ``params`` override it. The model
+    card goes to ``$JOBMATCH_HOME/models/MODEL_CARD.md`` and, if given, ``model_card_dir``.
+    Raises :class:`RetrainLocked` if another run holds the lock and
+    :class:`training.train.NotEnoughData` if the data cannot support training or validation.
+    """
+    config = (config or RetrainConfig.load()).with_overrides(
+        margin=margin, tolerance=tolerance, params=params
+    )
+    settings.ensure_home()
+    with (
+        exclusive_lock(settings.home / LOCK_FILE),
+        tempfile.TemporaryDirectory(prefix=".retrain-", dir=settings.home) as scratch,
+    ):
+        return _retrain(
+            settings,
+            config,
+            today=now or dt.date.today(),
+            scratch=Path(scratch),
+            model_card_dir=model_card_dir,
+            embedder=embedder or Embedder(settings.resolved_embedding_model),
+            occupations=occupations or OccupationVocabulary.load(),
+        )
+
+
+def _retrain(
+    settings: Settings,
+    config: RetrainConfig,
+    *,
+    today: dt.date,
+    scratch: Path,
+    model_card_dir: Path | None,
+    embedder: Embedder,
+    occupations: OccupationVocabulary,
+) -> RetrainResult:
+    tracker = Tracker(settings)
+    previous = restore_serving(settings, tracker, scratch / "serving")
+    store = Store.open(settings)
+    try:
+        catalog = Catalog.from_store(store, settings, occupations)
+        job_vectors, candidate_vectors = embed_catalog(
+            catalog, EmbeddingCache(store, embedder), occupations
+        )
+        as_of = today.toordinal()
+        split = time_split(catalog, weeks=config.validation_weeks, as_of=as_of)
+        window = data_window(catalog, split, as_of)
+        sets = ranking_sets(
+            catalog,
+            job_vectors=job_vectors,
+            candidate_vectors=candidate_vectors,
+            settings=settings,
+            rows=split.train,
+            negatives=config.negatives,
+            seed=config.seed,
+        )
+        for direction, ranking_set in sets.items():
+            window[f"train_rows_{direction.value}"] = len(ranking_set)
+        challenger = fit_ranker(
+            sets, embedding_model_id=embedder.model_id, params=dict(config.params), seed=config.seed
+        )
+        history = HistoryIndex(catalog)
+        queries = {d: build_queries(catalog, history, split.validation, d) for d in Direction}
+        if not queries[PRIMARY]:
+            raise NotEnoughData(
+                f"no validation query with a positive outcome in the last "
+                f"{config.validation_weeks} weeks (from {window['validation_first_referral']}); "
+                "record more outcomes or widen validation_weeks"
+            )
+        validation = _Validation(
+            catalog,
+            history,
+            settings,
+            job_vectors,
+            candidate_vectors,
+            queries,
+            read_categories(store, catalog),
+        )
+        metrics = evaluate_ranker(challenger, validation)
+        challenger.metrics = metrics
+        champion = tracker.load_champion(scratch / "champion")
+        champion_metrics, decision = None, None
+        if champion is not None:
+            try:
+                champion.ranker.check_compatible(embedder.model_id)
+            except ValueError as exc:
+                # It could not serve anyway: the challenger replaces it without a contest.
+                decision = Decision(True, f"champion v{champion.version} cannot serve: {exc}")
+            else:
+                champion_metrics = evaluate_ranker(champion.ranker, validation)
+        decision = decision or decide(metrics, champion_metrics, config)
+        categories = sorted({name.split(".")[2] for name in metrics if ".category." in name})
+
+        commit = git_commit()
+        with tracker.run(
+            f"retrain-{challenger.version}",
+            tags={"git_commit": commit, "champion_before": previous or "none"},
+        ) as run_id:
+            tracker.log(
+                run_id,
+                params={
+                    **{f"lgbm.{k}": v for k, v in challenger.params.items()},
+                    "negatives": config.negatives,
+                    "validation_weeks": config.validation_weeks,
+                    "margin": config.margin,
+                    "tolerance": config.tolerance,
+                    "min_category_queries": config.min_category_queries,
+                    "embedding_model_id": embedder.model_id,
+                    "features": len(challenger.features),
+                    "ranker_version": challenger.version,
+                    **{f"data.{k}": v for k, v in window.items()},
+                },
+                metrics={
+                    **metrics,
+                    **{f"champion.{k}": v for k, v in (champion_metrics or {}).items()},
+                },
+            )
+            tracker.log_bundle(run_id, challenger)
+            version = tracker.register(run_id)
+            decision_tags = {
+                "decision": "promoted" if decision.promote else "refused",
+                "decision_reason": decision.reason,
+            }
+            tracker.log(run_id, tags=decision_tags)
+            tracker.set_version_tags(version, decision_tags)
+
+            serving = challenger if decision.promote else _in_service(settings)
+            rebuild_indexes(store, settings, embedder, serving, occupations, today)
+            if decision.promote:
+                card = render_model_card(
+                    CardFacts(
+                        ranker_version=challenger.version,
+                        model_version=version,
+                        run_id=run_id,
+                        git_commit=commit,
+                        embedding_model_id=embedder.model_id,
+                        trained_at=challenger.trained_at or "",
+                        data_window=window,
+                        metrics=metrics,
+                        champion_metrics=champion_metrics,
+                        categories=categories,
+                        reason=decision.reason,
+                        config={
+                            "validation_weeks": config.validation_weeks,
+                            "margin": config.margin,
+                            "tolerance": config.tolerance,
+                            "min_category_queries": config.min_category_queries,
+                        },
+                    )
+                )
+                staged = write_model_card(card, [scratch / "card"])[0]
+                tracker.log_file(run_id, staged)
+                promote(settings, tracker, challenger, version, card, model_card_dir, scratch)
+    finally:
+        store.close()
+    return RetrainResult(
+        run_id=run_id,
+        model_version=version,
+        ranker_version=challenger.version,
+        promoted=decision.promote,
+        reason=decision.reason,
+        previous_champion=previous,
+        metrics=metrics,
+        champion_metrics=champion_metrics,
+        data_window=window,
+    )
+
+
+def _in_service(settings: Settings) -> Ranker:
+    return Ranker.load(settings.ranker_dir) if settings.ranker_dir.is_dir() else Ranker()
+
+
+def promote(
+    settings: Settings,
+    tracker: Tracker,
+    ranker: Ranker,
+    version: str,
+    card: str,
+    model_card_dir: Path | None,
+    scratch: Path,
+) -> None:
+    """Put the bundle in service, write the model card, and move the alias (last).
+
+    If any step raises, the previous bundle and card are put back before the error goes on,
+    so the alias and the bundle in service never disagree after a failed promotion.
+    """
+    card_dirs = [settings.home / "models"] + ([model_card_dir] if model_card_dir else [])
+    backup = scratch / "previous"
+    backup.mkdir(parents=True, exist_ok=True)
+    previous = settings.ranker_dir if settings.ranker_dir.is_dir() else None
+    if previous is not None:
+        shutil.copytree(previous, backup / "ranker")
+    cards = {
+        d: (d / CARD_FILE).read_text(encoding="utf-8")
+        for d in card_dirs
+        if (d / CARD_FILE).is_file()
+    }
+    try:
+        ranker.save(settings.ranker_dir)
+        write_model_card(card, card_dirs)
+        tracker.set_champion(version)
+    except BaseException:
+        if previous is not None:
+            Ranker.load(backup / "ranker").save(settings.ranker_dir)
+        else:
+            shutil.rmtree(settings.ranker_dir, ignore_errors=True)
+        for directory in card_dirs:
+            if directory in cards:
+                write_model_card(cards[directory], [directory])
+            else:
+                (directory / CARD_FILE).unlink(missing_ok=True)
+        raise
