@@ -109,9 +109,16 @@ class Matcher:
     # -- ranking --------------------------------------------------------------------------
 
     def jobs_for_candidate(
-        self, candidate_id: str, k: int, *, on: dt.date | None = None, personalised: bool = True
+        self,
+        candidate_id: str,
+        k: int,
+        *,
+        on: dt.date | None = None,
+        personalised: bool = True,
+        region_prefix: str = "",
     ) -> list[Match]:
-        """The top ``k`` open, feasible jobs for a candidate, best first."""
+        """The top ``k`` open, feasible jobs for a candidate, best first (only jobs whose
+        region code starts with ``region_prefix``, e.g. a counselor's area)."""
         c = self.catalog.candidates.index.get(candidate_id)
         if c is None:
             raise UnknownRecord(f"no candidate with id {candidate_id}")
@@ -119,6 +126,7 @@ class Matcher:
         open_jobs = self.catalog.jobs.open_on(day)
         open_jobs = open_jobs[
             vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
+            & np.char.startswith(self.catalog.jobs.region[open_jobs], region_prefix)
         ]
         jobs = self._retrieve(
             self.candidate_vectors[c],
@@ -133,14 +141,20 @@ class Matcher:
             return self._non_personalised(candidates, jobs, k)
         return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
 
-    def candidates_for_job(self, job_id: str, k: int, *, on: dt.date | None = None) -> list[Match]:
-        """The top ``k`` active candidates for whom the job is feasible, best first."""
+    def candidates_for_job(
+        self, job_id: str, k: int, *, on: dt.date | None = None, region_prefix: str = ""
+    ) -> list[Match]:
+        """The top ``k`` active candidates for whom the job is feasible, best first (only
+        people whose region code starts with ``region_prefix``)."""
         j = self.catalog.jobs.index.get(job_id)
         if j is None:
             raise UnknownRecord(f"no job with id {job_id}")
         day = (on or dt.date.today()).toordinal()
+        people = self.catalog.candidates
         active = np.flatnonzero(
-            self.catalog.candidates.active & (self.catalog.candidates.registered <= day)
+            people.active
+            & (people.registered <= day)
+            & np.char.startswith(people.region, region_prefix)
         )
         candidates = self._retrieve(
             self.job_vectors[j],

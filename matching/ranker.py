@@ -159,7 +159,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "n_estimators": 300,
     "learning_rate": 0.05,
-    "num_leaves": 31,
+    "num_leaves": 15,
     "min_child_samples": 20,
     "subsample": 0.8,
     "subsample_freq": 1,

@@ -239,3 +239,15 @@ def test_features_as_of_a_day_ignore_everything_referred_from_that_day_on(world:
         truncated, HistoryIndex(truncated), people, jobs, day, similarity, world.settings
     )
     assert np.array_equal(full, cut, equal_nan=True)
+
+
+def test_region_prefix_limits_results_to_a_counselors_area(matcher: Matcher) -> None:
+    catalog = matcher.catalog
+    prefix = str(catalog.jobs.region[0])[:4]
+    for candidate_id in catalog.candidates.ids[:30]:
+        for match in matcher.jobs_for_candidate(candidate_id, 10, region_prefix=prefix):
+            assert str(catalog.jobs.region[catalog.jobs.index[match.id]]).startswith(prefix)
+    for job_id in catalog.jobs.ids[:20]:
+        for match in matcher.candidates_for_job(job_id, 10, region_prefix=prefix):
+            person = catalog.candidates.index[match.id]
+            assert str(catalog.candidates.region[person]).startswith(prefix)

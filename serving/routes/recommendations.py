@@ -9,9 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from matching.catalog import CandidateTable, JobTable
 from matching.domain import Candidate
-from matching.engine import Match
 from matching.store.tables import CandidateRow
 from serving.access import candidate_row, job_row
 from serving.auth import Account, Role
@@ -24,17 +22,12 @@ router = APIRouter(prefix="/v1", tags=["recommendations"], responses=ERROR_RESPO
 K = Annotated[int, Query(ge=1, le=100, description="How many results, best first.")]
 
 
-def _widened(k: int) -> int:
-    # Results outside the caller's region are dropped after ranking; ask for more to keep k.
-    return k * 5
+def _area(user: Account) -> str:
+    """The region prefix results are limited to: a counselor's area, anywhere for others.
 
-
-def _visible(
-    user: Account, matches: list[Match], table: JobTable | CandidateTable, k: int
-) -> list[Match]:
-    if user.role is not Role.COUNSELOR:
-        return matches[:k]
-    return [m for m in matches if user.covers_region(str(table.region[table.index[m.id]]))][:k]
+    The limit is applied before ranking, so only the results shown are explained.
+    """
+    return (user.region_code or "") if user.role is Role.COUNSELOR else ""
 
 
 @router.get("/candidates/{candidate_id}/recommendations", response_model=Recommendations)
@@ -51,8 +44,9 @@ def jobs_for_candidate(
 ) -> Recommendations:
     """The top ``k`` open, feasible jobs in the counselor's region for a person."""
     candidate_row(session, user, candidate_id)
-    matches = matcher.jobs_for_candidate(candidate_id, _widened(k), personalised=personalised)
-    shown = _visible(user, matches, matcher.catalog.jobs, k)
+    shown = matcher.jobs_for_candidate(
+        candidate_id, k, personalised=personalised, region_prefix=_area(user)
+    )
     return Recommendations(
         query_id=candidate_id,
         results=[Result(id=m.id, score=m.score, reasons=m.reasons, model=m.model) for m in shown],
@@ -71,8 +65,7 @@ def candidates_for_job(
     """The top ``k`` active people for whom the job is feasible. Counselors see people of
     their region by id; the employer sees each as an anonymised card."""
     job_row(session, user, job_id)
-    matches = matcher.candidates_for_job(job_id, _widened(k))
-    shown = _visible(user, matches, matcher.catalog.candidates, k)
+    shown = matcher.candidates_for_job(job_id, k, region_prefix=_area(user))
     cards: dict[str, CandidateCard] = {}
     if user.role is Role.EMPLOYER and shown:
         # Cards come from the non-sensitive part of the record: nothing is decrypted.
