@@ -52,6 +52,27 @@ def load_ranker(settings: Settings) -> Ranker:
     return Ranker.load(settings.ranker_dir) if settings.ranker_dir.exists() else Ranker()
 
 
+class TrainingEngine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    TrainingEngine | None,
+    typer.Option(
+        help="Where LightGBM trains: local (this machine) or dask (a Dask cluster; needs the "
+        "scale extra). Default: models/ranker.toml, else local."
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for --engine dask; "
+        "without it a local two-worker cluster is started."
+    ),
+]
+
+
 def _run_retrain(settings: Settings, **options: Any) -> None:
     """One tracked training run (training/retrain.py), with exit codes a scheduler can read:
     1 bad data, 75 (EX_TEMPFAIL) another run holds the lock."""
@@ -81,11 +102,18 @@ def train_command(
     ctx: typer.Context,
     negatives: Annotated[int, typer.Option(min=1, help="Sampled negatives per group.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed for sampling and boosting.")] = 0,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """One tracked training run now: train, validate on the last weeks, promote if better."""
     from training.retrain import RetrainConfig
 
-    config = RetrainConfig.load().with_overrides(negatives=negatives, seed=seed)
+    config = RetrainConfig.load().with_overrides(
+        negatives=negatives,
+        seed=seed,
+        engine=engine.value if engine else None,
+        scheduler=scheduler,
+    )
     _run_retrain(_settings(ctx), config=config)
 
 
@@ -111,13 +139,19 @@ def retrain_command(
         Path | None,
         typer.Option(help="Also write MODEL_CARD.md here on promotion (e.g. the repo's models/)."),
     ] = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """The weekly job: lock, re-embed, train, evaluate against the champion, promote or not,
     rebuild the indexes. Exit 1 on bad data, 75 if another run is in progress."""
     from training.retrain import RetrainConfig
 
     loaded = RetrainConfig.load(config).with_overrides(
-        margin=margin, tolerance=tolerance, validation_weeks=validation_weeks
+        margin=margin,
+        tolerance=tolerance,
+        validation_weeks=validation_weeks,
+        engine=engine.value if engine else None,
+        scheduler=scheduler,
     )
     _run_retrain(_settings(ctx), config=loaded, model_card_dir=model_card_dir)
 
@@ -316,7 +350,7 @@ def demo_command(
         f"{summary.employers} employers, {summary.referrals} referrals in {data_dir}"
     )
     ctx.invoke(import_command, ctx=ctx, directory=data_dir, skip_invalid=False, report_dir=None)
-    ctx.invoke(train_command, ctx=ctx, negatives=20, seed=0)
+    ctx.invoke(train_command, ctx=ctx, negatives=20, seed=0, engine=None, scheduler=None)
     occupations = OccupationVocabulary.load()
     store = open_store(settings, occupations)
     try:

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -76,6 +76,8 @@ class RetrainConfig:
     margin: float = 0.005
     tolerance: float = 0.05
     min_category_queries: int = 5
+    engine: Literal["local", "dask"] = "local"  # where LightGBM runs (training/distributed.py)
+    scheduler: str | None = None  # Dask scheduler address; None: a local two-worker cluster
 
     @classmethod
     def load(cls, path: Path | None = None) -> RetrainConfig:
@@ -96,6 +98,8 @@ class RetrainConfig:
         negatives: int | None = None,
         seed: int | None = None,
         validation_weeks: int | None = None,
+        engine: Literal["local", "dask"] | None = None,
+        scheduler: str | None = None,
     ) -> RetrainConfig:
         """A copy with the given values replaced (``params`` are merged)."""
         changes: dict[str, Any] = {
@@ -104,6 +108,8 @@ class RetrainConfig:
             "negatives": negatives,
             "seed": seed,
             "validation_weeks": validation_weeks,
+            "engine": engine,
+            "scheduler": scheduler,
         }
         changes = {k: v for k, v in changes.items() if v is not None}
         if params:
@@ -466,7 +472,12 @@ def _retrain(
         for direction, ranking_set in sets.items():
             window[f"train_rows_{direction.value}"] = len(ranking_set)
         challenger = fit_ranker(
-            sets, embedding_model_id=embedder.model_id, params=dict(config.params), seed=config.seed
+            sets,
+            embedding_model_id=embedder.model_id,
+            params=dict(config.params),
+            seed=config.seed,
+            engine=config.engine,
+            scheduler=config.scheduler,
         )
         history = HistoryIndex(catalog)
         queries = {d: build_queries(catalog, history, split.validation, d) for d in Direction}

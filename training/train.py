@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,9 +55,18 @@ def fit_ranker(
     embedding_model_id: str,
     params: dict[str, Any] | None = None,
     seed: int = 0,
+    engine: Literal["local", "dask"] = "local",
+    scheduler: str | None = None,
 ) -> Ranker:
-    """Fit one booster per direction on the groups that hold a positive outcome."""
-    boosters = {}
+    """Fit one booster per direction on the groups that hold a positive outcome.
+
+    ``engine="dask"`` fits them on the Dask cluster at ``scheduler`` (``None``: a local
+    two-worker cluster) through :mod:`training.distributed`; the result is the same kind of
+    ranker either way.
+    """
+    if engine not in ("local", "dask"):
+        raise ValueError(f"unknown training engine {engine!r}: 'local' or 'dask'")
+    usable_sets = {}
     for direction, ranking_set in sets.items():
         usable = ranking_set.with_positive_groups()
         if len(usable.groups) < MIN_GROUPS:
@@ -65,9 +74,22 @@ def fit_ranker(
                 f"only {len(usable.groups)} {direction.value} groups with a positive outcome "
                 f"(hired, left early or interviewed); at least {MIN_GROUPS} are needed"
             )
-        boosters[direction] = fit_booster(
-            usable.features, usable.labels, usable.groups, params=params, seed=seed
-        )
+        usable_sets[direction] = usable
+    if engine == "dask":
+        from training.distributed import connect, fit_booster_dask
+
+        with connect(scheduler) as client:
+            boosters = {
+                direction: fit_booster_dask(
+                    u.features, u.labels, u.groups, client=client, params=params, seed=seed
+                )
+                for direction, u in usable_sets.items()
+            }
+    else:
+        boosters = {
+            direction: fit_booster(u.features, u.labels, u.groups, params=params, seed=seed)
+            for direction, u in usable_sets.items()
+        }
     now = dt.datetime.now(dt.UTC)
     return Ranker(
         boosters=boosters,

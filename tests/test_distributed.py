@@ -1,0 +1,152 @@
+"""Scale-out training on Dask (training/distributed.py): groups never straddle partitions, and a
+model fitted on a two-worker LocalCluster ranks as well as the single-machine one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from matching.features import CATEGORICAL, FEATURES
+from matching.ranker import Direction, fit_booster
+from training.dataset import RankingSet
+from training.distributed import connect, fit_booster_dask, group_partitions
+from training.metrics import ndcg_at
+from training.train import fit_ranker
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+# The scale extra (dask[distributed]); training.distributed imports it only when used.
+pytest.importorskip("distributed")
+
+GROUP_SIZE = 20
+# Few trees: the comparison is about the engine, not the model's size. The local model gets
+# one thread (LightGBM's OpenMP threads crawl on a busy two-core machine); on Dask each
+# worker's thread count decides.
+PARAMS = {"n_estimators": 100}
+LOCAL = {**PARAMS, "n_jobs": 1}
+
+
+def ranking_problem(groups: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of 20 items whose graded labels follow a known utility of a few features."""
+    rng = np.random.default_rng(seed)
+    n = groups * GROUP_SIZE
+    x = rng.normal(size=(n, len(FEATURES)))
+    category = FEATURES.index(CATEGORICAL[0])
+    x[:, category] = rng.integers(0, 5, n)
+    utility = (
+        1.5 * x[:, 0] + x[:, 2] - 0.7 * x[:, 9] + 0.6 * (x[:, category] == 3) + rng.normal(size=n)
+    )
+    ranks = np.argsort(np.argsort(-utility.reshape(groups, GROUP_SIZE), axis=1), axis=1)
+    labels = np.select([ranks < 2, ranks < 5], [2.0, 1.0], 0.0).ravel()
+    return x, labels, np.full(groups, GROUP_SIZE)
+
+
+def mean_ndcg(scores: np.ndarray, labels: np.ndarray, sizes: np.ndarray, k: int = 10) -> float:
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    values = []
+    for start, size in zip(starts, sizes, strict=True):
+        s, y = scores[start : start + size], labels[start : start + size]
+        values.append(ndcg_at(y[np.argsort(-s, kind="stable")], k))
+    return float(np.mean(values))
+
+
+@pytest.mark.parametrize(
+    ("sizes", "partitions"),
+    [
+        ([20] * 10, 2),
+        ([20] * 10, 3),
+        ([5, 100, 3], 4),
+        ([7], 3),
+        ([1, 1, 1, 50], 2),
+        ([3, 9, 2, 2, 8, 1, 30, 4], 5),
+        ([20] * 7, 7),
+    ],
+)
+def test_partitions_cut_only_between_groups(sizes: list[int], partitions: int) -> None:
+    counts = group_partitions(np.array(sizes), partitions)
+    assert counts.sum() == len(sizes)  # every group in exactly one partition, whole
+    assert (counts >= 1).all()
+    assert 1 <= len(counts) <= partitions
+    # Rows per partition are the sums of whole consecutive groups.
+    rows = [sum(part) for part in np.split(np.array(sizes), np.cumsum(counts)[:-1])]
+    assert sum(rows) == sum(sizes)
+
+
+def test_partitions_balance_rows_of_equal_groups() -> None:
+    assert group_partitions(np.full(10, 20), 2).tolist() == [5, 5]
+    assert group_partitions(np.full(9, 20), 3).tolist() == [3, 3, 3]
+    assert group_partitions(np.full(3, 20), 8).tolist() == [1, 1, 1]
+
+
+def test_partitions_refuse_nonsense() -> None:
+    with pytest.raises(ValueError, match="no query group"):
+        group_partitions(np.array([], dtype=int), 2)
+    with pytest.raises(ValueError, match="at least 1"):
+        group_partitions(np.array([3]), 0)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with connect(None) as opened:
+        yield opened
+
+
+@pytest.mark.slow
+def test_dask_model_ranks_like_the_local_one(client: Client) -> None:
+    assert len(client.nthreads()) == 2
+    x, y, sizes = ranking_problem(300, seed=1)
+    held_x, held_y, held_sizes = ranking_problem(100, seed=2)
+
+    local = fit_booster(x, y, sizes, params=LOCAL, seed=0)
+    on_dask = fit_booster_dask(x, y, sizes, client=client, params=PARAMS, seed=0)
+
+    assert on_dask.feature_name() == FEATURES
+    assert on_dask.num_trees() == PARAMS["n_estimators"]
+    rng = np.random.default_rng(3)
+    chance = mean_ndcg(rng.random(len(held_y)), held_y, held_sizes)
+    ndcg_local = mean_ndcg(local.predict(held_x), held_y, held_sizes)
+    ndcg_dask = mean_ndcg(on_dask.predict(held_x), held_y, held_sizes)
+    assert ndcg_local > chance + 0.3, (ndcg_local, chance)
+    assert ndcg_dask > chance + 0.3, (ndcg_dask, chance)
+    print(f"NDCG@10 held out: local {ndcg_local:.4f}, dask {ndcg_dask:.4f}, chance {chance:.4f}")
+    assert abs(ndcg_dask - ndcg_local) <= 0.03, (ndcg_dask, ndcg_local)
+
+
+def test_dask_fit_refuses_groups_that_do_not_cover_the_rows(client: Client) -> None:
+    x, y, sizes = ranking_problem(4, seed=1)
+    with pytest.raises(ValueError, match="the groups hold"):
+        fit_booster_dask(x, y, sizes[:-1], client=client)
+
+
+def _ranking_set(groups: int, seed: int) -> RankingSet:
+    x, y, sizes = ranking_problem(groups, seed)
+    group_of_row = np.repeat(np.arange(groups), GROUP_SIZE)
+    ids = np.arange(len(y))
+    return RankingSet(x, y, sizes, ids, ids, np.zeros(len(y), dtype=np.int64), group_of_row)
+
+
+@pytest.mark.slow
+def test_fit_ranker_on_dask_fits_both_directions() -> None:
+    sets = {direction: _ranking_set(40, seed=i) for i, direction in enumerate(Direction)}
+    ranker = fit_ranker(
+        sets,
+        embedding_model_id="test-model",
+        params={"n_estimators": 20},
+        engine="dask",
+        scheduler=None,
+    )
+    assert set(ranker.boosters) == set(Direction)
+    held_x, held_y, held_sizes = ranking_problem(30, seed=9)
+    for direction in Direction:
+        scores = ranker.score(held_x, direction)
+        assert mean_ndcg(scores, held_y, held_sizes) > 0.6
+
+
+def test_fit_ranker_refuses_an_unknown_engine() -> None:
+    sets = {direction: _ranking_set(25, seed=0) for direction in Direction}
+    with pytest.raises(ValueError, match="unknown training engine"):
+        fit_ranker(sets, embedding_model_id="m", engine="spark")  # type: ignore[arg-type]
