@@ -1,0 +1,168 @@
+"""Time the whole weekly retrain on a large referral history, stage by stage.
+
+    .venv/bin/python benchmarks/retrain.py                 # ~100k referral rows
+    .venv/bin/python benchmarks/retrain.py --full          # ~1M referral rows
+    .venv/bin/python benchmarks/retrain.py --rows 250000 --candidates 8000 --jobs 1500
+
+A synthetic world (training.synthetic.generate_world) is written, its referral rows are
+replicated (new ids, same people, jobs, dates and outcomes) up to ``--rows``, imported into a
+fresh home and embedded once; none of that is timed (the weekly job finds the embeddings
+cached). Then :func:`training.retrain.retrain` runs ``--runs`` times (the first has no
+champion; later ones also score the champion) and each stage is timed by wrapping the
+functions the job calls: snapshot + cached vectors, the dataset and its features
+(``ranking_sets``), LightGBM (``fit_ranker``), evaluation (``evaluate_ranker``, challenger and
+champion), the index rebuild, and promotion; "other" is the rest (lock, MLflow logging and
+registration, split, queries). Goal (issue 5): <= 10 minutes for 1M rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from matching.catalog import Catalog  # noqa: E402
+from matching.embedding import Embedder, EmbeddingCache  # noqa: E402
+from matching.engine import embed_catalog  # noqa: E402
+from matching.interchange import import_directory  # noqa: E402
+from matching.occupations import OccupationVocabulary  # noqa: E402
+from matching.settings import Settings  # noqa: E402
+from matching.store import Store  # noqa: E402
+from training import retrain as job  # noqa: E402
+from training.synthetic import generate_world  # noqa: E402
+
+STAGES = {
+    "embed_catalog": "snapshot vectors (cached)",
+    "ranking_sets": "dataset + features",
+    "fit_ranker": "training (LightGBM)",
+    "evaluate_ranker": "evaluation",
+    "rebuild_indexes": "index rebuild",
+    "promote": "promotion",
+}
+TODAY = dt.date(2025, 6, 30)
+
+
+def replicate_referrals(path: Path, rows: int) -> int:
+    """Repeat the referral lines (ids suffixed) until the file holds ``rows`` lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    out: list[str] = []
+    copy = 0
+    while len(out) < rows:
+        for record in records:
+            if len(out) == rows:
+                break
+            if copy:
+                record = {**record, "id": f"{record['id']}-{copy}"}
+            out.append(json.dumps(record, ensure_ascii=False))
+        copy += 1
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return len(out)
+
+
+def instrument(timings: dict[str, float]) -> Callable[[], None]:
+    """Wrap the job's stage functions so that each call adds its time; returns an undo."""
+    originals: dict[str, Any] = {}
+    for name in STAGES:
+        original = getattr(job, name)
+        originals[name] = original
+
+        def timed(*args: Any, _name: str = name, _f: Any = original, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                timings[_name] += time.perf_counter() - start
+
+        setattr(job, name, timed)
+
+    def undo() -> None:
+        for name, original in originals.items():
+            setattr(job, name, original)
+
+    return undo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="referral rows (default 100k)")
+    parser.add_argument("--full", action="store_true", help="1M referral rows")
+    parser.add_argument("--candidates", type=int, default=4000)
+    parser.add_argument("--jobs", type=int, default=800)
+    parser.add_argument("--runs", type=int, default=1, help="retrains (2nd+ face a champion)")
+    parser.add_argument("--n-estimators", type=int, default=None, help="override the config")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the world here")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rows = 1_000_000 if args.full else args.rows
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="jobmatch-bench-retrain-"))
+    files, home = workdir / "files", workdir / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    setup = time.perf_counter()
+    generate_world(files, seed=args.seed, candidates=args.candidates, jobs=args.jobs, today=TODAY)
+    written = replicate_referrals(files / "referrals.jsonl", rows)
+    generated = time.perf_counter() - setup
+    settings = Settings(home=home)
+    store = Store.open(settings)
+    report = import_directory(store, files)
+    if not report.ok:
+        raise SystemExit(f"import failed: {report}")
+    imported = time.perf_counter() - setup - generated
+    occupations = OccupationVocabulary.load()
+    embedder = Embedder(settings.resolved_embedding_model)
+    embed_catalog(
+        Catalog.from_store(store, settings, occupations),
+        EmbeddingCache(store, embedder),
+        occupations,
+    )
+    store.close()
+    embedded = time.perf_counter() - setup - generated - imported
+    print(
+        f"world: {args.candidates} candidates, {args.jobs} jobs, {written} referral rows "
+        f"(setup, not timed: generate {generated:.1f} s, import {imported:.1f} s, "
+        f"embed {embedded:.1f} s) in {workdir}",
+        flush=True,
+    )
+
+    params = {"n_estimators": args.n_estimators} if args.n_estimators else None
+    for run in range(1, args.runs + 1):
+        timings: dict[str, float] = defaultdict(float)
+        undo = instrument(timings)
+        start = time.perf_counter()
+        try:
+            result = job.retrain(
+                settings, now=TODAY, params=params, embedder=embedder, occupations=occupations
+            )
+        finally:
+            undo()
+        total = time.perf_counter() - start
+        window = result.data_window
+        print(
+            f"\nretrain {run}: {total:.1f} s total; {result.reason} "
+            f"(train rows: {window.get('train_rows_jobs_for_candidate')} jobs-for-person, "
+            f"{window.get('train_rows_candidates_for_job')} people-for-job; "
+            f"validation referrals {window.get('validation_referrals')})"
+        )
+        for name, label in STAGES.items():
+            print(f"  {label:<28} {timings[name]:8.1f} s")
+        print(f"  {'other (lock, MLflow, split)':<28} {total - sum(timings.values()):8.1f} s")
+        ndcg = result.metrics["jobs_for_candidate.ndcg_at_10"]
+        print(f"  validation NDCG@10 jobs for a person: {ndcg:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""``kill -9`` in the middle of ``jobmatch retrain`` leaves the previous champion serving.
+
+A real ``jobmatch retrain`` process runs on a small synthetic world whose first champion was
+promoted by an earlier run; it is given a configuration with many trees (so that it is still
+working when we strike) and is killed with SIGKILL either while it trains or right after it
+registered its challenger (while it rebuilds the indexes and promotes: ``--margin -1`` makes
+the challenger win). Afterwards the alias still names the old champion, the bundle in service
+is that champion's and loads, a matcher answers with it, and the next retrain (lock free) runs
+to completion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from matching.catalog import Catalog
+from matching.embedding import Embedder, EmbeddingCache
+from matching.engine import embed_catalog, open_matcher
+from matching.interchange import import_directory
+from matching.occupations import OccupationVocabulary
+from matching.ranker import Ranker
+from matching.settings import Settings
+from matching.store import Store
+from training.retrain import CONFIG_FILE, LOCK_FILE, exclusive_lock, retrain
+from training.synthetic import generate_world
+from training.tracking import Tracker
+
+JOBMATCH = Path(sys.executable).with_name("jobmatch")
+FAST = {"n_estimators": 40, "min_child_samples": 5}
+SLOW = {"n_estimators": 400, "min_child_samples": 5}  # still training when we strike
+DEADLINE_S = 300.0
+
+
+@dataclass
+class World:
+    home: Path
+    embedder: Embedder
+    occupations: OccupationVocabulary
+    champion_version: str
+    champion_ranker: str
+    today: dt.date
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A home with a small world, embedded once, and a champion promoted by a first run.
+
+    The world is dated today: ``jobmatch retrain`` has no ``--now`` and uses today's date.
+    """
+    root = tmp_path_factory.mktemp("retrain-kill")
+    today = dt.date.today()
+    generate_world(root / "files", seed=5, candidates=400, jobs=120, today=today)
+    settings = Settings(home=root / "home")
+    store = Store.open(settings)
+    assert import_directory(store, root / "files").ok
+    occupations = OccupationVocabulary.load()
+    embedder = Embedder(settings.resolved_embedding_model)
+    embed_catalog(
+        Catalog.from_store(store, settings, occupations),
+        EmbeddingCache(store, embedder),
+        occupations,
+    )
+    store.close()
+    first = retrain(settings, now=today, params=FAST, embedder=embedder, occupations=occupations)
+    assert first.promoted
+    yield World(
+        settings.home, embedder, occupations, first.model_version, first.ranker_version, today
+    )
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def write_config(path: Path, lightgbm: dict[str, object]) -> Path:
+    """The repository's ``models/ranker.toml`` with some LightGBM parameters replaced."""
+    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    data["lightgbm"] = {**data["lightgbm"], **lightgbm}
+    lines = []
+    for section, values in data.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == data
+    return path
+
+
+def start_retrain(home: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "JOBMATCH_HOME": str(home)}
+    return subprocess.Popen(
+        [str(JOBMATCH), "retrain", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def lock_held_by(home: Path, pid: int) -> bool:
+    lock = home / LOCK_FILE
+    return lock.is_file() and lock.read_text(encoding="utf-8").strip() == str(pid)
+
+
+def model_versions(home: Path) -> int:
+    """Registered versions in the home's MLflow store (read-only, never blocks the job)."""
+    try:
+        with sqlite3.connect(f"file:{home / 'mlflow.db'}?mode=ro", uri=True, timeout=1) as db:
+            return int(db.execute("SELECT count(*) FROM model_versions").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """Poll until ``ready()``; fail if the process ends first (it was meant to be killed)."""
+    start = time.monotonic()
+    while not ready():
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"retrain ended (exit {process.returncode}) before the kill:\n{output}")
+        if time.monotonic() - start > DEADLINE_S:
+            process.kill()
+            pytest.fail("retrain never reached the point where it should be killed")
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["training", "after-registration"])
+def test_kill_9_mid_retrain_leaves_the_champion_serving(
+    world: World, tmp_path: Path, moment: str
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(world.home, home)
+    settings = Settings(home=home)
+    slow = write_config(tmp_path / "slow.toml", SLOW)
+
+    if moment == "training":
+        process = start_retrain(home, "--config", str(slow))
+        wait_for(process, lambda: lock_held_by(home, process.pid))
+        time.sleep(1.5)  # into the dataset / LightGBM fit
+    else:
+        # The challenger is declared the winner, so the kill lands while the job rebuilds
+        # the indexes and puts the new bundle in service, before the alias moves.
+        process = start_retrain(home, "--config", str(slow), "--margin=-1", "--tolerance=1")
+        registered = model_versions(home)
+        wait_for(process, lambda: model_versions(home) > registered)
+    assert process.poll() is None, "retrain finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+    if process.stdout:
+        process.stdout.close()
+
+    # The alias still names the previous champion, and its bundle loads by alias.
+    tracker = Tracker(settings)
+    champion = tracker.load_champion(tmp_path / "download")
+    assert champion is not None and champion.version == world.champion_version
+    assert champion.ranker.version == world.champion_ranker
+
+    # The bundle in service is that champion's, and a matcher answers with it.
+    in_service = Ranker.load(settings.ranker_dir)
+    assert in_service.version == world.champion_ranker
+    assert in_service.features == champion.ranker.features
+    store = Store.open(settings)
+    try:
+        matcher = open_matcher(
+            store, settings, world.embedder, in_service, world.occupations, on=world.today
+        )
+    finally:
+        store.close()
+    answered = []
+    for candidate in matcher.catalog.candidates.ids[:50]:
+        answered = matcher.jobs_for_candidate(candidate, 5, on=world.today)
+        if answered:
+            break
+    assert answered, "no candidate got a recommendation from the champion"
+    assert all(m.model == in_service.name and m.reasons for m in answered)
+
+    # The kernel released the flock with the process: the next run takes it and completes.
+    with exclusive_lock(home / LOCK_FILE):
+        pass
+    fast = write_config(tmp_path / "fast.toml", FAST)
+    following = subprocess.run(
+        [str(JOBMATCH), "retrain", "--config", str(fast)],
+        env={**os.environ, "JOBMATCH_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+        check=False,
+    )
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert "validation NDCG@10" in following.stdout
+    after = Tracker(settings).champion_version()
+    assert after is not None
+    assert Ranker.load(settings.ranker_dir).version == (
+        Tracker(settings).load_champion(tmp_path / "after").ranker.version  # type: ignore[union-attr]
+    )
