@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
@@ -26,7 +26,7 @@ from matching.occupations import OccupationVocabulary
 from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.store.tables import AuditRow
+from matching.store.tables import AuditRow, ReferralRow
 from tests.world import WORLD, write_world
 from training import retrain as job
 from training.retrain import (
@@ -300,3 +300,28 @@ def test_too_little_data_is_refused_clearly(world: World, tmp_path: Path) -> Non
         retrain(settings, embedder=world.embedder, occupations=world.occupations)
     assert not settings.ranker_dir.exists()
     assert np.isin(["retrain.lock"], [p.name for p in settings.home.iterdir()]).all()
+
+
+@pytest.mark.slow
+def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: Settings) -> None:
+    """A champion trained when few outcomes were recorded gives way once many more arrive."""
+    cut = TODAY - dt.timedelta(days=240)
+    store = Store.open(home)
+    with store.engine.begin() as connection:
+        connection.execute(delete(ReferralRow).where(ReferralRow.referred_at >= cut))
+    early = retrain(
+        home, now=cut, embedder=world.embedder, occupations=world.occupations, params=FAST
+    )
+    assert early.promoted
+    # The later referrals and their outcomes are recorded: import the world's files again.
+    report = import_directory(store, world.home.parent / "files")
+    store.close()
+    assert report.ok and report.files[-1].inserted > 0
+    later = run(world, home)
+    assert later.promoted, later.reason
+    assert champion_of(home) == str(later.model_version) != str(early.model_version)
+    gain = (
+        later.metrics["jobs_for_candidate.ndcg_at_10"]
+        - later.champion_metrics["jobs_for_candidate.ndcg_at_10"]
+    )
+    assert gain >= RetrainConfig.load().margin
