@@ -11,12 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import open_matcher
+from matching.engine import Matcher, open_matcher
 from matching.interchange import export_directory, import_directory
 from matching.occupations import OccupationVocabulary
-from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
+from serving.runtime import load_ranker
 
 app = typer.Typer(
     help="jobmatch: job matching and referral for disability employment service centres.",
@@ -47,9 +47,21 @@ def open_store(settings: Settings, occupations: OccupationVocabulary | None = No
     return Store.open(settings, resolve_occupation=resolve)
 
 
-def load_ranker(settings: Settings) -> Ranker:
-    """The ranker bundle in the home, or the non-learned scorer before any training."""
-    return Ranker.load(settings.ranker_dir) if settings.ranker_dir.exists() else Ranker()
+def open_service_matcher(settings: Settings, *, progress: bool = False) -> Matcher:
+    """A matcher over the home's store with the ranker in service (baseline before training)."""
+    occupations = OccupationVocabulary.load()
+    store = open_store(settings, occupations)
+    try:
+        return open_matcher(
+            store,
+            settings,
+            Embedder(settings.resolved_embedding_model),
+            load_ranker(settings),
+            occupations,
+            progress=progress,
+        )
+    finally:
+        store.close()
 
 
 class TrainingEngine(StrEnum):
@@ -186,19 +198,7 @@ def recommend_command(
     """For each id, the top K feasible matches, best first, with reasons."""
     settings = _settings(ctx)
     wanted = [line.strip() for line in ids.read_text(encoding="utf-8").splitlines() if line.strip()]
-    occupations = OccupationVocabulary.load()
-    store = open_store(settings, occupations)
-    try:
-        matcher = open_matcher(
-            store,
-            settings,
-            Embedder(settings.resolved_embedding_model),
-            load_ranker(settings),
-            occupations,
-            progress=True,
-        )
-    finally:
-        store.close()
+    matcher = open_service_matcher(settings, progress=True)
     known = (
         matcher.catalog.candidates.index
         if for_ is RecommendFor.candidates
@@ -351,18 +351,7 @@ def demo_command(
     )
     ctx.invoke(import_command, ctx=ctx, directory=data_dir, skip_invalid=False, report_dir=None)
     ctx.invoke(train_command, ctx=ctx, negatives=20, seed=0, engine=None, scheduler=None)
-    occupations = OccupationVocabulary.load()
-    store = open_store(settings, occupations)
-    try:
-        matcher = open_matcher(
-            store,
-            settings,
-            Embedder(settings.resolved_embedding_model),
-            load_ranker(settings),
-            occupations,
-        )
-    finally:
-        store.close()
+    matcher = open_service_matcher(settings)
     for candidate_id in matcher.catalog.candidates.ids[:3]:
         typer.echo(f"\n{candidate_id}: top jobs ({matcher.ranker.name})")
         matches = matcher.jobs_for_candidate(candidate_id, 3)

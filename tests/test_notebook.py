@@ -14,15 +14,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from matching.catalog import Catalog
-from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import embed_catalog
-from matching.interchange import import_directory
-from matching.occupations import OccupationVocabulary
-from matching.settings import Settings
-from matching.store import Store
+from tests.synthetic_home import synthetic_home
 from training.retrain import retrain
-from training.synthetic import generate_world
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "model_report.ipynb"
 FAST = {"n_estimators": 40, "min_child_samples": 5}
@@ -56,18 +49,8 @@ def test_the_report_shows_the_champion_with_plots_and_examples(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     today = dt.date.today()  # the notebook's examples rank today's open jobs
-    generate_world(tmp_path / "files", seed=5, candidates=400, jobs=120, today=today)
-    settings = Settings(home=tmp_path / "home")
-    store = Store.open(settings)
-    assert import_directory(store, tmp_path / "files").ok
-    occupations = OccupationVocabulary.load()
-    embedder = Embedder(settings.resolved_embedding_model)
-    embed_catalog(
-        Catalog.from_store(store, settings, occupations),
-        EmbeddingCache(store, embedder),
-        occupations,
-    )
-    store.close()
+    made = synthetic_home(tmp_path, today=today)
+    settings, embedder, occupations = made.settings, made.embedder, made.occupations
     first = retrain(settings, now=today, params=FAST, embedder=embedder, occupations=occupations)
     assert first.promoted
 

@@ -18,15 +18,14 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
-from matching.catalog import Catalog
-from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import embed_catalog
+from matching.embedding import Embedder
 from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import AuditRow, ReferralRow
+from tests.synthetic_home import synthetic_home
 from tests.world import WORLD, write_world
 from training import retrain as job
 from training.retrain import (
@@ -38,7 +37,6 @@ from training.retrain import (
     exclusive_lock,
     retrain,
 )
-from training.synthetic import generate_world
 from training.tracking import Tracker, git_commit
 from training.train import NotEnoughData
 
@@ -122,21 +120,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("retrain")
-    generate_world(root / "files", seed=5, candidates=400, jobs=120, today=TODAY)
-    settings = Settings(home=root / "home")
-    store = Store.open(settings)
-    assert import_directory(store, root / "files").ok
-    occupations = OccupationVocabulary.load()
-    embedder = Embedder(settings.resolved_embedding_model)
-    # Embed once; every test's copy of the home finds the vectors in the cache.
-    embed_catalog(
-        Catalog.from_store(store, settings, occupations),
-        EmbeddingCache(store, embedder),
-        occupations,
-    )
-    store.close()
-    yield World(settings.home, embedder, occupations)
+    made = synthetic_home(tmp_path_factory.mktemp("retrain"), today=TODAY)
+    yield World(made.settings.home, made.embedder, made.occupations)
 
 
 @pytest.fixture

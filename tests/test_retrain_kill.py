@@ -26,16 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from matching.catalog import Catalog
-from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import embed_catalog, open_matcher
-from matching.interchange import import_directory
+from matching.embedding import Embedder
+from matching.engine import open_matcher
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
+from tests.synthetic_home import synthetic_home
 from training.retrain import CONFIG_FILE, LOCK_FILE, exclusive_lock, retrain
-from training.synthetic import generate_world
 from training.tracking import Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
@@ -60,20 +58,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     The world is dated today: ``jobmatch retrain`` has no ``--now`` and uses today's date.
     """
-    root = tmp_path_factory.mktemp("retrain-kill")
     today = dt.date.today()
-    generate_world(root / "files", seed=5, candidates=400, jobs=120, today=today)
-    settings = Settings(home=root / "home")
-    store = Store.open(settings)
-    assert import_directory(store, root / "files").ok
-    occupations = OccupationVocabulary.load()
-    embedder = Embedder(settings.resolved_embedding_model)
-    embed_catalog(
-        Catalog.from_store(store, settings, occupations),
-        EmbeddingCache(store, embedder),
-        occupations,
-    )
-    store.close()
+    made = synthetic_home(tmp_path_factory.mktemp("retrain-kill"), today=today)
+    settings, embedder, occupations = made.settings, made.embedder, made.occupations
     first = retrain(settings, now=today, params=FAST, embedder=embedder, occupations=occupations)
     assert first.promoted
     yield World(
