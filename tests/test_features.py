@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching import engine
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.engine import Matcher
@@ -216,3 +218,29 @@ def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
         truly = {p.id for p in people if job_feasibility(p, job).feasible}
         assert set(found) <= truly
         assert len(found) == min(k, pool, len(truly))
+
+
+def test_exact_fallback_returns_what_the_index_search_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scoring feasible items exactly, instead of searching deeper, changes no answer."""
+    rng = np.random.default_rng(7)
+    job_list = [jobs(n).example() for n in range(30)]
+    people = [candidates(n).example() for n in range(10)]
+    catalog = catalog_of(job_list, people)
+    job_vectors = rng.normal(size=(30, 8)).astype(np.float32)
+    job_vectors /= np.linalg.norm(job_vectors, axis=1, keepdims=True)
+    people_vectors = rng.normal(size=(10, 8)).astype(np.float32)
+    people_vectors /= np.linalg.norm(people_vectors, axis=1, keepdims=True)
+    matcher = Matcher(
+        catalog,
+        Ranker(),
+        Settings(retrieval_pool=4),
+        job_vectors=job_vectors,
+        candidate_vectors=people_vectors,
+        job_index=VectorIndex.build([j.id for j in job_list], job_vectors),
+        candidate_index=VectorIndex.build([p.id for p in people], people_vectors),
+    )
+    searched = [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people]
+    monkeypatch.setattr(engine, "MAX_SEARCH", 1)
+    assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
