@@ -105,13 +105,16 @@ class Matcher:
         Searches the index for a few times the pool, drops ineligible and infeasible items,
         and doubles the search until the pool is full or the index is exhausted. Once the
         search would go deeper than :data:`MAX_SEARCH` (few of the nearest items are
-        eligible and feasible: a person with rare needs, a small region), the feasible
-        eligible items are scored exactly instead, which is then far cheaper than searching
-        the whole index. Without an index (small catalogs) that is the only way.
+        eligible and feasible: a person with rare needs), or when under a quarter of the
+        index is eligible at all (a counselor's area), the feasible eligible items are scored
+        exactly instead, which is then far cheaper than searching the whole index. Without an
+        index (small catalogs) that is the only way.
         """
         pool = self.settings.retrieval_pool
         wanted = pool * 3
-        if index is None or len(index) == 0 or wanted > MAX_SEARCH:
+        # A small eligible share (a counselor's area) would make most hits useless.
+        small_share = index is not None and len(eligible) * 4 < len(index)
+        if index is None or not len(index) or wanted > MAX_SEARCH or small_share:
             return _nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
