@@ -220,6 +220,7 @@ def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
         assert len(found) == min(k, pool, len(truly))
 
 
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_exact_fallback_returns_what_the_index_search_returns(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
