@@ -147,10 +147,10 @@ class Matcher:
             raise UnknownRecord(f"no candidate with id {candidate_id}")
         day = (on or dt.date.today()).toordinal()
         open_jobs = self.catalog.jobs.open_on(day)
-        open_jobs = open_jobs[
-            vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
-            & np.char.startswith(self.catalog.jobs.region[open_jobs], region_prefix)
-        ]
+        keep = vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
+        if region_prefix:  # a string scan of every open job: only when there is a prefix
+            keep &= np.char.startswith(self.catalog.jobs.region[open_jobs], region_prefix)
+        open_jobs = open_jobs[keep]
         jobs = self._retrieve(
             self.candidate_vectors[c],
             self.job_index,
@@ -174,11 +174,10 @@ class Matcher:
             raise UnknownRecord(f"no job with id {job_id}")
         day = (on or dt.date.today()).toordinal()
         people = self.catalog.candidates
-        active = np.flatnonzero(
-            people.active
-            & (people.registered <= day)
-            & np.char.startswith(people.region, region_prefix)
-        )
+        keep = people.active & (people.registered <= day)
+        if region_prefix:  # a string scan of every person: only when there is a prefix
+            keep &= np.char.startswith(people.region, region_prefix)
+        active = np.flatnonzero(keep)
         candidates = self._retrieve(
             self.job_vectors[j],
             self.candidate_index,
