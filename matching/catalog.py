@@ -293,7 +293,10 @@ def _job_table(
             dtype=np.float32,
         ),
         effective=np.array(
-            [[effective_demands(j.demands, j.accommodations)[d] for d in DIMENSIONS] for j in jobs],
+            [
+                [levels[d] for d in DIMENSIONS]
+                for levels in (effective_demands(j.demands, j.accommodations) for j in jobs)
+            ],
             dtype=np.int8,
         ).reshape(-1, 7),
         demands=np.array(
