@@ -61,6 +61,10 @@ def _baseline_terms(features: np.ndarray, names: list[str]) -> np.ndarray:
     return terms
 
 
+def _retired(directory: Path) -> Path:
+    return directory.with_name(directory.name + ".old")
+
+
 @dataclass
 class Ranker:
     """Scores pairs and explains the scores by per-feature contributions.
@@ -115,14 +119,26 @@ class Ranker:
             "directions": [d.value for d in self.boosters],
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
+        # Two renames: between them the previous bundle waits at <directory>.old, where
+        # Ranker.in_service finds it if the process is killed right there.
+        retired = _retired(directory)
         if directory.exists():
-            retired = directory.with_name(directory.name + ".old")
             shutil.rmtree(retired, ignore_errors=True)
             os.replace(directory, retired)
-            os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
+        os.replace(staging, directory)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    @classmethod
+    def in_service(cls, directory: Path) -> Ranker | None:
+        """The bundle saved at ``directory``, or ``None`` if none was ever saved there.
+
+        If a :meth:`save` was killed between its two renames, ``directory`` is missing and
+        the previous bundle is whole at ``<directory>.old``: that one is loaded.
+        """
+        for candidate in (directory, _retired(directory)):
+            if (candidate / SPEC_FILE).is_file():
+                return cls.load(candidate)
+        return None
 
     @classmethod
     def load(cls, directory: Path) -> Ranker:

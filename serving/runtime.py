@@ -31,7 +31,7 @@ from matching.store.tables import CandidateRow, EmployerRow, JobRow, ReferralRow
 
 def load_ranker(settings: Settings) -> Ranker:
     """The ranker bundle in service, or the documented baseline before any training."""
-    return Ranker.load(settings.ranker_dir) if settings.ranker_dir.exists() else Ranker()
+    return Ranker.in_service(settings.ranker_dir) or Ranker()
 
 
 @dataclass(frozen=True, slots=True)

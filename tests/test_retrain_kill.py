@@ -34,7 +34,7 @@ from matching.settings import Settings
 from matching.store import Store
 from tests.synthetic_home import synthetic_home
 from training.retrain import CONFIG_FILE, LOCK_FILE, exclusive_lock, retrain
-from training.tracking import Tracker
+from training.tracking import EXPERIMENT, Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
 FAST = {"n_estimators": 40, "min_child_samples": 5}
@@ -127,6 +127,15 @@ def wait_for(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
         time.sleep(0.02)
 
 
+def runs_with_status(tracker: Tracker, status: str) -> list[str]:
+    experiment = tracker.client.get_experiment_by_name(EXPERIMENT)
+    assert experiment is not None
+    runs = tracker.client.search_runs(
+        [experiment.experiment_id], filter_string=f"attributes.status = '{status}'"
+    )
+    return sorted(run.info.run_id for run in runs)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["training", "after-registration"])
 def test_kill_9_mid_retrain_leaves_the_champion_serving(
@@ -155,6 +164,10 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
 
     # The alias still names the previous champion, and its bundle loads by alias.
     tracker = Tracker(settings)
+    left_running = runs_with_status(tracker, "RUNNING")
+    if moment == "after-registration":
+        assert len(left_running) == 1  # the killed run: nothing could end it
+    assert list(home.glob(".retrain-*")), "the killed run's scratch folder"
     champion = tracker.load_champion(tmp_path / "download")
     assert champion is not None and champion.version == world.champion_version
     assert champion.ranker.version == world.champion_ranker
@@ -194,6 +207,11 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     assert "validation NDCG@10" in following.stdout
     after = Tracker(settings).champion_version()
     assert after is not None
+    # The next run tidied up after the killed one: its MLflow run is KILLED, not RUNNING
+    # forever, and its scratch folder is gone.
+    assert runs_with_status(tracker, "RUNNING") == []
+    assert runs_with_status(tracker, "KILLED") == left_running
+    assert not list(home.glob(".retrain-*"))
     assert Ranker.load(settings.ranker_dir).version == (
         Tracker(settings).load_champion(tmp_path / "after").ranker.version  # type: ignore[union-attr]
     )

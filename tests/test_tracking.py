@@ -94,3 +94,37 @@ def test_a_run_that_raises_is_marked_failed(tracker: Tracker) -> None:
 def test_git_commit_is_the_checkout_head_or_unknown(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{40}|unknown", git_commit())
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_runs_left_running_by_a_killed_process_are_ended_by_tag(tracker: Tracker) -> None:
+    # What kill -9 leaves: runs created and never terminated, of this home and another.
+    experiment = tracker.experiment_id()
+    mine = tracker.client.create_run(experiment, tags={"home": "aaaa"}).info.run_id
+    other = tracker.client.create_run(experiment, tags={"home": "bbbb"}).info.run_id
+    with tracker.run("done", tags={"home": "aaaa"}) as finished:
+        pass
+
+    assert tracker.end_abandoned_runs({"home": "aaaa"}) == [mine]
+    run = tracker.client.get_run(mine)
+    assert run.info.status == "KILLED"
+    assert "process gone" in run.data.tags["ended_by"]
+    # Another home's run may be alive on a shared tracking server: left alone.
+    assert tracker.client.get_run(other).info.status == "RUNNING"
+    assert tracker.client.get_run(finished).info.status == "FINISHED"
+    assert tracker.end_abandoned_runs({"home": "aaaa"}) == []
+
+
+def test_a_bundle_whose_save_was_killed_between_its_renames_still_loads(tmp_path: Path) -> None:
+    directory = tmp_path / "models" / "ranker"
+    assert Ranker.in_service(directory) is None
+    tiny_ranker("v1").save(directory)
+    assert Ranker.in_service(directory).version == "v1"  # type: ignore[union-attr]
+
+    # The state between save's two renames: the old bundle moved aside, the new not yet in.
+    directory.rename(tmp_path / "models" / "ranker.old")
+    assert Ranker.in_service(directory).version == "v1"  # type: ignore[union-attr]
+
+    # The next save completes and clears the leftover.
+    tiny_ranker("v2").save(directory)
+    assert Ranker.in_service(directory).version == "v2"  # type: ignore[union-attr]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["ranker"]

@@ -14,7 +14,11 @@ The model is fitted with the same parameters and categorical feature as
 :func:`matching.ranker.fit_booster` and comes back as a plain :class:`lightgbm.Booster`, so
 the bundle, MLflow and serving do not know which engine trained it. It is *not* identical to
 the single-machine model (histogram bins and bagging are computed per worker), only as good:
-``tests/test_distributed.py`` holds it within 0.03 NDCG@10 of the local one.
+``tests/test_distributed.py`` holds it within 0.03 NDCG@10 of the local one. Nor are two Dask
+fits of the same rows always identical to each other: ``lightgbm.dask`` orders the machines by
+``Client.who_has``, which passes the keys through a set, so which partition becomes rank 0
+(whose rows bin its share of the features, and whose model comes back) varies between fits.
+The promotion rule, not bit-equality, is what keeps a Dask-trained challenger honest.
 
 Needs the ``scale`` extra (``dask[distributed]``); every worker needs the same LightGBM.
 """

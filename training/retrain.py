@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -385,6 +386,27 @@ def rebuild_indexes(
         matcher.jobs_for_candidate(matcher.catalog.candidates.ids[int(active[0])], 1, on=on)
 
 
+def home_tag(settings: Settings) -> str:
+    """A short id of the home, tagged on its runs: a shared tracking server may hold runs
+    of several homes, and only this home's lock speaks for this home's runs."""
+    return hashlib.sha256(str(settings.home.resolve()).encode()).hexdigest()[:16]
+
+
+def tidy_after_crash(
+    settings: Settings, tracker: Tracker, run_tags: Mapping[str, str], keep: Path
+) -> None:
+    """Clear what a killed run left behind: its scratch folder, a half-written bundle and
+    its MLflow run, still RUNNING. Called under the lock, so no such run is alive."""
+    for pattern, where in (
+        (".retrain-*", settings.home),
+        (".ranker-*", settings.ranker_dir.parent),
+    ):
+        for leftover in where.glob(pattern):
+            if leftover.is_dir() and leftover != keep:
+                shutil.rmtree(leftover, ignore_errors=True)
+    tracker.end_abandoned_runs(run_tags)
+
+
 def restore_serving(settings: Settings, tracker: Tracker, scratch: Path) -> str | None:
     """Make ``Settings.ranker_dir`` hold the champion's bundle again if it drifted.
 
@@ -394,8 +416,13 @@ def restore_serving(settings: Settings, tracker: Tracker, scratch: Path) -> str 
     champion = tracker.load_champion(scratch)
     if champion is None:
         return None
-    current = Ranker.load(settings.ranker_dir) if settings.ranker_dir.is_dir() else None
-    if current is None or current.version != champion.ranker.version:
+    current = Ranker.in_service(settings.ranker_dir)
+    # A save killed between its renames serves from <ranker_dir>.old: put it back in place.
+    if (
+        current is None
+        or current.version != champion.ranker.version
+        or not settings.ranker_dir.is_dir()
+    ):
         champion.ranker.save(settings.ranker_dir)
     return champion.version
 
@@ -450,6 +477,8 @@ def _retrain(
     occupations: OccupationVocabulary,
 ) -> RetrainResult:
     tracker = Tracker(settings)
+    run_tags = {"home": home_tag(settings)}
+    tidy_after_crash(settings, tracker, run_tags, keep=scratch)
     previous = restore_serving(settings, tracker, scratch / "serving")
     store = Store.open(settings)
     try:
@@ -514,7 +543,7 @@ def _retrain(
         commit = git_commit()
         with tracker.run(
             f"retrain-{challenger.version}",
-            tags={"git_commit": commit, "champion_before": previous or "none"},
+            tags={**run_tags, "git_commit": commit, "champion_before": previous or "none"},
         ) as run_id:
             tracker.log(
                 run_id,
@@ -544,7 +573,11 @@ def _retrain(
             tracker.log(run_id, tags=decision_tags)
             tracker.set_version_tags(version, decision_tags)
 
-            serving = challenger if decision.promote else _in_service(settings)
+            serving = (
+                challenger
+                if decision.promote
+                else Ranker.in_service(settings.ranker_dir) or Ranker()
+            )
             rebuild_indexes(store, settings, embedder, serving, occupations, today)
             if decision.promote:
                 card = render_model_card(
@@ -584,10 +617,6 @@ def _retrain(
         champion_metrics=champion_metrics,
         data_window=window,
     )
-
-
-def _in_service(settings: Settings) -> Ranker:
-    return Ranker.load(settings.ranker_dir) if settings.ranker_dir.is_dir() else Ranker()
 
 
 def promote(

@@ -98,6 +98,27 @@ class Tracker:
             raise
         self.client.set_terminated(run_id, "FINISHED")
 
+    def end_abandoned_runs(self, tags: Mapping[str, str]) -> list[str]:
+        """Mark KILLED the runs still RUNNING that carry all of ``tags``; their ids.
+
+        A run whose process was killed (``kill -9``, power loss) never ends by itself; the
+        caller holds the lock that proves no process of these tags is still running.
+        """
+        experiment = self.client.get_experiment_by_name(EXPERIMENT)
+        if experiment is None:
+            return []
+        conditions = ["attributes.status = 'RUNNING'"] + [
+            f"tags.{key} = '{value}'" for key, value in tags.items()
+        ]
+        ended = []
+        for run in self.client.search_runs(
+            [experiment.experiment_id], filter_string=" and ".join(conditions)
+        ):
+            self.client.set_tag(run.info.run_id, "ended_by", "the next run (process gone)")
+            self.client.set_terminated(run.info.run_id, "KILLED")
+            ended.append(run.info.run_id)
+        return ended
+
     def log(
         self,
         run_id: str,
