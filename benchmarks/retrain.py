@@ -2,24 +2,30 @@
 
     .venv/bin/python benchmarks/retrain.py                 # ~100k referral rows
     .venv/bin/python benchmarks/retrain.py --full          # ~1M referral rows
-    .venv/bin/python benchmarks/retrain.py --rows 250000 --candidates 8000 --jobs 1500
+    .venv/bin/python benchmarks/retrain.py --rows 250000 --workdir /tmp/rt --reuse
 
-A synthetic world (training.synthetic.generate_world) is written, its referral rows are
-replicated (new ids, same people, jobs, dates and outcomes) up to ``--rows``, imported into a
-fresh home and embedded once; none of that is timed (the weekly job finds the embeddings
-cached). Then :func:`training.retrain.retrain` runs ``--runs`` times (the first has no
-champion; later ones also score the champion) and each stage is timed by wrapping the
-functions the job calls: snapshot + cached vectors, the dataset and its features
-(``ranking_sets``), LightGBM (``fit_ranker``), evaluation (``evaluate_ranker``, challenger and
-champion), the index rebuild, and promotion; "other" is the rest (lock, MLflow logging and
-registration, split, queries). Goal (issue 5): <= 10 minutes for 1M rows.
+A synthetic world (training.synthetic.generate_world) with ``--rows`` referrals is written
+(by default 1 person per 10 referrals and 1 job per 5 people: real histories, not copies),
+imported into a fresh home and embedded once; none of that is timed (the weekly job finds the
+embeddings cached). ``--vectors hash`` (the default) stands a fixed pseudo-random unit vector
+per text in for m3e: a retrain's time does not depend on the vectors' values, and m3e on two
+cores embeds about 15 texts a second, hours for a 100k-person world; ``--vectors m3e`` uses
+the real model. ``--reuse`` keeps the world and home of an earlier run in ``--workdir``.
+
+Then :func:`training.retrain.retrain` runs ``--runs`` times (the first has no champion; later
+ones also score the champion) and each stage is timed by wrapping the functions the job calls:
+snapshot + cached vectors, the dataset and its features (``ranking_sets``), LightGBM
+(``fit_ranker``), the validation queries (``build_queries``), evaluation
+(``evaluate_ranker``, challenger and champion), the personal-data read for per-category
+metrics (``read_categories``), the index rebuild, and promotion; "other" is the rest (lock,
+MLflow logging and registration, split). Goal (issue 5): <= 10 minutes for 1M rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
+import hashlib
 import os
 import shutil
 import sys
@@ -29,6 +35,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,29 +54,28 @@ STAGES = {
     "embed_catalog": "snapshot vectors (cached)",
     "ranking_sets": "dataset + features",
     "fit_ranker": "training (LightGBM)",
+    "build_queries": "validation queries",
     "evaluate_ranker": "evaluation",
+    "read_categories": "categories (decrypted)",
     "rebuild_indexes": "index rebuild",
     "promote": "promotion",
 }
 TODAY = dt.date(2025, 6, 30)
 
 
-def replicate_referrals(path: Path, rows: int) -> int:
-    """Repeat the referral lines (ids suffixed) until the file holds ``rows`` lines."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    records = [json.loads(line) for line in lines if line.strip()]
-    out: list[str] = []
-    copy = 0
-    while len(out) < rows:
-        for record in records:
-            if len(out) == rows:
-                break
-            if copy:
-                record = {**record, "id": f"{record['id']}-{copy}"}
-            out.append(json.dumps(record, ensure_ascii=False))
-        copy += 1
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return len(out)
+class HashEmbedder:
+    """Stands in for m3e at scale: each text's vector is a fixed pseudo-random unit vector
+    seeded by its hash (same interface as :class:`matching.embedding.Embedder`)."""
+
+    model_id = "benchmark-hash-512"
+    dim = 512
+
+    def encode(self, texts: list[str], **_: Any) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            out[row] = np.random.default_rng(seed).standard_normal(self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def instrument(timings: dict[str, float]) -> Callable[[], None]:
@@ -98,45 +105,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="referral rows (default 100k)")
     parser.add_argument("--full", action="store_true", help="1M referral rows")
-    parser.add_argument("--candidates", type=int, default=4000)
-    parser.add_argument("--jobs", type=int, default=800)
+    parser.add_argument("--candidates", type=int, default=None, help="default: rows / 10")
+    parser.add_argument("--jobs", type=int, default=None, help="default: candidates / 5")
+    parser.add_argument("--vectors", choices=["hash", "m3e"], default="hash")
     parser.add_argument("--runs", type=int, default=1, help="retrains (2nd+ face a champion)")
     parser.add_argument("--n-estimators", type=int, default=None, help="override the config")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the world here")
+    parser.add_argument("--reuse", action="store_true", help="reuse --workdir's world and home")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
+    candidates = args.candidates or max(1000, rows // 10)
+    jobs = args.jobs or max(200, candidates // 5)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="jobmatch-bench-retrain-"))
     files, home = workdir / "files", workdir / "home"
-    shutil.rmtree(home, ignore_errors=True)
-    setup = time.perf_counter()
-    generate_world(files, seed=args.seed, candidates=args.candidates, jobs=args.jobs, today=TODAY)
-    written = replicate_referrals(files / "referrals.jsonl", rows)
-    generated = time.perf_counter() - setup
     settings = Settings(home=home)
-    store = Store.open(settings)
-    report = import_directory(store, files)
-    if not report.ok:
-        raise SystemExit(f"import failed: {report}")
-    imported = time.perf_counter() - setup - generated
+    embedder: Any = (
+        HashEmbedder() if args.vectors == "hash" else Embedder(settings.resolved_embedding_model)
+    )
     occupations = OccupationVocabulary.load()
-    embedder = Embedder(settings.resolved_embedding_model)
-    embed_catalog(
-        Catalog.from_store(store, settings, occupations),
-        EmbeddingCache(store, embedder),
-        occupations,
-    )
-    store.close()
-    embedded = time.perf_counter() - setup - generated - imported
-    print(
-        f"world: {args.candidates} candidates, {args.jobs} jobs, {written} referral rows "
-        f"(setup, not timed: generate {generated:.1f} s, import {imported:.1f} s, "
-        f"embed {embedded:.1f} s) in {workdir}",
-        flush=True,
-    )
+    if args.reuse and (home / "ready").is_file():
+        print(f"world: reusing {workdir} ({(home / 'ready').read_text().strip()})", flush=True)
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        setup = time.perf_counter()
+        summary = generate_world(
+            files, seed=args.seed, candidates=candidates, jobs=jobs, referrals=rows, today=TODAY
+        )
+        generated = time.perf_counter() - setup
+        store = Store.open(settings)
+        report = import_directory(store, files)
+        if not report.ok:
+            raise SystemExit(f"import failed: {report}")
+        imported = time.perf_counter() - setup - generated
+        embed_catalog(
+            Catalog.from_store(store, settings, occupations),
+            EmbeddingCache(store, embedder),
+            occupations,
+        )
+        store.close()
+        embedded = time.perf_counter() - setup - generated - imported
+        (home / "ready").write_text(f"{summary}, {args.vectors} vectors\n")
+        print(
+            f"world: {summary}, {args.vectors} vectors (setup, not timed: generate "
+            f"{generated:.1f} s, import {imported:.1f} s, embed {embedded:.1f} s) in {workdir}",
+            flush=True,
+        )
 
     params = {"n_estimators": args.n_estimators} if args.n_estimators else None
     for run in range(1, args.runs + 1):

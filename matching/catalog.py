@@ -88,6 +88,14 @@ def _resize(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
     return matrix
 
 
+def _padded(codes: list[set[str]]) -> np.ndarray:
+    """Rows of codes as one array, padded with "" (vectorised matching needs a rectangle)."""
+    table = np.full((len(codes), max(map(len, codes), default=0) or 1), "", dtype="U16")
+    for row, distinct in enumerate(codes):
+        table[row, : len(distinct)] = sorted(distinct)
+    return table
+
+
 def _occupation_code(text: str | None, occupations: OccupationVocabulary | None) -> str:
     if not text or occupations is None:
         return ""
@@ -147,7 +155,7 @@ class CandidateTable:
     expected_salary: np.ndarray
     registered: np.ndarray
     active: np.ndarray
-    targets: list[frozenset[str]]  # target occupation codes
+    targets: np.ndarray  # (m, k) distinct target occupation codes, "" padded
     skills: sp.csr_matrix
     certificates: sp.csr_matrix
     skill_names: list[frozenset[str]]
@@ -352,12 +360,12 @@ def _candidate_table(
         ),
         registered=np.array([day(c.registered_at) for c in candidates], dtype=np.int64),
         active=np.array([c.id not in inactive for c in candidates], dtype=bool),
-        targets=[
-            frozenset(
-                code for t in c.target_occupations if (code := _occupation_code(t, occupations))
-            )
-            for c in candidates
-        ],
+        targets=_padded(
+            [
+                {code for t in c.target_occupations if (code := _occupation_code(t, occupations))}
+                for c in candidates
+            ]
+        ),
         skills=skills.matrix(skill_names),
         certificates=certificates.matrix([c.certificates for c in candidates]),
         skill_names=skill_names,

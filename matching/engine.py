@@ -39,17 +39,36 @@ NON_PERSONALISED = "non-personalised"
 MAX_SEARCH = 4096
 
 
-def _nearest_feasible(
+def nearest_feasible(
     query: np.ndarray,
     eligible: np.ndarray,
     is_feasible: Callable[[np.ndarray], np.ndarray],
     vectors: np.ndarray,
     pool: int,
 ) -> np.ndarray:
-    """The ``pool`` feasible eligible items nearest to ``query``, by exact inner product."""
-    items = eligible[is_feasible(eligible)] if len(eligible) else eligible
-    order = np.argsort(-(vectors[items] @ query), kind="stable")
-    return items[order[:pool]]
+    """The ``pool`` feasible eligible items nearest to ``query``, by exact inner product.
+
+    Ties keep the order of ``eligible``. Feasibility is checked nearest first, a few pools
+    at a time, since most queries fill the pool long before the end of a large catalog.
+    """
+    if not len(eligible):
+        return eligible
+    # Gathering the eligible rows copies them: past a quarter of the catalog, one product
+    # with every row is cheaper.
+    if len(eligible) * 4 < len(vectors):
+        similarity = vectors[eligible] @ query
+    else:
+        similarity = (vectors @ query)[eligible]
+    ranked = eligible[np.argsort(-similarity, kind="stable")]
+    found: list[np.ndarray] = []
+    start, step, count = 0, pool * 4, 0
+    while count < pool and start < len(ranked):
+        chunk = ranked[start : start + step]
+        chunk = chunk[is_feasible(chunk)]
+        found.append(chunk)
+        count += len(chunk)
+        start, step = start + step, step * 2
+    return np.concatenate(found)[:pool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +134,7 @@ class Matcher:
         # A small eligible share (a counselor's area) would make most hits useless.
         small_share = index is not None and len(eligible) * 4 < len(index)
         if index is None or not len(index) or wanted > MAX_SEARCH or small_share:
-            return _nearest_feasible(query, eligible, is_feasible, vectors, pool)
+            return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
         while True:
@@ -127,7 +146,7 @@ class Matcher:
                 return found[:pool]
             wanted *= 2
             if wanted > MAX_SEARCH:
-                return _nearest_feasible(query, eligible, is_feasible, vectors, pool)
+                return nearest_feasible(query, eligible, is_feasible, vectors, pool)
 
     # -- ranking --------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ _FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outc
 _GRADUATE = 1 << PRIORITY_GROUPS.index(PriorityGroup.GRADUATE)
 _HARD = 1 << PRIORITY_GROUPS.index(PriorityGroup.HARD_TO_EMPLOY)
 _RECENT_DAYS = 30
-_SPAN = 1 << 22  # more days than any date has: keys are group * _SPAN + day
+DAY_SPAN = 1 << 22  # more days than any date has: keys are group * DAY_SPAN + day
 
 
 def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
@@ -93,10 +93,12 @@ def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.n
 
 def region_proximity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """3 same county, 2 same prefecture, 1 same province, 0 otherwise (as regions.proximity)."""
-    codes = np.unique(np.concatenate([a, b]))
-    prefecture = {code: (prefecture_code(code) or f"-{code}") for code in codes.tolist()}
-    pa = np.array([prefecture[x] for x in a.tolist()], dtype="U7")
-    pb = np.array([prefecture[x] for x in b.tolist()], dtype="U7")
+    # Look each distinct code up once; pairs reuse a handful of codes.
+    codes, position = np.unique(np.concatenate([a, b]), return_inverse=True)
+    prefecture = np.array(
+        [prefecture_code(code) or f"-{code}" for code in codes.tolist()], dtype="U7"
+    )[position]
+    pa, pb = prefecture[: len(a)], prefecture[len(a) :]
     same_province = a.astype("U2") == b.astype("U2")
     return np.where(a == b, 3, np.where(pa == pb, 2, np.where(same_province, 1, 0))).astype(
         np.float32
@@ -105,34 +107,34 @@ def region_proximity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _occupation_match(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
     """3 same occupation, 2 same minor group, 1 same major group, 0 none; NaN when unknown."""
-    out = np.full(len(candidates), np.nan, dtype=np.float32)
-    codes = catalog.jobs.occupation[jobs]
-    for n, (ci, code) in enumerate(zip(candidates.tolist(), codes.tolist(), strict=True)):
-        targets = catalog.candidates.targets[ci]
-        if not targets or not code:
-            continue
-        if code in targets:
-            out[n] = 3
-        elif any(t[:7] == code[:7] for t in targets):
-            out[n] = 2
-        elif any(t[0] == code[0] for t in targets):
-            out[n] = 1
-        else:
-            out[n] = 0
-    return out
+    targets = catalog.candidates.targets[candidates]  # (n, k), "" padded
+    code = catalog.jobs.occupation[jobs][:, None]
+    listed = targets != ""
+    # Codes read "2-02-10-01": the first 7 characters name the minor group, the first the major.
+    level = np.select(
+        [
+            (targets == code).any(axis=1),
+            (listed & (targets.astype("U7") == code.astype("U7"))).any(axis=1),
+            (listed & (targets.astype("U1") == code.astype("U1"))).any(axis=1),
+        ],
+        [3, 2, 1],
+        0,
+    ).astype(np.float32)
+    level[~listed.any(axis=1) | (code[:, 0] == "")] = np.nan
+    return level
 
 
 class _Events:
     """Events sorted by (group, day), answering "how many before day t" per group."""
 
     def __init__(self, group: np.ndarray, day: np.ndarray, values: np.ndarray | None = None):
-        keys = group.astype(np.int64) * _SPAN + day
+        keys = group.astype(np.int64) * DAY_SPAN + day
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
         self.values = None if values is None else values[order]
 
     def count_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
-        base = group.astype(np.int64) * _SPAN
+        base = group.astype(np.int64) * DAY_SPAN
         return (
             np.searchsorted(self.keys, base + day, "left")
             - np.searchsorted(self.keys, base, "left")
@@ -140,10 +142,10 @@ class _Events:
 
     def last_before(self, group: np.ndarray, day: np.ndarray, default: float) -> np.ndarray:
         """The value of the group's last event before ``day`` (``default`` if none)."""
-        base = group.astype(np.int64) * _SPAN
+        base = group.astype(np.int64) * DAY_SPAN
         position = np.searchsorted(self.keys, base + day, "left") - 1
         has = (position >= 0) & (position >= np.searchsorted(self.keys, base, "left"))
-        values = self.values if self.values is not None else self.keys % _SPAN
+        values = self.values if self.values is not None else self.keys % DAY_SPAN
         out = np.full(len(group), default, dtype=np.float64)
         out[has] = values[position[has]]
         return out

@@ -245,3 +245,49 @@ def test_exact_fallback_returns_what_the_index_search_returns(
     searched = [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people]
     monkeypatch.setattr(engine, "MAX_SEARCH", 1)
     assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
+
+
+def test_occupation_match_grades_same_occupation_minor_and_major_group() -> None:
+    from matching.occupations import OccupationVocabulary
+
+    def job(n: int, occupation: str | None) -> Job:
+        return Job(
+            id=f"j{n}",
+            employer_id="e",
+            title="岗位",
+            region_code="430104",
+            work_mode="quota",
+            posted_at="2025-01-01",
+            occupation=occupation,
+        )
+
+    def person(n: int, targets: list[str]) -> Candidate:
+        return Candidate(
+            id=f"c{n}",
+            region_code="430104",
+            registered_at="2025-01-01",
+            target_occupations=targets,
+        )
+
+    # 客户服务管理员 4-07-02-03; 风险管理师 4-07-02-01 (same minor group); 保安员 4-07-05-01
+    # (same major group 4); 通信工程技术人员 2-02-10-01 (another major group).
+    job_list = [job(0, "4-07-02-03"), job(1, "风险管理师"), job(2, "保安员"), job(3, "2-02-10-01")]
+    job_list.append(job(4, None))
+    people = [person(0, ["客户服务管理员"]), person(1, ["保健按摩师", "通信工程技术人员"])]
+    people.append(person(2, []))
+    catalog = Catalog.from_records(
+        employers=[EMPLOYER],
+        jobs=job_list,
+        candidates=people,
+        referrals=[],
+        settings=Settings(),
+        occupations=OccupationVocabulary.load(),
+    )
+    ci, ji = (a.ravel() for a in np.meshgrid(np.arange(3), np.arange(5), indexing="ij"))
+    rows = build_features(
+        catalog, HistoryIndex(catalog), ci, ji, np.full(15, 739000), np.zeros(15), Settings()
+    )
+    got = rows[:, FEATURES.index("occupation_match")].reshape(3, 5)
+    nan = np.nan
+    expected = [[3, 2, 1, 0, nan], [1, 1, 1, 3, nan], [nan] * 5]
+    np.testing.assert_array_equal(got, np.array(expected, dtype=np.float32))

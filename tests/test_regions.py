@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matching.regions import (
@@ -152,3 +153,13 @@ def test_load_from_an_explicit_file(tmp_path: Path) -> None:
     regions = RegionHierarchy.load(path)
     assert len(regions) == 3
     assert regions.name_of("430104") == "湖南省 长沙市 岳麓区"
+
+
+def test_vectorised_proximity_of_the_features_agrees_on_every_pair() -> None:
+    from matching.features import region_proximity
+
+    codes = ["430104", "430102", "430211", "110101", "110108", "110228", "500101", "500230"]
+    codes += ["120101", "429004", "429005", "420100", "430000", "430100", "120119", "439901"]
+    a, b = (x.ravel() for x in np.meshgrid(np.array(codes), np.array(codes), indexing="ij"))
+    expected = [proximity(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+    assert region_proximity(a, b).tolist() == expected

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.catalog import OUTCOMES, Catalog
-from matching.features import HistoryIndex, build_features, feasible, vacant
+from matching.features import DAY_SPAN, HistoryIndex, build_features, feasible, vacant
 from matching.ranker import Direction
 from matching.settings import Settings
 from matching.vocabulary import Outcome
@@ -87,9 +87,9 @@ def build_ranking_set(
     query = h.candidate[rows] if by_person else h.job[rows]
     item = h.job[rows] if by_person else h.candidate[rows]
     day = h.referred[rows]
-    keys = query.astype(np.int64) * (1 << 22) + day
+    keys = query.astype(np.int64) * DAY_SPAN + day
     group_keys, group = np.unique(keys, return_inverse=True)
-    group_query, group_day = group_keys >> 22, group_keys & ((1 << 22) - 1)
+    group_query, group_day = group_keys // DAY_SPAN, group_keys % DAY_SPAN
 
     rng = np.random.default_rng(seed)
     n_items = len(catalog.jobs) if by_person else len(catalog.candidates)

@@ -1,10 +1,13 @@
 """Offline evaluation of rankers on held-out referral outcomes.
 
 A query is a person on a referral day (which jobs?) or a job on a referral day (which
-people?). Every item open or active on that day is a candidate answer; the relevant ones are
-those referred in that query with a positive outcome, graded as in training. A method scores
-all items and may refuse some (the feasibility filter); a relevant item it refuses still
-counts in the ideal ranking, so filtering is never rewarded for hiding answers.
+people?). Every item open or active on that day is a candidate answer (or, with a
+:class:`Retrieval`, only those serving would retrieve, which is what the weekly job measures:
+the ranker is judged on the lists counselors would see); the relevant ones are those referred
+in that query with a positive outcome, graded as in training. A method scores all items and
+may refuse some (the feasibility filter); a relevant item it refuses, or that retrieval did
+not bring, still counts in the ideal ranking, so filtering is never rewarded for hiding
+answers.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.catalog import Catalog
-from matching.features import HistoryIndex, feasible, vacant
+from matching.engine import nearest_feasible
+from matching.features import DAY_SPAN, HistoryIndex, feasible, vacant
 from matching.ranker import Direction
 from training.dataset import LABEL_OF_OUTCOME
 from training.metrics import average_precision, ndcg_at, recall_at
@@ -28,8 +32,9 @@ class Query:
     direction: Direction
     query: int  # candidate index (jobs for a person) or job index (people for a job)
     day: int
-    items: np.ndarray  # every open job / active person on the day
+    items: np.ndarray  # the items to rank (see build_queries), then any answer not among them
     relevance: np.ndarray  # graded label of each item (0 = not relevant)
+    retrieved: np.ndarray  # whether each item may be ranked at all (False: counted, unseen)
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(candidate indexes, job indexes) of every item of the query."""
@@ -39,40 +44,99 @@ class Query:
         return self.items, fixed
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """Rank what serving ranks: per query the ``pool`` nearest feasible items
+    (:func:`matching.engine.nearest_feasible`, the matcher's exact retrieval)."""
+
+    job_vectors: np.ndarray
+    candidate_vectors: np.ndarray
+    pool: int
+
+
 def build_queries(
-    catalog: Catalog, history: HistoryIndex, rows: np.ndarray, direction: Direction
+    catalog: Catalog,
+    history: HistoryIndex,
+    rows: np.ndarray,
+    direction: Direction,
+    *,
+    retrieval: Retrieval | None = None,
+    max_queries: int | None = None,
+    seed: int = 0,
 ) -> list[Query]:
-    """Queries from the history rows that hold at least one positive outcome."""
+    """Queries from the history rows that hold at least one positive outcome.
+
+    The items of a query are every job open (and not yet filled) or every person active on
+    its day, or with ``retrieval`` only the ones serving would retrieve; answers outside them
+    are added unranked (``retrieved`` False) so that they still count in the ideal ranking.
+    ``max_queries`` keeps a random sample of that many queries (``seed`` fixes it).
+    """
     h = catalog.history
     labels = LABEL_OF_OUTCOME[h.outcome[rows]]
     rows = rows[labels > 0]
     by_person = direction is Direction.JOBS_FOR_CANDIDATE
     owner = h.candidate[rows] if by_person else h.job[rows]
+    keys = owner.astype(np.int64) * DAY_SPAN + h.referred[rows]
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    group_keys, starts = np.unique(keys, return_index=True)
+    ends = np.r_[starts[1:], len(keys)]
+    chosen = np.arange(len(group_keys))
+    if max_queries is not None and len(chosen) > max_queries:
+        chosen = np.sort(np.random.default_rng(seed).choice(chosen, max_queries, replace=False))
+
+    pools: dict[int, np.ndarray] = {}  # the open or active items of a day, shared by queries
     queries = []
-    for query, day in sorted(set(zip(owner.tolist(), h.referred[rows].tolist(), strict=True))):
-        if by_person:
-            pool = catalog.jobs.open_on(day)
-            items = pool[vacant(catalog, history, pool, np.full(len(pool), day))]
-        else:
-            people = catalog.candidates
-            items = np.flatnonzero(people.active & (people.registered <= day))
-        mine = rows[(owner == query) & (h.referred[rows] == day)]
+    for g in chosen.tolist():
+        query, day = int(group_keys[g] // DAY_SPAN), int(group_keys[g] % DAY_SPAN)
+        if day not in pools:
+            if by_person:
+                pool = catalog.jobs.open_on(day)
+                pools[day] = pool[vacant(catalog, history, pool, np.full(len(pool), day))]
+            else:
+                people = catalog.candidates
+                pools[day] = np.flatnonzero(people.active & (people.registered <= day))
+        items = pools[day]
+        if retrieval is not None:
+            items = _retrieve(catalog, retrieval, direction, query, items)
+        mine = rows[starts[g] : ends[g]]
         answers = h.job[mine] if by_person else h.candidate[mine]
+        grades = LABEL_OF_OUTCOME[h.outcome[mine]]
         relevance = np.zeros(len(items), dtype=np.float64)
         position = {item: n for n, item in enumerate(items.tolist())}
-        missing = []
-        for answer, label in zip(answers.tolist(), LABEL_OF_OUTCOME[h.outcome[mine]], strict=True):
+        missing: dict[int, float] = {}
+        for answer, label in zip(answers.tolist(), grades.tolist(), strict=True):
             if answer in position:
                 relevance[position[answer]] = max(relevance[position[answer]], label)
-            else:
-                missing.append(answer)
-        if missing:  # an answer no longer vacant that day still belongs in the pool
-            items = np.r_[items, missing]
-            relevance = np.r_[
-                relevance, LABEL_OF_OUTCOME[h.outcome[mine]][np.isin(answers, missing)]
-            ]
-        queries.append(Query(direction, query, day, items, relevance))
+            else:  # not retrieved, or no longer vacant that day: it still belongs in the pool
+                missing[answer] = max(missing.get(answer, 0), label)
+        retrieved = np.ones(len(items) + len(missing), dtype=bool)
+        if retrieval is not None:
+            retrieved[len(items) :] = False
+        items = np.r_[items, np.array(list(missing), dtype=np.int64)]
+        relevance = np.r_[relevance, np.array(list(missing.values()), dtype=np.float64)]
+        queries.append(Query(direction, query, day, items, relevance, retrieved))
     return queries
+
+
+def _retrieve(
+    catalog: Catalog, retrieval: Retrieval, direction: Direction, query: int, items: np.ndarray
+) -> np.ndarray:
+    if direction is Direction.JOBS_FOR_CANDIDATE:
+        return nearest_feasible(
+            retrieval.candidate_vectors[query],
+            items,
+            lambda jobs: feasible(catalog, np.full(len(jobs), query), jobs),
+            retrieval.job_vectors,
+            retrieval.pool,
+        )
+    return nearest_feasible(
+        retrieval.job_vectors[query],
+        items,
+        lambda people: feasible(catalog, people, np.full(len(people), query)),
+        retrieval.candidate_vectors,
+        retrieval.pool,
+    )
 
 
 # A method: given a query, scores for every item and which items it is allowed to return.
@@ -87,6 +151,7 @@ def evaluate(
     total_shown = 0
     for query in queries:
         scores, allowed = method(query)
+        allowed = allowed & query.retrieved
         ranked = np.flatnonzero(allowed)[np.argsort(-scores[allowed], kind="stable")]
         relevance = query.relevance[ranked]
         everything = query.relevance[query.relevance > 0]

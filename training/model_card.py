@@ -100,8 +100,12 @@ def render_model_card(facts: CardFacts) -> str:
         "",
         "## Validation metrics",
         "",
-        "Every open job (active person) of the query day is a possible answer; the relevant ones "
-        "are the referrals of that query with a positive outcome.",
+        "Each query (a person, or a job, on a referral day of the validation window; at most "
+        f"{facts.config.get('max_validation_queries', '–')} per direction, a fixed random "
+        "sample) is ranked as serving ranks it: the "
+        f"{facts.config.get('retrieval_pool', '–')} nearest feasible open jobs (active people) "
+        "of that day are retrieved, then scored. The relevant items are the referrals of that "
+        "query with a positive outcome; one retrieval missed still counts in the ideal ranking.",
         "",
     ]
     for direction, title in DIRECTIONS.items():
@@ -122,9 +126,9 @@ def render_model_card(facts: CardFacts) -> str:
         "",
         "NDCG@10 by the category of the job seeker (jobs for a person: the query person; people "
         "for a job: the people with a positive outcome). Exposure: share of top-10 slots given to "
-        "the category, against its share of the feasible people of the same queries (ratio 1 = "
-        "proportional). Categories are read from the sealed records for this evaluation only "
-        "(audit-logged); they are never a feature.",
+        "the category, against its share of the feasible people retrieved for the same queries "
+        "(ratio 1 = proportional). Categories are read from the sealed records for this "
+        "evaluation only (audit-logged); they are never a feature.",
         "",
         "| category | NDCG@10 jobs for a person (queries) | NDCG@10 people for a job (queries) "
         "| top-10 share | feasible share | exposure ratio |",

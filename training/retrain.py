@@ -6,8 +6,10 @@ One run, under an exclusive lock in the home:
 2. split the referrals by time: the most recent ``validation_weeks`` weeks of referrals with a
    known outcome validate, the older ones train;
 3. fit both LambdaRank models on the training window (the *challenger*);
-4. score challenger and champion on the same validation queries: NDCG@5/@10, recall@10, MAP,
-   coverage for both directions, NDCG@10 per disability category (both directions) and
+4. score challenger and champion on the same validation queries, each ranked as serving
+   ranks it (retrieval of the nearest feasible items, then the ranker; a sample of at most
+   ``max_validation_queries`` per direction): NDCG@5/@10, recall@10, MAP, coverage for both
+   directions, NDCG@10 per disability category (both directions) and
    exposure per category (people for a job);
 5. log everything to MLflow (:mod:`training.tracking`) and register the challenger;
 6. bring the faiss indexes up to date, and if the challenger wins (:func:`decide`): put its
@@ -48,7 +50,7 @@ from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.vocabulary import Outcome
-from training.evaluate import Method, Query, build_queries, evaluate
+from training.evaluate import Method, Query, Retrieval, build_queries, evaluate
 from training.metrics import ndcg_at
 from training.model_card import CARD_FILE, CardFacts, render_model_card, write_model_card
 from training.tracking import Tracker, git_commit
@@ -74,6 +76,7 @@ class RetrainConfig:
     negatives: int = 20
     seed: int = 0
     validation_weeks: int = 4
+    max_validation_queries: int = 2000  # per direction; a fixed random sample beyond it
     margin: float = 0.005
     tolerance: float = 0.05
     min_category_queries: int = 5
@@ -256,7 +259,7 @@ def _scoring(
 
     def method(query: Query) -> tuple[np.ndarray, np.ndarray]:
         people, jobs = query.pairs()
-        allowed = feasible(catalog, people, jobs)
+        allowed = feasible(catalog, people, jobs) & query.retrieved
         similarity = np.einsum(
             "ij,ij->i", validation.candidate_vectors[people], validation.job_vectors[jobs]
         )
@@ -509,7 +512,19 @@ def _retrain(
             scheduler=config.scheduler,
         )
         history = HistoryIndex(catalog)
-        queries = {d: build_queries(catalog, history, split.validation, d) for d in Direction}
+        retrieval = Retrieval(job_vectors, candidate_vectors, settings.retrieval_pool)
+        queries = {
+            d: build_queries(
+                catalog,
+                history,
+                split.validation,
+                d,
+                retrieval=retrieval,
+                max_queries=config.max_validation_queries,
+                seed=config.seed,
+            )
+            for d in Direction
+        }
         if not queries[PRIMARY]:
             raise NotEnoughData(
                 f"no validation query with a positive outcome in the last "
@@ -551,6 +566,8 @@ def _retrain(
                     **{f"lgbm.{k}": v for k, v in challenger.params.items()},
                     "negatives": config.negatives,
                     "validation_weeks": config.validation_weeks,
+                    "max_validation_queries": config.max_validation_queries,
+                    "retrieval_pool": settings.retrieval_pool,
                     "margin": config.margin,
                     "tolerance": config.tolerance,
                     "min_category_queries": config.min_category_queries,
@@ -595,6 +612,8 @@ def _retrain(
                         reason=decision.reason,
                         config={
                             "validation_weeks": config.validation_weeks,
+                            "max_validation_queries": config.max_validation_queries,
+                            "retrieval_pool": settings.retrieval_pool,
                             "margin": config.margin,
                             "tolerance": config.tolerance,
                             "min_category_queries": config.min_category_queries,
