@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from matching.catalog import OUTCOMES, Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.engine import embed_catalog
-from matching.features import HistoryIndex, build_features, feasible
+from matching.features import HistoryIndex, build_features, feasible, pair_similarity
 from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
@@ -95,7 +95,7 @@ def main() -> None:
 
     def similarity(query: Query) -> np.ndarray:
         people, jobs = query.pairs()
-        return np.einsum("ij,ij->i", candidate_vectors[people], job_vectors[jobs])
+        return pair_similarity(candidate_vectors, job_vectors, people, jobs)
 
     def everything(query: Query) -> np.ndarray:
         return np.ones(len(query.items), dtype=bool)

@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/retrain.py --rows 250000 --workdir /tmp/rt --reuse
 
 A synthetic world (training.synthetic.generate_world) with ``--rows`` referrals is written
-(by default 1 person per 10 referrals and 1 job per 5 people: real histories, not copies),
+(by default 1 person per 7 referrals and 1 job per 5 people: real histories, not copies),
 imported into a fresh home and embedded once; none of that is timed (the weekly job finds the
 embeddings cached). ``--vectors hash`` (the default) stands a fixed pseudo-random unit vector
 per text in for m3e: a retrain's time does not depend on the vectors' values, and m3e on two
@@ -105,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="referral rows (default 100k)")
     parser.add_argument("--full", action="store_true", help="1M referral rows")
-    parser.add_argument("--candidates", type=int, default=None, help="default: rows / 10")
+    parser.add_argument("--candidates", type=int, default=None, help="default: rows / 7")
     parser.add_argument("--jobs", type=int, default=None, help="default: candidates / 5")
     parser.add_argument("--vectors", choices=["hash", "m3e"], default="hash")
     parser.add_argument("--runs", type=int, default=1, help="retrains (2nd+ face a champion)")
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
-    candidates = args.candidates or max(1000, rows // 10)
+    candidates = args.candidates or max(1000, rows // 7)
     jobs = args.jobs or max(200, candidates // 5)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

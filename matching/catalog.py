@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -169,6 +170,17 @@ class CandidateTable:
         return len(self.ids)
 
 
+class ReferralFacts(NamedTuple):
+    """What the history needs of a referral (the columns the store keeps beside the record)."""
+
+    id: str
+    candidate_id: str
+    job_id: str
+    referred_at: dt.date
+    outcome: str
+    outcome_at: dt.date | None
+
+
 @dataclass
 class History:
     """Recorded referrals as columns, for history features computed as of a date."""
@@ -201,12 +213,12 @@ class Catalog:
         employers: Sequence[Employer],
         jobs: Sequence[Job],
         candidates: Sequence[Candidate],
-        referrals: Sequence[Referral],
+        referrals: Sequence[Referral] | Sequence[ReferralFacts],
         settings: Settings,
         occupations: OccupationVocabulary | None,
         inactive: Iterable[str] = (),
     ) -> Catalog:
-        """Build the snapshot from domain records."""
+        """Build the snapshot from domain records (referrals may come as their facts)."""
         skills, certificates = Vocabulary(), Vocabulary()
         employer_by_id = {e.id: e for e in employers}
         job_table = _job_table(jobs, employer_by_id, settings, occupations, skills, certificates)
@@ -248,9 +260,20 @@ class Catalog:
                 candidates.append(Candidate.model_validate({**record, "capacities": capacities}))
                 if not active:
                     inactive.append(record["id"])
+            # The facts the history needs are columns of their own, validated when written:
+            # no need to parse and validate a million JSON records.
             referrals = [
-                Referral.model_validate(r)
-                for r in session.scalars(select(ReferralRow.record).order_by(ReferralRow.id))
+                ReferralFacts(*row)
+                for row in session.execute(
+                    select(
+                        ReferralRow.id,
+                        ReferralRow.candidate_id,
+                        ReferralRow.job_id,
+                        ReferralRow.referred_at,
+                        ReferralRow.outcome,
+                        ReferralRow.outcome_at,
+                    ).order_by(ReferralRow.id)
+                )
             ]
         return cls.from_records(
             employers=employers,
@@ -373,7 +396,11 @@ def _candidate_table(
     )
 
 
-def _history(referrals: Sequence[Referral], jobs: JobTable, candidates: CandidateTable) -> History:
+def _history(
+    referrals: Sequence[Referral] | Sequence[ReferralFacts],
+    jobs: JobTable,
+    candidates: CandidateTable,
+) -> History:
     kept = [r for r in referrals if r.job_id in jobs.index and r.candidate_id in candidates.index]
     referred = np.array([day(r.referred_at) for r in kept], dtype=np.int64)
     known = np.array(

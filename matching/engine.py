@@ -23,6 +23,7 @@ from matching.features import (
     HistoryIndex,
     build_features,
     feasible,
+    pair_similarity,
     region_proximity,
     vacant,
 )
@@ -213,9 +214,7 @@ class Matcher:
     ) -> list[Match]:
         if len(jobs) == 0:
             return []
-        similarity = np.einsum(
-            "ij,ij->i", self.candidate_vectors[candidates], self.job_vectors[jobs]
-        )
+        similarity = pair_similarity(self.candidate_vectors, self.job_vectors, candidates, jobs)
         features = build_features(
             self.catalog, self.history, candidates, jobs, day, similarity, self.settings
         )

@@ -91,6 +91,26 @@ def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.n
     return capacity_ok & needs_ok & (held == required)
 
 
+def pair_similarity(
+    candidate_vectors: np.ndarray,
+    job_vectors: np.ndarray,
+    candidates: np.ndarray,
+    jobs: np.ndarray,
+    *,
+    chunk: int = 1 << 16,
+) -> np.ndarray:
+    """Inner product of each (candidate, job) pair's vectors (cosine: they are unit vectors).
+
+    In chunks: gathering both sides of the millions of pairs of a training set at once would
+    copy gigabytes.
+    """
+    out = np.empty(len(candidates), dtype=np.float32)
+    for start in range(0, len(candidates), chunk):
+        c, j = candidates[start : start + chunk], jobs[start : start + chunk]
+        out[start : start + chunk] = np.einsum("ij,ij->i", candidate_vectors[c], job_vectors[j])
+    return out
+
+
 def region_proximity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """3 same county, 2 same prefecture, 1 same province, 0 otherwise (as regions.proximity)."""
     # Look each distinct code up once; pairs reuse a handful of codes.

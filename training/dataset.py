@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.catalog import OUTCOMES, Catalog
-from matching.features import DAY_SPAN, HistoryIndex, build_features, feasible, vacant
+from matching.features import (
+    DAY_SPAN,
+    HistoryIndex,
+    build_features,
+    feasible,
+    pair_similarity,
+    vacant,
+)
 from matching.ranker import Direction
 from matching.settings import Settings
 from matching.vocabulary import Outcome
@@ -40,22 +47,6 @@ class RankingSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def with_positive_groups(self) -> RankingSet:
-        """Only the groups with at least one positive label (the others carry no signal)."""
-        has = np.zeros(len(self.groups), dtype=bool)
-        np.logical_or.at(has, self.group_of_row, self.labels > 0)
-        keep = has[self.group_of_row]
-        _, new_group = np.unique(self.group_of_row[keep], return_inverse=True)
-        return RankingSet(
-            self.features[keep],
-            self.labels[keep],
-            np.bincount(new_group),
-            self.candidates[keep],
-            self.jobs[keep],
-            self.days[keep],
-            new_group,
-        )
-
 
 def _within_group_rank(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... within each run of equal (sorted) group numbers."""
@@ -78,16 +69,20 @@ def build_ranking_set(
 ) -> RankingSet:
     """A ranking set from the referral history rows ``rows`` (indexes into catalog.history).
 
-    Pending referrals among ``rows`` are skipped. Negatives are drawn per group from the
-    items open/active on the referral day, feasible for the pair and not referred in it.
+    Pending referrals among ``rows`` are skipped, and so are groups (a query on a referral
+    day) without a positive outcome. Negatives are drawn per group from the items open/active
+    on the referral day, feasible for the pair and not referred in it.
     """
     h = catalog.history
     rows = rows[h.outcome[rows] != _PENDING]
     by_person = direction is Direction.JOBS_FOR_CANDIDATE
     query = h.candidate[rows] if by_person else h.job[rows]
+    keys = query.astype(np.int64) * DAY_SPAN + h.referred[rows]
+    # A group without a positive outcome carries no signal for LambdaRank: leave it out before
+    # paying for its negatives and features.
+    positive = np.unique(keys[LABEL_OF_OUTCOME[h.outcome[rows]] > 0])
+    rows, query, keys = (a[np.isin(keys, positive)] for a in (rows, query, keys))
     item = h.job[rows] if by_person else h.candidate[rows]
-    day = h.referred[rows]
-    keys = query.astype(np.int64) * DAY_SPAN + day
     group_keys, group = np.unique(keys, return_inverse=True)
     group_query, group_day = group_keys // DAY_SPAN, group_keys % DAY_SPAN
 
@@ -122,7 +117,7 @@ def build_ranking_set(
     all_group, all_item, all_labels = all_group[order], all_item[order], all_labels[order]
     all_query, all_day = group_query[all_group], group_day[all_group]
     candidates, jobs = (all_query, all_item) if by_person else (all_item, all_query)
-    similarity = np.einsum("ij,ij->i", candidate_vectors[candidates], job_vectors[jobs])
+    similarity = pair_similarity(candidate_vectors, job_vectors, candidates, jobs)
     features = build_features(catalog, history, candidates, jobs, all_day, similarity, settings)
     return RankingSet(
         features,

@@ -58,7 +58,7 @@ def fit_ranker(
     engine: Literal["local", "dask"] = "local",
     scheduler: str | None = None,
 ) -> Ranker:
-    """Fit one booster per direction on the groups that hold a positive outcome.
+    """Fit one booster per direction on the ranking sets (groups with a positive outcome).
 
     ``engine="dask"`` fits them on the Dask cluster at ``scheduler`` (``None``: a local
     two-worker cluster) through :mod:`training.distributed`; the result is the same kind of
@@ -66,29 +66,28 @@ def fit_ranker(
     """
     if engine not in ("local", "dask"):
         raise ValueError(f"unknown training engine {engine!r}: 'local' or 'dask'")
-    usable_sets = {}
     for direction, ranking_set in sets.items():
-        usable = ranking_set.with_positive_groups()
-        if len(usable.groups) < MIN_GROUPS:
+        if len(ranking_set.groups) < MIN_GROUPS:
             raise NotEnoughData(
-                f"only {len(usable.groups)} {direction.value} groups with a positive outcome "
-                f"(hired, left early or interviewed); at least {MIN_GROUPS} are needed"
+                f"only {len(ranking_set.groups)} {direction.value} groups with a positive "
+                f"outcome (hired, left early or interviewed); at least {MIN_GROUPS} are needed"
             )
-        usable_sets[direction] = usable
     if engine == "dask":
         from training.distributed import connect, fit_booster_dask
 
         with connect(scheduler) as client:
             boosters = {
                 direction: fit_booster_dask(
-                    u.features, u.labels, u.groups, client=client, params=params, seed=seed
+                    data.features, data.labels, data.groups, client=client, params=params, seed=seed
                 )
-                for direction, u in usable_sets.items()
+                for direction, data in sets.items()
             }
     else:
         boosters = {
-            direction: fit_booster(u.features, u.labels, u.groups, params=params, seed=seed)
-            for direction, u in usable_sets.items()
+            direction: fit_booster(
+                data.features, data.labels, data.groups, params=params, seed=seed
+            )
+            for direction, data in sets.items()
         }
     now = dt.datetime.now(dt.UTC)
     return Ranker(
