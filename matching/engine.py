@@ -47,11 +47,8 @@ def nearest_feasible(
     vectors: np.ndarray,
     pool: int,
 ) -> np.ndarray:
-    """The ``pool`` feasible eligible items nearest to ``query``, by exact inner product.
-
-    Ties keep the order of ``eligible``. Feasibility is checked nearest first, a few pools
-    at a time, since most queries fill the pool long before the end of a large catalog.
-    """
+    """The ``pool`` feasible eligible items nearest to ``query``, by exact inner product
+    (ties keep the order of ``eligible``)."""
     if not len(eligible):
         return eligible
     # Gathering the eligible rows copies them: past a quarter of the catalog, one product
@@ -60,16 +57,50 @@ def nearest_feasible(
         similarity = vectors[eligible] @ query
     else:
         similarity = (vectors @ query)[eligible]
-    ranked = eligible[np.argsort(-similarity, kind="stable")]
-    found: list[np.ndarray] = []
-    start, step, count = 0, pool * 4, 0
+    return most_similar_feasible(similarity, eligible, is_feasible, pool)
+
+
+def most_similar_feasible(
+    similarity: np.ndarray,
+    eligible: np.ndarray,
+    is_feasible: Callable[[np.ndarray], np.ndarray],
+    pool: int,
+) -> np.ndarray:
+    """The ``pool`` feasible items of ``eligible`` with the highest ``similarity`` (one value
+    per eligible item), best first; ties keep the order of ``eligible``.
+
+    Most queries fill the pool from the first few hundred nearest items, so those are found
+    by partition rather than by sorting the whole catalog, and feasibility is checked nearest
+    first, a few pools at a time; past that head the rest is sorted.
+    """
+    head = pool * 4
+    if len(eligible) > 2 * head:
+        cut = np.partition(similarity, len(similarity) - head)[len(similarity) - head]
+        # Everything tied with the cut comes along, so the head is exactly the start of the
+        # stable full order.
+        first = np.flatnonzero(similarity >= cut)
+        first = first[np.argsort(-similarity[first], kind="stable")]
+        found = eligible[first]
+        found = found[is_feasible(found)]
+        if len(found) >= pool:
+            return found[:pool]
+        rest = np.ones(len(eligible), dtype=bool)
+        rest[first] = False
+        order = np.flatnonzero(rest)
+        order = order[np.argsort(-similarity[order], kind="stable")]
+        parts, count = [found], len(found)
+    else:
+        order = np.argsort(-similarity, kind="stable")
+        parts, count = [], 0
+    ranked = eligible[order]
+    start, step = 0, head
     while count < pool and start < len(ranked):
         chunk = ranked[start : start + step]
         chunk = chunk[is_feasible(chunk)]
-        found.append(chunk)
+        parts.append(chunk)
         count += len(chunk)
         start, step = start + step, step * 2
-    return np.concatenate(found)[:pool]
+    return np.concatenate(parts)[:pool] if parts else eligible[:0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,10 +372,28 @@ def open_matcher(
     job_vectors, candidate_vectors = embed_catalog(
         catalog, EmbeddingCache(store, embedder), occupations, progress=progress
     )
+    return matcher_over(
+        catalog, job_vectors, candidate_vectors, settings, embedder.model_id, ranker, on=on
+    )
+
+
+def matcher_over(
+    catalog: Catalog,
+    job_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
+    settings: Settings,
+    embedding_model_id: str,
+    ranker: Ranker,
+    *,
+    on: dt.date | None = None,
+) -> Matcher:
+    """A matcher over a catalog snapshot and its vectors, with the retrieval indexes in the
+    home (open jobs on ``on``; active candidates) brought up to date."""
+    ranker.check_compatible(embedding_model_id)
     today = (on or dt.date.today()).toordinal()
     open_jobs = catalog.jobs.open_on(today)
     active = np.flatnonzero(catalog.candidates.active)
-    root = settings.home / "index" / embedder.model_id
+    root = settings.home / "index" / embedding_model_id
     job_index = sync_index(
         root / "jobs",
         [catalog.jobs.ids[i] for i in open_jobs],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.catalog import Catalog
-from matching.engine import nearest_feasible
+from matching.engine import most_similar_feasible
 from matching.features import DAY_SPAN, HistoryIndex, feasible, vacant
 from matching.ranker import Direction
 from training.dataset import LABEL_OF_OUTCOME
@@ -87,56 +87,93 @@ def build_queries(
 
     pools: dict[int, np.ndarray] = {}  # the open or active items of a day, shared by queries
     queries = []
-    for g in chosen.tolist():
-        query, day = int(group_keys[g] // DAY_SPAN), int(group_keys[g] % DAY_SPAN)
-        if day not in pools:
-            if by_person:
-                pool = catalog.jobs.open_on(day)
-                pools[day] = pool[vacant(catalog, history, pool, np.full(len(pool), day))]
-            else:
-                people = catalog.candidates
-                pools[day] = np.flatnonzero(people.active & (people.registered <= day))
-        items = pools[day]
-        if retrieval is not None:
-            items = _retrieve(catalog, retrieval, direction, query, items)
-        mine = rows[starts[g] : ends[g]]
-        answers = h.job[mine] if by_person else h.candidate[mine]
-        grades = LABEL_OF_OUTCOME[h.outcome[mine]]
-        relevance = np.zeros(len(items), dtype=np.float64)
-        position = {item: n for n, item in enumerate(items.tolist())}
-        missing: dict[int, float] = {}
-        for answer, label in zip(answers.tolist(), grades.tolist(), strict=True):
-            if answer in position:
-                relevance[position[answer]] = max(relevance[position[answer]], label)
-            else:  # not retrieved, or no longer vacant that day: it still belongs in the pool
-                missing[answer] = max(missing.get(answer, 0), label)
-        retrieved = np.ones(len(items) + len(missing), dtype=bool)
-        if retrieval is not None:
-            retrieved[len(items) :] = False
-        items = np.r_[items, np.array(list(missing), dtype=np.int64)]
-        relevance = np.r_[relevance, np.array(list(missing.values()), dtype=np.float64)]
-        queries.append(Query(direction, query, day, items, relevance, retrieved))
+    for batch in np.array_split(chosen, max(1, -(-len(chosen) // _BATCH))):
+        owners = (group_keys[batch] // DAY_SPAN).tolist()
+        similarity = _similarities(retrieval, direction, owners) if retrieval else {}
+        for g, query in zip(batch.tolist(), owners, strict=True):
+            day = int(group_keys[g] % DAY_SPAN)
+            if day not in pools:
+                if by_person:
+                    pool = catalog.jobs.open_on(day)
+                    pools[day] = pool[vacant(catalog, history, pool, np.full(len(pool), day))]
+                else:
+                    people = catalog.candidates
+                    pools[day] = np.flatnonzero(people.active & (people.registered <= day))
+            items = pools[day]
+            if retrieval is not None:
+                items = _retrieve(catalog, direction, query, items, similarity[query], retrieval)
+            mine = rows[starts[g] : ends[g]]
+            queries.append(_query(catalog, direction, query, day, items, mine, retrieval))
     return queries
 
 
-def _retrieve(
-    catalog: Catalog, retrieval: Retrieval, direction: Direction, query: int, items: np.ndarray
-) -> np.ndarray:
+# Queries whose similarities are computed together: one matrix product reads the catalog's
+# vectors once per batch instead of once per query.
+_BATCH = 128
+
+
+def _similarities(
+    retrieval: Retrieval, direction: Direction, owners: list[int]
+) -> dict[int, np.ndarray]:
+    """Each query owner's similarity to every item of the catalog."""
     if direction is Direction.JOBS_FOR_CANDIDATE:
-        return nearest_feasible(
-            retrieval.candidate_vectors[query],
-            items,
-            lambda jobs: feasible(catalog, np.full(len(jobs), query), jobs),
-            retrieval.job_vectors,
-            retrieval.pool,
-        )
-    return nearest_feasible(
-        retrieval.job_vectors[query],
-        items,
-        lambda people: feasible(catalog, people, np.full(len(people), query)),
-        retrieval.candidate_vectors,
-        retrieval.pool,
-    )
+        mine, theirs = retrieval.candidate_vectors, retrieval.job_vectors
+    else:
+        mine, theirs = retrieval.job_vectors, retrieval.candidate_vectors
+    distinct = sorted(set(owners))
+    product = theirs @ mine[distinct].T
+    return {owner: product[:, n] for n, owner in enumerate(distinct)}
+
+
+def _retrieve(
+    catalog: Catalog,
+    direction: Direction,
+    query: int,
+    eligible: np.ndarray,
+    similarity: np.ndarray,
+    retrieval: Retrieval,
+) -> np.ndarray:
+    """What serving retrieves for the query among ``eligible`` (matching.engine)."""
+    if direction is Direction.JOBS_FOR_CANDIDATE:
+
+        def is_feasible(jobs: np.ndarray) -> np.ndarray:
+            return feasible(catalog, np.full(len(jobs), query), jobs)
+    else:
+
+        def is_feasible(people: np.ndarray) -> np.ndarray:
+            return feasible(catalog, people, np.full(len(people), query))
+
+    return most_similar_feasible(similarity[eligible], eligible, is_feasible, retrieval.pool)
+
+
+def _query(
+    catalog: Catalog,
+    direction: Direction,
+    query: int,
+    day: int,
+    items: np.ndarray,
+    rows: np.ndarray,
+    retrieval: Retrieval | None,
+) -> Query:
+    """The query with its answers (the history ``rows``) graded; answers not among ``items``
+    are appended, unranked if retrieval missed them."""
+    h = catalog.history
+    answers = h.job[rows] if direction is Direction.JOBS_FOR_CANDIDATE else h.candidate[rows]
+    grades = LABEL_OF_OUTCOME[h.outcome[rows]]
+    relevance = np.zeros(len(items), dtype=np.float64)
+    position = {item: n for n, item in enumerate(items.tolist())}
+    missing: dict[int, float] = {}
+    for answer, label in zip(answers.tolist(), grades.tolist(), strict=True):
+        if answer in position:
+            relevance[position[answer]] = max(relevance[position[answer]], label)
+        else:  # not retrieved, or no longer vacant that day: it still belongs in the pool
+            missing[answer] = max(missing.get(answer, 0), label)
+    retrieved = np.ones(len(items) + len(missing), dtype=bool)
+    if retrieval is not None:
+        retrieved[len(items) :] = False
+    items = np.r_[items, np.array(list(missing), dtype=np.int64)]
+    relevance = np.r_[relevance, np.array(list(missing.values()), dtype=np.float64)]
+    return Query(direction, query, day, items, relevance, retrieved)
 
 
 # A method: given a query, scores for every item and which items it is allowed to return.

@@ -41,15 +41,14 @@ from typing import Any, Literal
 import numpy as np
 
 from matching.catalog import OUTCOMES, Catalog
-from matching.domain import Candidate
 from matching.embedding import Embedder, EmbeddingCache
-from matching.engine import embed_catalog, open_matcher
+from matching.engine import embed_catalog, matcher_over
 from matching.features import HistoryIndex, build_features, feasible, pair_similarity
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.vocabulary import Outcome
+from matching.vocabulary import DisabilityCategory, Outcome
 from training.evaluate import Method, Query, Retrieval, build_queries, evaluate
 from training.metrics import ndcg_at
 from training.model_card import CARD_FILE, CardFacts, render_model_card, write_model_card
@@ -209,24 +208,37 @@ def data_window(catalog: Catalog, split: Split, as_of: int) -> dict[str, Any]:
     return window
 
 
-def read_categories(store: Store, catalog: Catalog) -> np.ndarray:
-    """Each candidate's disability category (catalog order; ``none`` if unrecorded).
+def read_categories(
+    store: Store, catalog: Catalog, queries: Mapping[Direction, list[Query]]
+) -> np.ndarray:
+    """The disability category of each person the validation ``queries`` involve (catalog
+    order; ``none`` if unrecorded or not involved).
 
-    The category is sealed personal data (PIPL art. 28): it is decrypted here only to
-    evaluate the ranker per category, and the read is written to the audit log.
+    The category is sealed personal data (PIPL art. 28): only the people evaluated are
+    decrypted, only that field, only to evaluate the ranker per category, and the read is
+    written to the audit log.
     """
+    involved: set[int] = set()
+    for direction, direction_queries in queries.items():
+        for query in direction_queries:
+            if direction is Direction.JOBS_FOR_CANDIDATE:
+                involved.add(query.query)
+            else:
+                involved.update(query.items.tolist())
+    ids = [catalog.candidates.ids[i] for i in sorted(involved)]
     categories = np.full(len(catalog.candidates), NO_CATEGORY, dtype=object)
     with store.session() as session:
-        for record in store.iter_records(session, "candidates"):
-            position = catalog.candidates.index.get(record.id)
-            if isinstance(record, Candidate) and position is not None:
-                category = record.disability_category
-                categories[position] = category.value if category else NO_CATEGORY
+        found = store.sealed_field(session, "disability_category", ids)
+        for candidate_id, category in found.items():
+            if category:
+                categories[catalog.candidates.index[candidate_id]] = DisabilityCategory(
+                    category
+                ).value
         store.audit(
             session,
             actor="retrain",
             action="read disability_category",
-            subject=f"{len(catalog.candidates)} candidates",
+            subject=f"{len(found)} candidates",
             purpose="per-category fairness evaluation",
         )
     return categories
@@ -392,15 +404,19 @@ def decide(
 
 
 def rebuild_indexes(
-    store: Store,
+    catalog: Catalog,
+    job_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
     settings: Settings,
-    embedder: Embedder,
+    embedding_model_id: str,
     ranker: Ranker,
-    occupations: OccupationVocabulary,
     on: dt.date,
 ) -> None:
-    """Bring the faiss indexes up to date and check that ``ranker`` serves one query."""
-    matcher = open_matcher(store, settings, embedder, ranker, occupations, on=on)
+    """Bring the faiss indexes up to date with the snapshot and check that ``ranker`` serves
+    one query."""
+    matcher = matcher_over(
+        catalog, job_vectors, candidate_vectors, settings, embedding_model_id, ranker, on=on
+    )
     active = np.flatnonzero(matcher.catalog.candidates.active)
     if len(active):
         matcher.jobs_for_candidate(matcher.catalog.candidates.ids[int(active[0])], 1, on=on)
@@ -555,7 +571,7 @@ def _retrain(
             job_vectors,
             candidate_vectors,
             queries,
-            read_categories(store, catalog),
+            read_categories(store, catalog, queries),
         )
         metrics = evaluate_ranker(challenger, validation)
         challenger.metrics = metrics
@@ -612,7 +628,9 @@ def _retrain(
                 if decision.promote
                 else Ranker.in_service(settings.ranker_dir) or Ranker()
             )
-            rebuild_indexes(store, settings, embedder, serving, occupations, today)
+            rebuild_indexes(
+                catalog, job_vectors, candidate_vectors, settings, embedder.model_id, serving, today
+            )
             if decision.promote:
                 card = render_model_card(
                     CardFacts(

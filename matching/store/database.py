@@ -181,6 +181,23 @@ class Store:
             data |= self.vault.open(row.sealed)
         return model.model_validate(data)
 
+    def sealed_field(self, session: Session, field: str, ids: Iterable[str]) -> dict[str, Any]:
+        """One sensitive field of the candidates ``ids`` (those stored), decrypting only that
+        (audit the caller). For bulk reads: no record is rebuilt."""
+        ids = sorted(set(ids))
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.execute(
+                select(CandidateRow.id, CandidateRow.sealed).where(
+                    CandidateRow.id.in_(ids[start : start + _CHUNK])
+                )
+            )
+            found.update(
+                (row_id, self.vault.open(sealed).get(field) if sealed else None)
+                for row_id, sealed in rows
+            )
+        return found
+
     # -- bulk operations ----------------------------------------------------------------
 
     def existing_hashes(self, session: Session, kind: str, ids: Iterable[str]) -> dict[str, str]:
