@@ -85,10 +85,15 @@ def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.n
     c, j = catalog.candidates, catalog.jobs
     capacity_ok = (j.effective[jobs] <= c.capacities[candidates]).all(axis=1)
     needs = c.needs[candidates]
-    needs_ok = (j.offered[jobs] & needs) == needs
-    required = np.asarray(j.certificates[jobs].sum(axis=1)).ravel()
-    held = np.asarray(j.certificates[jobs].multiply(c.certificates[candidates]).sum(axis=1)).ravel()
-    return capacity_ok & needs_ok & (held == required)
+    ok = capacity_ok & ((j.offered[jobs] & needs) == needs)
+    # Few jobs require a certificate: look at the sparse rows of only those pairs.
+    required = np.diff(j.certificates.indptr)[jobs]
+    check = np.flatnonzero(ok & (required > 0))
+    if len(check):
+        wanted = j.certificates[jobs[check]]
+        held = np.asarray(wanted.multiply(c.certificates[candidates[check]]).sum(axis=1)).ravel()
+        ok[check] = held == required[check]
+    return ok
 
 
 def pair_similarity(
@@ -222,8 +227,9 @@ def build_features(
     on = np.broadcast_to(np.asarray(on, dtype=np.int64), (n,))
     cand_skills, job_skills = c.skills[candidates], j.skills[jobs]
     matched = np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
-    job_skill_count = np.asarray(job_skills.sum(axis=1)).ravel()
-    cand_skill_count = np.asarray(cand_skills.sum(axis=1)).ravel()
+    # Rows of these 0/1 matrices hold distinct entries: a row's count is its length.
+    job_skill_count = np.diff(j.skills.indptr)[jobs].astype(np.float32)
+    cand_skill_count = np.diff(c.skills.indptr)[candidates].astype(np.float32)
     expected = c.expected_salary[candidates]
     offer = np.where(np.isnan(j.salary_max[jobs]), j.salary_min[jobs], j.salary_max[jobs])
     capacities, effective = c.capacities[candidates], j.effective[jobs]
@@ -256,7 +262,7 @@ def build_features(
         bridging,
         _bitcount(c.needs[candidates], len(ACCOMMODATIONS)),
         _bitcount(j.offered[jobs], len(ACCOMMODATIONS)),
-        np.asarray(j.certificates[jobs].sum(axis=1)).ravel(),
+        np.diff(j.certificates.indptr)[jobs],
         j.employer_type[jobs],
         j.quota_gap[jobs],
         public_welfare,

@@ -96,12 +96,16 @@ class Ranker:
             return _baseline_terms(features, self.features)
         return booster.predict(features, pred_contrib=True, num_threads=1)
 
-    def score(self, features: np.ndarray, direction: Direction) -> np.ndarray:
-        """The ranking score of each pair (higher is better)."""
+    def score(self, features: np.ndarray, direction: Direction, *, threads: int = 1) -> np.ndarray:
+        """The ranking score of each pair (higher is better).
+
+        One thread by default: a request's few hundred rows gain nothing from more, and the
+        API's workers already use every core. Batch scoring passes ``threads=0`` (all cores).
+        """
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features).sum(axis=1)
-        return booster.predict(features, num_threads=1)
+        return booster.predict(features, num_threads=threads)
 
     def save(self, directory: Path) -> None:
         """Write the bundle atomically: a crash leaves the previous bundle, never half of one."""

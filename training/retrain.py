@@ -286,7 +286,7 @@ def _scoring(
     features = build_features(
         catalog, validation.history, people, jobs, days, similarity, validation.settings
     )
-    scores = ranker.score(features, queries[0].direction)
+    scores = ranker.score(features, queries[0].direction, threads=0)
     allowed = feasible(catalog, people, jobs) & np.concatenate([q.retrieved for q in queries])
     ends = np.cumsum(sizes)
     span = {
