@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=3000)
     parser.add_argument("--jobs", type=int, default=800)
     parser.add_argument("--held-out", type=float, default=0.2)
-    parser.add_argument("--negatives", type=int, default=20, help="Sampled negatives per group.")
+    parser.add_argument("--negatives", type=int, default=10, help="Sampled negatives per group.")
     parser.add_argument("--out", type=Path, help="Write the results as JSON here too.")
     args = parser.parse_args()
 

@@ -112,8 +112,14 @@ def _run_retrain(settings: Settings, **options: Any) -> None:
 @app.command("train")
 def train_command(
     ctx: typer.Context,
-    negatives: Annotated[int, typer.Option(min=1, help="Sampled negatives per group.")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed for sampling and boosting.")] = 0,
+    negatives: Annotated[
+        int | None,
+        typer.Option(min=1, help="Sampled negatives per group (default: models/ranker.toml)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Random seed for sampling and boosting (default: models/ranker.toml)."),
+    ] = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
@@ -350,7 +356,7 @@ def demo_command(
         f"{summary.employers} employers, {summary.referrals} referrals in {data_dir}"
     )
     ctx.invoke(import_command, ctx=ctx, directory=data_dir, skip_invalid=False, report_dir=None)
-    ctx.invoke(train_command, ctx=ctx, negatives=20, seed=0, engine=None, scheduler=None)
+    ctx.invoke(train_command, ctx=ctx, negatives=None, seed=None, engine=None, scheduler=None)
     matcher = open_service_matcher(settings)
     for candidate_id in matcher.catalog.candidates.ids[:3]:
         typer.echo(f"\n{candidate_id}: top jobs ({matcher.ranker.name})")

@@ -64,7 +64,7 @@ def build_ranking_set(
     settings: Settings,
     direction: Direction,
     rows: np.ndarray,
-    negatives: int = 20,
+    negatives: int = 10,
     seed: int = 0,
 ) -> RankingSet:
     """A ranking set from the referral history rows ``rows`` (indexes into catalog.history).

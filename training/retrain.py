@@ -72,7 +72,7 @@ class RetrainConfig:
     """Training and promotion settings (``models/ranker.toml``; options override them)."""
 
     params: Mapping[str, Any] = field(default_factory=dict)
-    negatives: int = 20
+    negatives: int = 10
     seed: int = 0
     validation_weeks: int = 4
     max_validation_queries: int = 2000  # per direction; a fixed random sample beyond it

@@ -28,7 +28,7 @@ def ranking_sets(
     candidate_vectors: np.ndarray,
     settings: Settings,
     rows: np.ndarray,
-    negatives: int = 20,
+    negatives: int = 10,
     seed: int = 0,
 ) -> dict[Direction, RankingSet]:
     """The person-grouped and the job-grouped ranking set of the given history rows."""
