@@ -6,47 +6,25 @@ from __future__ import annotations
 import numpy as np
 
 from matching.catalog import Catalog
-from matching.domain import Candidate, Employer, Job, Referral
+from matching.domain import Referral
 from matching.features import HistoryIndex
 from matching.ranker import Direction
-from matching.settings import Settings
+from tests.records import candidate, catalog_of, job
 from training.evaluate import Query, Retrieval, build_queries, evaluate
 from training.metrics import ndcg_at
 
-EMPLOYER = Employer(
-    id="e", name="单位", type="private", region_code="430104", staff_count=100, disabled_staff=0
-)
 DAY = "2025-05-01"
 
 
 def world(people: int = 1) -> tuple[Catalog, HistoryIndex]:
-    jobs = [
-        Job(
-            id=f"j{n}",
-            employer_id="e",
-            title="岗位",
-            region_code="430104",
-            work_mode="quota",
-            posted_at="2025-01-01",
-        )
-        for n in range(6)
-    ]
-    candidates = [
-        Candidate(id=f"p{n}", region_code="430104", registered_at="2025-01-01")
-        for n in range(people)
-    ]
+    """Six jobs any person can do; each person referred to j0 (interviewed) and j5 (hired)."""
     referrals = [
         Referral(id=f"r{n}-{j}", candidate_id=f"p{n}", job_id=j, referred_at=DAY, outcome=outcome)
         for n in range(people)
         for j, outcome in (("j0", "interviewed"), ("j5", "hired"))
     ]
-    catalog = Catalog.from_records(
-        employers=[EMPLOYER],
-        jobs=jobs,
-        candidates=candidates,
-        referrals=referrals,
-        settings=Settings(),
-        occupations=None,
+    catalog = catalog_of(
+        [job(f"j{n}") for n in range(6)], [candidate(f"p{n}") for n in range(people)], referrals
     )
     return catalog, HistoryIndex(catalog)
 

@@ -11,19 +11,18 @@ from hypothesis import strategies as st
 
 from matching import engine
 from matching.catalog import Catalog
-from matching.domain import Candidate, Employer, Job, Referral
+from matching.domain import Candidate, Job, Referral
 from matching.engine import Matcher
 from matching.features import FEATURES, HistoryIndex, build_features, feasible, vacant
 from matching.index import VectorIndex
+from matching.occupations import OccupationVocabulary
 from matching.ranker import Ranker
 from matching.rules import job_feasibility
 from matching.settings import Settings
 from matching.vocabulary import Accommodation, Dimension, DisabilityCategory
+from tests.records import candidate, catalog_of, job
 
 CERTIFICATES = ["盲人医疗按摩人员资格证", "驾驶证", "会计从业资格"]
-EMPLOYER = Employer(
-    id="e", name="单位", type="private", region_code="430104", staff_count=100, disabled_staff=0
-)
 levels = st.integers(0, 3)
 demands = st.dictionaries(st.sampled_from(list(Dimension)), levels)
 accommodations = st.lists(st.sampled_from(list(Accommodation)), unique=True)
@@ -32,13 +31,8 @@ certificates = st.lists(st.sampled_from(CERTIFICATES), unique=True)
 
 @st.composite
 def jobs(draw: st.DrawFn, n: int) -> Job:
-    return Job(
-        id=f"j{n}",
-        employer_id="e",
-        title="岗位",
-        region_code="430104",
-        work_mode="quota",
-        posted_at="2025-01-01",
+    return job(
+        f"j{n}",
         demands=draw(demands),
         accommodations=draw(accommodations),
         certificates_required=draw(st.lists(st.sampled_from(CERTIFICATES), max_size=1)),
@@ -48,28 +42,13 @@ def jobs(draw: st.DrawFn, n: int) -> Job:
 @st.composite
 def candidates(draw: st.DrawFn, n: int) -> Candidate:
     category = draw(st.none() | st.sampled_from(list(DisabilityCategory)))
-    return Candidate(
-        id=f"c{n}",
-        region_code="430104",
-        registered_at="2025-01-01",
+    return candidate(
+        f"c{n}",
         disability_category=category,
         disability_grade=draw(st.integers(1, 4)) if category else None,
         capacities=draw(st.dictionaries(st.sampled_from(list(Dimension)), levels)),
         needs=draw(st.lists(st.sampled_from(list(Accommodation)), max_size=2, unique=True)),
         certificates=draw(certificates),
-    )
-
-
-def catalog_of(
-    job_list: list[Job], people: list[Candidate], referrals: list[Referral] = ()
-) -> Catalog:
-    return Catalog.from_records(
-        employers=[EMPLOYER],
-        jobs=job_list,
-        candidates=people,
-        referrals=list(referrals),
-        settings=Settings(),
-        occupations=None,
     )
 
 
@@ -87,34 +66,11 @@ def test_vectorised_feasibility_agrees_with_the_rules(data: st.DataObject) -> No
 
 def _world() -> tuple[Catalog, HistoryIndex]:
     job_list = [
-        Job(
-            id="market1",
-            employer_id="e",
-            title="客服",
-            region_code="430104",
-            work_mode="quota",
-            posted_at="2025-01-01",
-            openings=1,
-        ),
-        Job(
-            id="market2",
-            employer_id="e",
-            title="录入",
-            region_code="430104",
-            work_mode="quota",
-            posted_at="2025-01-01",
-        ),
-        Job(
-            id="welfare",
-            employer_id="e",
-            title="保洁",
-            region_code="430104",
-            work_mode="public_welfare",
-            public_welfare=True,
-            posted_at="2025-01-01",
-        ),
+        job("market1", title="客服", openings=1),
+        job("market2", title="录入"),
+        job("welfare", title="保洁", work_mode="public_welfare", public_welfare=True),
     ]
-    people = [Candidate(id="p", region_code="430104", registered_at="2025-01-01")]
+    people = [candidate("p")]
     referrals = [
         Referral(
             id="r1",
@@ -213,9 +169,9 @@ def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
         truly = {j.id for j in job_list if job_feasibility(person, j).feasible}
         assert set(found) <= truly
         assert len(found) == min(k, pool, len(truly))
-    for job in job_list:
-        found = [m.id for m in matcher.candidates_for_job(job.id, k)]
-        truly = {p.id for p in people if job_feasibility(p, job).feasible}
+    for posted in job_list:
+        found = [m.id for m in matcher.candidates_for_job(posted.id, k)]
+        truly = {p.id for p in people if job_feasibility(p, posted).feasible}
         assert set(found) <= truly
         assert len(found) == min(k, pool, len(truly))
 
@@ -248,41 +204,13 @@ def test_exact_fallback_returns_what_the_index_search_returns(
 
 
 def test_occupation_match_grades_same_occupation_minor_and_major_group() -> None:
-    from matching.occupations import OccupationVocabulary
-
-    def job(n: int, occupation: str | None) -> Job:
-        return Job(
-            id=f"j{n}",
-            employer_id="e",
-            title="岗位",
-            region_code="430104",
-            work_mode="quota",
-            posted_at="2025-01-01",
-            occupation=occupation,
-        )
-
-    def person(n: int, targets: list[str]) -> Candidate:
-        return Candidate(
-            id=f"c{n}",
-            region_code="430104",
-            registered_at="2025-01-01",
-            target_occupations=targets,
-        )
-
     # 客户服务管理员 4-07-02-03; 风险管理师 4-07-02-01 (same minor group); 保安员 4-07-05-01
     # (same major group 4); 通信工程技术人员 2-02-10-01 (another major group).
-    job_list = [job(0, "4-07-02-03"), job(1, "风险管理师"), job(2, "保安员"), job(3, "2-02-10-01")]
-    job_list.append(job(4, None))
-    people = [person(0, ["客户服务管理员"]), person(1, ["保健按摩师", "通信工程技术人员"])]
-    people.append(person(2, []))
-    catalog = Catalog.from_records(
-        employers=[EMPLOYER],
-        jobs=job_list,
-        candidates=people,
-        referrals=[],
-        settings=Settings(),
-        occupations=OccupationVocabulary.load(),
-    )
+    codes = ["4-07-02-03", "风险管理师", "保安员", "2-02-10-01", None]
+    job_list = [job(f"j{n}", occupation=code) for n, code in enumerate(codes)]
+    targets = [["客户服务管理员"], ["保健按摩师", "通信工程技术人员"], []]
+    people = [candidate(f"c{n}", target_occupations=t) for n, t in enumerate(targets)]
+    catalog = catalog_of(job_list, people, occupations=OccupationVocabulary.load())
     ci, ji = (a.ravel() for a in np.meshgrid(np.arange(3), np.arange(5), indexing="ij"))
     rows = build_features(
         catalog, HistoryIndex(catalog), ci, ji, np.full(15, 739000), np.zeros(15), Settings()
