@@ -85,3 +85,31 @@ def test_a_query_sample_is_bounded_and_fixed_by_its_seed() -> None:
     assert sample(0) == sample(0)
     assert sample(0) != sample(1)
     assert len(build_queries(catalog, history, rows, Direction.JOBS_FOR_CANDIDATE)) == 30
+
+
+def test_an_answer_whose_job_the_records_show_filled_is_still_ranked() -> None:
+    # j0 has one opening, filled by an earlier hire; the person was still referred to it and
+    # hired. Serving would not propose j0 (no vacancy by the records), but the referral shows
+    # it was taking referrals: validation ranks it, it does not count it as a retrieval miss.
+    referrals = [
+        Referral(
+            id="earlier",
+            candidate_id="p1",
+            job_id="j0",
+            referred_at="2025-03-01",
+            outcome="hired",
+            outcome_at="2025-03-10",
+        ),
+        Referral(id="r", candidate_id="p0", job_id="j0", referred_at=DAY, outcome="hired"),
+    ]
+    jobs = [job("j0", openings=1)] + [job(f"j{n}") for n in range(1, 6)]
+    catalog = catalog_of(jobs, [candidate("p0"), candidate("p1")], referrals)
+    history = HistoryIndex(catalog)
+    rows = np.array([1])
+    (query,) = build_queries(
+        catalog, history, rows, Direction.JOBS_FOR_CANDIDATE, retrieval=vectors(catalog)
+    )
+    ids = [catalog.jobs.ids[j] for j in query.items]
+    assert ids == ["j1", "j2", "j3", "j0"]  # the 3 nearest vacant jobs, then the answer
+    assert query.retrieved.tolist() == [True, True, True, True]
+    assert query.relevance.tolist() == [0, 0, 0, 3]

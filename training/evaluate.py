@@ -99,11 +99,11 @@ def build_queries(
                 else:
                     people = catalog.candidates
                     pools[day] = np.flatnonzero(people.active & (people.registered <= day))
-            items = pools[day]
+            eligible = items = pools[day]
             if retrieval is not None:
                 items = _retrieve(catalog, direction, query, items, similarity[query], retrieval)
             mine = rows[starts[g] : ends[g]]
-            queries.append(_query(catalog, direction, query, day, items, mine, retrieval))
+            queries.append(_query(catalog, direction, query, day, eligible, items, mine))
     return queries
 
 
@@ -151,28 +151,39 @@ def _query(
     direction: Direction,
     query: int,
     day: int,
+    eligible: np.ndarray,
     items: np.ndarray,
     rows: np.ndarray,
-    retrieval: Retrieval | None,
 ) -> Query:
-    """The query with its answers (the history ``rows``) graded; answers not among ``items``
-    are appended, unranked if retrieval missed them."""
+    """The query over ``items`` (``eligible``, or what retrieval took of them) with its answers
+    (the history ``rows``) graded. An answer retrieval missed is appended unranked; one not
+    eligible at all (its job filled by the recorded hires, say) is appended and ranked: the
+    referral itself shows the job was taking referrals that day."""
     h = catalog.history
     answers = h.job[rows] if direction is Direction.JOBS_FOR_CANDIDATE else h.candidate[rows]
     grades = LABEL_OF_OUTCOME[h.outcome[rows]]
     relevance = np.zeros(len(items), dtype=np.float64)
     position = {item: n for n, item in enumerate(items.tolist())}
-    missing: dict[int, float] = {}
-    for answer, label in zip(answers.tolist(), grades.tolist(), strict=True):
+    unretrieved: dict[int, float] = {}
+    ineligible: dict[int, float] = {}
+    # ``eligible`` is sorted (the day's open jobs or active people, by index).
+    at = np.minimum(np.searchsorted(eligible, answers), max(len(eligible) - 1, 0))
+    in_pool = (eligible[at] == answers) if len(eligible) else np.zeros(len(answers), dtype=bool)
+    for answer, label, pooled in zip(
+        answers.tolist(), grades.tolist(), in_pool.tolist(), strict=True
+    ):
         if answer in position:
             relevance[position[answer]] = max(relevance[position[answer]], label)
-        else:  # not retrieved, or no longer vacant that day: it still belongs in the pool
-            missing[answer] = max(missing.get(answer, 0), label)
-    retrieved = np.ones(len(items) + len(missing), dtype=bool)
-    if retrieval is not None:
-        retrieved[len(items) :] = False
-    items = np.r_[items, np.array(list(missing), dtype=np.int64)]
-    relevance = np.r_[relevance, np.array(list(missing.values()), dtype=np.float64)]
+        else:
+            extra = unretrieved if pooled else ineligible
+            extra[answer] = max(extra.get(answer, 0), label)
+    retrieved = np.r_[
+        np.ones(len(items) + len(ineligible), dtype=bool), np.zeros(len(unretrieved), dtype=bool)
+    ]
+    items = np.r_[items, np.array([*ineligible, *unretrieved], dtype=np.int64)]
+    relevance = np.r_[
+        relevance, np.array([*ineligible.values(), *unretrieved.values()], dtype=np.float64)
+    ]
     return Query(direction, query, day, items, relevance, retrieved)
 
 
