@@ -47,7 +47,7 @@ class Query:
 @dataclass(frozen=True)
 class Retrieval:
     """Rank what serving ranks: per query the ``pool`` nearest feasible items
-    (:func:`matching.engine.nearest_feasible`, the matcher's exact retrieval)."""
+    (:func:`matching.engine.most_similar_feasible`, the matcher's exact retrieval)."""
 
     job_vectors: np.ndarray
     candidate_vectors: np.ndarray
@@ -67,9 +67,11 @@ def build_queries(
     """Queries from the history rows that hold at least one positive outcome.
 
     The items of a query are every job open (and not yet filled) or every person active on
-    its day, or with ``retrieval`` only the ones serving would retrieve; answers outside them
-    are added unranked (``retrieved`` False) so that they still count in the ideal ranking.
-    ``max_queries`` keeps a random sample of that many queries (``seed`` fixes it).
+    its day, or with ``retrieval`` only the ones serving would retrieve; answers retrieval
+    missed are added unranked (``retrieved`` False) so that they still count in the ideal
+    ranking, and answers not open or vacant by the records are added and ranked (see
+    :func:`_query`). ``max_queries`` keeps a random sample of that many queries (``seed``
+    fixes it).
     """
     h = catalog.history
     labels = LABEL_OF_OUTCOME[h.outcome[rows]]
