@@ -84,6 +84,7 @@ import matching.engine as engine
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.engine import Matcher
+from matching.features import HistoryIndex
 from matching.index import VectorIndex
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
@@ -603,6 +604,7 @@ def train_ranker(
     job_vectors, candidate_vectors = world_vectors
     sets = ranking_sets(
         catalog,
+        HistoryIndex(catalog),
         job_vectors=job_vectors,
         candidate_vectors=candidate_vectors,
         settings=settings,

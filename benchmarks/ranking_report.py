@@ -78,6 +78,7 @@ def main() -> None:
     train_rows = np.flatnonzero((h.referred < cutoff) & ~unseen)
     sets = ranking_sets(
         catalog,
+        history,
         job_vectors=job_vectors,
         candidate_vectors=candidate_vectors,
         settings=settings,

@@ -124,9 +124,8 @@ def test_dask_fit_refuses_groups_that_do_not_cover_the_rows(client: Client) -> N
 
 def _ranking_set(groups: int, seed: int) -> RankingSet:
     x, y, sizes = ranking_problem(groups, seed)
-    group_of_row = np.repeat(np.arange(groups), GROUP_SIZE)
     ids = np.arange(len(y))
-    return RankingSet(x, y, sizes, ids, ids, np.zeros(len(y), dtype=np.int64), group_of_row)
+    return RankingSet(x, y, sizes, ids, ids, np.zeros(len(y), dtype=np.int64))
 
 
 @pytest.mark.slow

@@ -59,6 +59,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )
     sets = ranking_sets(
         catalog,
+        HistoryIndex(catalog),
         job_vectors=job_vectors,
         candidate_vectors=candidate_vectors,
         settings=settings,

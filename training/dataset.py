@@ -42,7 +42,6 @@ class RankingSet:
     candidates: np.ndarray
     jobs: np.ndarray
     days: np.ndarray
-    group_of_row: np.ndarray
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -126,5 +125,4 @@ def build_ranking_set(
         candidates,
         jobs,
         all_day,
-        all_group,
     )

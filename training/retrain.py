@@ -525,8 +525,10 @@ def _retrain(
         as_of = today.toordinal()
         split = time_split(catalog, weeks=config.validation_weeks, as_of=as_of)
         window = data_window(catalog, split, as_of)
+        history = HistoryIndex(catalog)
         sets = ranking_sets(
             catalog,
+            history,
             job_vectors=job_vectors,
             candidate_vectors=candidate_vectors,
             settings=settings,
@@ -544,7 +546,6 @@ def _retrain(
             engine=config.engine,
             scheduler=config.scheduler,
         )
-        history = HistoryIndex(catalog)
         retrieval = Retrieval(job_vectors, candidate_vectors, settings.retrieval_pool)
         queries = {
             d: build_queries(

@@ -23,6 +23,7 @@ MIN_GROUPS = 20
 
 def ranking_sets(
     catalog: Catalog,
+    history: HistoryIndex,
     *,
     job_vectors: np.ndarray,
     candidate_vectors: np.ndarray,
@@ -32,7 +33,6 @@ def ranking_sets(
     seed: int = 0,
 ) -> dict[Direction, RankingSet]:
     """The person-grouped and the job-grouped ranking set of the given history rows."""
-    history = HistoryIndex(catalog)
     return {
         direction: build_ranking_set(
             catalog,
