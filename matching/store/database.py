@@ -99,9 +99,10 @@ class Store:
         return store
 
     def migrate(self) -> None:
-        """Bring the schema up to date with Alembic."""
+        """Bring the schema up to date with Alembic (every head: features may add their own
+        migration branch off the same parent, joined later by a merge revision)."""
         with self.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
+            command.upgrade(alembic_config(connection), "heads")
 
     def close(self) -> None:
         self.engine.dispose()
