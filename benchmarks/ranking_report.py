@@ -51,14 +51,18 @@ SEED = 23
 
 # Training-set choices compared by --ablation (the first is what training uses by default).
 ABLATION: dict[str, TrainingSetSpec] = {
-    "whole history, 10 random + 10 retrieval negatives (default)": TrainingSetSpec(),
-    "one day per group (before), 10 random": TrainingSetSpec(
-        window_days=1, random_negatives=10, retrieval_negatives=0
+    "whole history, 10 random + 10 retrieval, content features (default)": TrainingSetSpec(),
+    "one day per group, 10 random, all features (before)": TrainingSetSpec(
+        window_days=1, retrieval_negatives=0, history_features=True
     ),
-    "whole history, 10 random": TrainingSetSpec(retrieval_negatives=0),
-    "whole history, 10 retrieval": TrainingSetSpec(random_negatives=0),
-    "90-day windows, 10 random + 10 retrieval": TrainingSetSpec(window_days=90),
-    "whole history, referred above unreferred labels": TrainingSetSpec(labels="referred"),
+    "whole history, 10 random + 10 retrieval, all features": TrainingSetSpec(history_features=True),
+    "one day per group, 10 random + 10 retrieval, content features": TrainingSetSpec(window_days=1),
+    "whole history, 10 random, content features": TrainingSetSpec(retrieval_negatives=0),
+    "whole history, 10 retrieval, content features": TrainingSetSpec(random_negatives=0),
+    "90-day windows, 10 random + 10 retrieval, content features": TrainingSetSpec(window_days=90),
+    "whole history, referred above unreferred, content features": TrainingSetSpec(
+        labels="referred"
+    ),
 }
 
 
@@ -236,7 +240,7 @@ def main() -> None:
 
     report: dict[str, object] = {}
     ablation: dict[str, dict[str, float]] = {}
-    for style in WorldStyle:
+    for style in (WorldStyle.MONTHS, WorldStyle.COUNSELOR_DAYS):  # the proxy world first
         world = open_world(args.work, style, args)
         started = time.perf_counter()
         params = {"n_estimators": args.trees, "learning_rate": 0.05 * 300 / args.trees}
@@ -256,6 +260,12 @@ def main() -> None:
                     ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[
                         "learned ranker"
                     ]["ndcg@10"] / max(reference, 1e-9)
+                row = ablation[name]
+                print(
+                    f"ablation {style}: {name}: "
+                    + ", ".join(f"{k} {v:.2f}x" for k, v in row.items() if k.startswith(style)),
+                    flush=True,
+                )
     if ablation:
         columns = list(next(iter(ablation.values())))
         print("\n**Ablation: learned ranker NDCG@10 ÷ tf-idf + feasibility**\n")
