@@ -42,5 +42,6 @@ def referral_card(
         job_id=referral.job_id,
         referred_at=referral.referred_at,
         outcome=referral.outcome,
+        outcome_at=referral.outcome_at,
         candidate=CandidateCard.of(record, identity=accepted),
     )

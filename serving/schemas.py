@@ -145,6 +145,7 @@ class ReferralCard(BaseModel):
     job_id: str
     referred_at: dt.date
     outcome: Outcome
+    outcome_at: dt.date | None = None
     candidate: CandidateCard
 
 
