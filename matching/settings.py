@@ -128,6 +128,8 @@ class Settings(BaseSettings):
         return self.home / "models" / "ranker"
 
     def ensure_home(self) -> Path:
-        """Create the home directory if needed and return it."""
+        """Create the home directory if needed, readable by the service account only (0700:
+        it holds the database, the key and the models), and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
         return self.home
