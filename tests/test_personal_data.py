@@ -380,6 +380,14 @@ def test_home_database_and_exports_are_private(tmp_path: Path) -> None:
     assert _mode(tmp_path / "export") == 0o700
     for name in ("candidates", "employers", "jobs", "referrals"):
         assert _mode(tmp_path / "export" / f"{name}.jsonl") == 0o600
+    bad = write_world(tmp_path / "bad", {"candidates": [{**CANDIDATES[0], "phone": "电话"}]})
+    store = Store.open(settings)
+    try:
+        import_directory(store, bad, skip_invalid=True, report_dir=tmp_path / "report")
+    finally:
+        store.close()
+    assert _mode(tmp_path / "report" / "candidates.rejects.jsonl") == 0o600
+    assert _mode(tmp_path / "report" / "import-report.json") == 0o600
 
 
 # -- item 18: one registration per ID number ---------------------------------------------------
