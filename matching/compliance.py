@@ -198,6 +198,12 @@ def declarations(
     return {d.employer_id: d for d in found}
 
 
+def latest_declarations(session: Session) -> dict[str, QuotaDeclaration]:
+    """Each employer's most recent declaration, by employer id (matching's current figures)."""
+    rows = session.scalars(select(QuotaDeclarationRow.record).order_by(QuotaDeclarationRow.year))
+    return {d.employer_id: d for d in map(QuotaDeclaration.model_validate, rows)}
+
+
 def declarations_of(session: Session, employer_id: str) -> list[QuotaDeclaration]:
     """Every stored declaration of one employer, oldest year first."""
     rows = session.scalars(

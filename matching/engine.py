@@ -251,7 +251,7 @@ class Matcher:
         )
         scores = self.ranker.score(features, direction)
         tiers = self._policy_tiers(candidates, jobs, features, direction)
-        order = np.lexsort((-scores, tiers))[:k]
+        order = np.lexsort(self._sort_keys(scores, tiers, jobs))[:k]
         contributions = self.ranker.contributions(features[order], direction)
         matches = []
         for row, position in enumerate(order):
@@ -264,6 +264,19 @@ class Matcher:
             )
             matches.append(Match(ident, float(scores[position]), reasons, self.ranker.name))
         return matches
+
+    def _sort_keys(
+        self, scores: np.ndarray, tiers: np.ndarray, jobs: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """``np.lexsort`` keys, the last first: policy tier, then score, and, among scores
+        equal to ``quota_gap_tie_break_decimals`` decimals, the larger quota gap of the job's
+        employer first (README, "Quota compliance"); an unknown gap counts as none. For
+        people for one job every gap is the same, so only jobs for a person change order."""
+        decimals = self.settings.quota_gap_tie_break_decimals
+        if decimals is None:
+            return (-scores, tiers)
+        gap = np.nan_to_num(self.catalog.jobs.quota_gap[jobs], nan=0.0)
+        return (-scores, -gap, -np.round(scores, decimals), tiers)
 
     def _policy_tiers(
         self,
