@@ -254,22 +254,40 @@ def assess_all(
     region_prefix: str = "",
     employer_type: EmployerType | None = None,
 ) -> list[EmployerYear]:
-    """Every employer (within a region prefix, of one type) for one year, in id order; those
-    lacking a figure are kept with the reason, so that a list never hides them."""
+    """Every stored employer (within a region prefix, of one type) for one year, in id order;
+    those lacking a figure are kept with the reason, so that a list never hides them."""
     query = select(EmployerRow.record).order_by(EmployerRow.id)
     if region_prefix:
         query = query.where(EmployerRow.region_code.startswith(region_prefix))
     if employer_type is not None:
         query = query.where(EmployerRow.type == employer_type.value)
     employers = [Employer.model_validate(r) for r in session.scalars(query)]
-    standards = wage_standards(session, year)
-    declared = declarations(session, year)
+    return assess_records(
+        employers,
+        declarations(session, year).values(),
+        wage_standards(session, year).values(),
+        year,
+        settings,
+    )
+
+
+def assess_records(
+    employers: Iterable[Employer],
+    declared: Iterable[QuotaDeclaration],
+    standards: Iterable[WageStandard],
+    year: int,
+    settings: Settings,
+) -> list[EmployerYear]:
+    """:func:`assess_all` over records (e.g. an interchange export): each employer for one
+    year with that year's declaration and standards, in the order given."""
+    by_employer = {d.employer_id: d for d in declared if d.year == year}
+    keyed = {(s.region_code, s.year): s for s in standards if s.year == year}
     rows = []
     for employer in employers:
-        wages = local_wages(standards, employer.region_code, year)
+        wages = local_wages(keyed, employer.region_code, year)
         try:
             found = assess(
-                employer, year, settings, declaration=declared.get(employer.id), wages=wages
+                employer, year, settings, declaration=by_employer.get(employer.id), wages=wages
             )
             rows.append(EmployerYear(employer, found, None))
         except MissingQuotaData as missing:
@@ -337,7 +355,8 @@ def rollup(rows: Iterable[EmployerYear], by: RollupBy | None) -> list[Rollup]:
     """Totals per group (ordered by group key; one group "all" for ``by`` None). Sums are
     over assessed employers only, so each figure can be checked by adding up the disclosure
     list."""
-    groups: dict[str, Rollup] = {}
+    # No grouping always gives its one total, zero when there is no employer.
+    groups: dict[str, Rollup] = {} if by is not None else {"all": Rollup("all")}
     for row in rows:
         key = group_key(row.employer, by)
         total = groups.setdefault(key, Rollup(key))

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         20000, ge=0, description="Exact faiss search below this many vectors, HNSW above."
     )
 
+    # Real-name reports (README, "Real-name reports").
+    annual_targets: dict[str, float] = Field(
+        {},
+        description='Annual targets by report measure, e.g. {"new_employment": 180} for '
+        '"新增就业 180 人 by 31 December"; reports show progress toward them.',
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)

@@ -26,6 +26,7 @@ from serving.routes import (
     jobs,
     recommendations,
     referrals,
+    reports,
 )
 from serving.runtime import Resources, Runtime, load_resources
 
@@ -90,6 +91,7 @@ def create_app(
         jobs,
         recommendations,
         referrals,
+        reports,
         admin,
     ):
         app.include_router(module.router)

@@ -2,8 +2,8 @@
 and the matcher, with an atomic swap of the matcher.
 
 Keeping the matcher current: every request that ranks first compares a cheap fingerprint of
-the data (row counts and latest ``updated_at`` of the record tables, quota declarations
-included) and of the ranker bundle in service with the one the matcher was built from. On a difference it rebuilds the
+the data (row counts and latest ``updated_at`` of the record tables and declarations) and of the
+ranker bundle in service with the one the matcher was built from. On a difference it rebuilds the
 matcher (``open_matcher``: vectors come from the embedding cache and the faiss indexes are
 updated by difference, so only changed records cost real work) and swaps it in. This gives
 read-your-writes across workers and picks up a newly promoted ranker (``jobmatch train``)

@@ -347,7 +347,7 @@ def quota_rollup(
     """Compliance totals per employer type or region, and over all, for a year."""
     chosen, prefix, rows = _rows(session, runtime, user, year, region, type)
     groups = compliance.rollup(rows, by)
-    (total,) = compliance.rollup(rows, None) or [compliance.Rollup("all")]
+    (total,) = compliance.rollup(rows, None)
     return RollupOut(
         year=chosen,
         region_prefix=prefix,
