@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
 from serving.runtime import Resources, Runtime, load_resources
@@ -75,6 +76,7 @@ def create_app(
     install_error_handlers(app)
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 

@@ -395,6 +395,23 @@ class AccountRole(StrEnum):
     admin = "admin"
 
 
+def _password_from_stdin() -> str:
+    """The first line of standard input, without its line ending (never echoed)."""
+    import sys
+
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read a console sign-in password from the first line of standard input.",
+    ),
+]
+
+
 @users_app.command("create")
 def users_create_command(
     ctx: typer.Context,
@@ -406,20 +423,63 @@ def users_create_command(
     employer: Annotated[
         str | None, typer.Option(help="Employer accounts: the employer id.")
     ] = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Make an API account; its bearer token is the last line of output (shown only once)."""
-    from serving.auth import AccountError, create_account
+    """Make an account; its bearer token is the last line of output (shown only once). With
+    --password-stdin it can also sign in to the web console under its name."""
+    from serving.auth import AccountError, Role, create_account_in, issue_token
+    from serving.signin import PasswordRejected, set_password
 
+    password = _password_from_stdin() if password_stdin else None
     store = open_store(_settings(ctx))
     try:
-        account, token = create_account(
-            store, name=name or role.value, role=role.value, region=region, employer=employer
-        )
-    except AccountError as exc:
+        with store.session() as session:
+            account = create_account_in(
+                session,
+                name=name or role.value,
+                role=Role(role.value),
+                region=region,
+                employer=employer,
+            )
+            if password is not None:
+                set_password(store, session, account, password, actor="cli")
+            token = issue_token(session, account.id)
+    except (AccountError, PasswordRejected) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
         store.close()
     scope = account.region_code or account.employer_id or "all"
-    typer.echo(f"account {account.id} ({account.role.value}, {scope}); bearer token:")
+    signin = f", console sign-in as {account.name!r}" if password is not None else ""
+    typer.echo(f"account {account.id} ({account.role.value}, {scope}{signin}); bearer token:")
     typer.echo(token)
+
+
+@users_app.command("set-password")
+def users_set_password_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Set (or reset) an account's console password, read from standard input; this clears a
+    lock-out and signs the account out of every browser."""
+    from serving.signin import PasswordRejected, find_account, set_password
+
+    if not password_stdin:
+        typer.echo("error: pass --password-stdin and the password on standard input", err=True)
+        raise typer.Exit(2)
+    password = _password_from_stdin()
+    store = open_store(_settings(ctx))
+    try:
+        with store.session() as session:
+            account = find_account(session, name)
+            if account is None:
+                typer.echo(f"error: no account named {name!r}", err=True)
+                raise typer.Exit(2)
+            set_password(store, session, account, password, actor="cli")
+    except PasswordRejected as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(f"password set for account {account.id} ({account.name})")

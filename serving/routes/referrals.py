@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.domain import Job, Referral
-from matching.rules import Unmet, check_feasibility
+from matching.rules import Feasibility, Unmet, check_feasibility
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
 from matching.vocabulary import Dimension, Outcome
 from serving.access import as_job, as_referral, candidate_row, check_region, referral_row
@@ -117,7 +117,11 @@ def create_referral(
     check_region(user, job_found.region_code, f"job {body.job_id}")
     job = as_job(job_found)
     _check_referable(person, job)
-    ranked = matcher.jobs_for_candidate(body.candidate_id, REFERRAL_TOP_K)
+    # The top 10 the counselor was shown: ranked within their region, as the recommendations
+    # route ranks for them.
+    ranked = matcher.jobs_for_candidate(
+        body.candidate_id, REFERRAL_TOP_K, region_prefix=user.region_code or ""
+    )
     place = next((n for n, m in enumerate(ranked, 1) if m.id == job.id), None)
     override = (body.override_reason or "").strip() or None
     if place is None and override is None:
@@ -167,12 +171,11 @@ def create_referral(
     return _out(referral, context)
 
 
-def _check_referable(person: CandidateRow, job: Job) -> None:
-    """409 when the job is closed or infeasible for the person (naming every failure)."""
-    if not job.is_open(dt.date.today()):
-        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+def feasibility_of(person: CandidateRow, job: Job) -> Feasibility:
+    """The hard requirements for a stored person and a job, from the person's stored
+    effective capacities (nothing is decrypted)."""
     record = person.record
-    verdict = check_feasibility(
+    return check_feasibility(
         capacities={Dimension(d): v for d, v in person.capacities.items()},
         certificates=record.get("certificates", []),
         needs=record.get("needs", []),
@@ -180,6 +183,13 @@ def _check_referable(person: CandidateRow, job: Job) -> None:
         certificates_required=job.certificates_required,
         accommodations=job.accommodations,
     )
+
+
+def _check_referable(person: CandidateRow, job: Job) -> None:
+    """409 when the job is closed or infeasible for the person (naming every failure)."""
+    if not job.is_open(dt.date.today()):
+        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+    verdict = feasibility_of(person, job)
     if not verdict.feasible:
         failed = ", ".join(r.value for r in verdict.failed_requirements)
         raise ApiError(
