@@ -369,6 +369,64 @@ def demo_command(
             for reason in match.reasons:
                 typer.echo(f"      - {reason}")
     typer.echo(f"\nhome: {settings.home}  database: {settings.resolved_database_url}")
+    _demo_accounts(settings)
+
+
+def _demo_accounts(settings: Settings) -> None:
+    """One console account per role over the demo world, each with a fresh password printed
+    once: the counselor works in the prefecture with the most people, the employer account is
+    the employer there with the most jobs."""
+    import secrets
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from matching.store.tables import AccountRow, CandidateRow, JobRow
+    from serving.auth import Account, Role, create_account_in
+    from serving.signin import set_password
+
+    store = open_store(settings)
+    lines = []
+    try:
+        with store.session() as session:
+            regions = Counter(r[:4] for r in session.scalars(select(CandidateRow.region_code)))
+            prefecture = regions.most_common(1)[0][0]
+            employers = Counter(
+                session.scalars(
+                    select(JobRow.employer_id).where(JobRow.region_code.startswith(prefecture))
+                )
+            )
+            employer = employers.most_common(1)[0][0] if employers else None
+            wanted = [
+                (Role.COUNSELOR, "演示指导员", prefecture, None),
+                (Role.EMPLOYER, "演示用人单位", None, employer),
+                (Role.MANAGER, "演示统计员", None, None),
+                (Role.ADMIN, "演示管理员", None, None),
+            ]
+            for role, name, region, employer_id in wanted:
+                if role is Role.EMPLOYER and employer_id is None:
+                    continue
+                row = session.scalar(
+                    select(AccountRow).where(AccountRow.name == name, AccountRow.role == role.value)
+                )
+                account = (
+                    Account.from_row(row)
+                    if row is not None
+                    else create_account_in(
+                        session, name=name, role=role, region=region, employer=employer_id
+                    )
+                )
+                password = secrets.token_urlsafe(9)
+                set_password(store, session, account, password, actor="cli:demo")
+                scope = account.region_code or account.employer_id or "全部"
+                lines.append(f"  {role.value:<9} 账号 {name}  密码 {password}  (范围 {scope})")
+    finally:
+        store.close()
+    typer.echo(
+        "\nweb console http://127.0.0.1:8000/console/ — demo accounts (passwords new each run):"
+    )
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command("serve")

@@ -245,3 +245,25 @@ def test_cli_creates_an_account_that_signs_in(
     )
     assert clash.exit_code == 2
     assert sign_in(client, "赵老师", "zhao-password-9").status_code == 303
+
+
+def test_demo_prints_one_account_per_role_that_signs_in(
+    client: TestClient, console_home: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from serving.cli import _demo_accounts
+
+    _demo_accounts(console_home.settings)
+    printed = capsys.readouterr().out
+    assert "http://127.0.0.1:8000/console/" in printed
+    accounts = re.findall(r"^\s+(\w+)\s+账号 (\S+)\s+密码 (\S+)", printed, re.MULTILINE)
+    assert [role for role, _, _ in accounts] == ["counselor", "employer", "manager", "admin"]
+    homes = {
+        "counselor": "/console/candidates",
+        "employer": "/console/jobs",
+        "manager": "/console/reports",
+        "admin": "/console/accounts",
+    }
+    for role, name, password in accounts:
+        client.cookies.clear()
+        answer = sign_in(client, name, password)
+        assert answer.status_code == 303 and answer.headers["location"] == homes[role]
