@@ -236,10 +236,11 @@ class Catalog:
     def from_store(
         cls, store: Store, settings: Settings, occupations: OccupationVocabulary | None
     ) -> Catalog:
-        """Build the snapshot from the store without decrypting any personal data.
+        """Build the snapshot from the store without decrypting any identifier.
 
-        Candidates are read from their non-sensitive record and their stored effective
-        capacities, so the disability category is never needed.
+        Candidates are read from their non-sensitive record and their sealed matching profile
+        (effective capacities and summary, opened in bulk), so the disability category is
+        never needed.
         """
         with store.session() as session:
             employers = [
@@ -252,12 +253,12 @@ class Catalog:
             ]
             candidates, inactive = [], []
             rows = session.execute(
-                select(CandidateRow.record, CandidateRow.capacities, CandidateRow.active).order_by(
+                select(CandidateRow.record, CandidateRow.profile, CandidateRow.active).order_by(
                     CandidateRow.id
                 )
             )
-            for record, capacities, active in rows:
-                candidates.append(Candidate.model_validate({**record, "capacities": capacities}))
+            for record, profile, active in rows:
+                candidates.append(Candidate.model_validate(store.matching_record(record, profile)))
                 if not active:
                     inactive.append(record["id"])
             # The facts the history needs are columns of their own, validated when written:

