@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from matching.domain import Candidate, Record, describe_errors
-from matching.store.database import KINDS, Store
+from matching.store.database import KINDS, OPTIONAL_KINDS, Store
 from matching.store.tables import CandidateRow
 
 REPORT_NAME = "import-report.json"
@@ -29,6 +29,9 @@ REPORT_NAME = "import-report.json"
 REFERENCES: dict[str, dict[str, str]] = {
     "jobs": {"employer_id": "employers"},
     "referrals": {"candidate_id": "candidates", "job_id": "jobs"},
+    "quota_declarations": {"employer_id": "employers"},
+    # Lists: every id named must exist.
+    "events": {"employer_ids": "employers", "job_ids": "jobs", "attendee_ids": "candidates"},
 }
 
 _WRITE_BATCH = 5000
@@ -231,15 +234,16 @@ def _check_record(
         first_line[record.id] = number
     for attribute, target in REFERENCES.get(kind, {}).items():
         value = getattr(record, attribute)
-        if value not in known[target]:
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    attribute,
-                    f"no {target[:-1]} with id {value} (import {target} first)",
+        for named in value if isinstance(value, list) else [value]:
+            if named not in known[target]:
+                problems.append(
+                    Problem(
+                        name,
+                        number,
+                        attribute,
+                        f"no {target[:-1]} with id {named} (import {target} first)",
+                    )
                 )
-            )
     return problems
 
 
@@ -279,7 +283,8 @@ def _write(
 def export_directory(
     store: Store, directory: Path, *, actor: str, purpose: str | None = None
 ) -> dict[str, int]:
-    """Write every stored record to the four interchange files, in id order.
+    """Write every stored record to the interchange files, in id order (the optional files,
+    such as ``wage_standards.jsonl``, only when they hold records).
 
     Export → import into an empty home → export gives identical files. The export reads
     personal data, so it is audit-logged. Files are written whole or not at all.
@@ -295,6 +300,9 @@ def export_directory(
                 for record in store.iter_records(session, kind):
                     handle.write(json.dumps(record.to_interchange(), ensure_ascii=False) + "\n")
                     count += 1
+            if count == 0 and kind in OPTIONAL_KINDS:
+                partial.unlink()
+                continue
             os.replace(partial, target)
             counts[kind] = count
         store.audit(
