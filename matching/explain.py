@@ -14,10 +14,14 @@ import numpy as np
 
 from matching.catalog import Catalog
 from matching.features import FEATURES
+from matching.rules import Requirement, Unmet
 from matching.vocabulary import (
     ACCOMMODATION_NAMES_ZH,
+    DIMENSION_NAMES_ZH,
     EDUCATION_NAMES_ZH,
     WORK_MODE_NAMES_ZH,
+    Accommodation,
+    Dimension,
     Education,
 )
 
@@ -143,6 +147,21 @@ def explain(
         if len(reasons) == MAX_REASONS:
             break
     return reasons
+
+
+def unmet_reason(unmet: Unmet) -> str:
+    """One failed hard requirement in Chinese, naming exactly what is missing ("why not this
+    job"), e.g. ``视力：岗位要求 2（已计入岗位提供的便利），本人能力 0``."""
+    if unmet.requirement is Requirement.CAPACITY:
+        dimension = DIMENSION_NAMES_ZH[Dimension(unmet.item)]
+        return (
+            f"功能能力不足：{dimension}——岗位要求 {unmet.demand}（已计入岗位提供的合理便利），"
+            f"本人能力 {unmet.capacity}"
+        )
+    if unmet.requirement is Requirement.CERTIFICATE:
+        return f"缺少岗位要求的证书：{unmet.item}"
+    need = ACCOMMODATION_NAMES_ZH[Accommodation(unmet.item)]
+    return f"本人需要的合理便利岗位未提供：{need}"
 
 
 def for_employers(reasons: list[str]) -> list[str]:

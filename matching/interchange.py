@@ -38,8 +38,8 @@ _WRITE_BATCH = 5000
 
 
 def _private_file(path: Path) -> TextIO:
-    """A file opened for writing (emptied), readable by its owner only: exports and rejected
-    lines hold ID numbers."""
+    """A file opened for writing (emptied), readable by its owner only: exports, rejected lines
+    and import reports hold ID numbers and other personal data."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
     return os.fdopen(fd, "w", encoding="utf-8")
@@ -143,11 +143,12 @@ def import_directory(
         report.files.append(file_report)
     if skip_invalid:
         report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / REPORT_NAME).write_text(
-            json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
-            + "\n",
-            encoding="utf-8",
-        )
+        # Problems quote the values refused (a malformed phone number): private like rejects.
+        with _private_file(report_dir / REPORT_NAME) as handle:
+            handle.write(
+                json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
+                + "\n"
+            )
     return report
 
 

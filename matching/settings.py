@@ -119,6 +119,18 @@ class Settings(BaseSettings):
     working_age_max_male: int = Field(59, ge=0)
     working_age_max_female: int = Field(54, ge=0)
 
+    # Web console sign-in (serving/signin.py).
+    console_max_failed_signins: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an account's console sign-in."
+    )
+    console_lockout_minutes: int = Field(15, ge=1, description="How long a lock-out lasts.")
+    console_session_hours: int = Field(8, ge=1, description="A console session's lifetime.")
+    console_secure_cookies: bool = Field(
+        False,
+        description="Mark the session cookie Secure even when the request arrived over plain "
+        "HTTP (a TLS proxy that does not forward X-Forwarded-Proto); HTTPS requests always are.",
+    )
+
     @field_validator("home", mode="after")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:

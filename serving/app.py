@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.routes import (
     admin,
@@ -97,6 +98,7 @@ def create_app(
         admin,
     ):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 

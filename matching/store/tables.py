@@ -201,3 +201,33 @@ class EventRow(_Stored, Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# -- console sign-in (serving/signin.py; migration 0800) ---------------------------------------
+
+
+class AccountPasswordRow(Base):
+    """An account's console password as an argon2id hash, with the failed sign-ins that lead
+    to a temporary lock-out. Accounts without a row cannot sign in to the console."""
+
+    __tablename__ = "account_passwords"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser: the cookie's SHA-256 (a stolen table grants nothing) and the
+    session's CSRF token, which every console form must send back."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.domain import Job, Referral
-from matching.rules import Unmet, check_feasibility
+from matching.rules import Feasibility, Unmet, check_feasibility
 from matching.store import Store
 from matching.store.tables import (
     CandidateRow,
@@ -140,7 +140,11 @@ def create_referral(
     check_region(user, job_found.region_code, f"job {body.job_id}")
     job = as_job(job_found)
     _check_referable(runtime.store, person, job)
-    ranked = matcher.jobs_for_candidate(body.candidate_id, REFERRAL_TOP_K)
+    # The top 10 the counselor was shown: ranked within their region, as the recommendations
+    # route ranks for them.
+    ranked = matcher.jobs_for_candidate(
+        body.candidate_id, REFERRAL_TOP_K, region_prefix=user.region_code or ""
+    )
     place = next((n for n, m in enumerate(ranked, 1) if m.id == job.id), None)
     override = (body.override_reason or "").strip() or None
     if place is None and override is None:
@@ -227,13 +231,12 @@ def _lock_person(session: Session, candidate_id: str) -> None:
         )
 
 
-def _check_referable(store: Store, person: CandidateRow, job: Job) -> None:
-    """409 when the job is closed or infeasible for the person (naming every failure)."""
-    if not job.is_open(dt.date.today()):
-        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+def feasibility_of(store: Store, person: CandidateRow, job: Job) -> Feasibility:
+    """The hard requirements for a stored person and a job, from the person's effective
+    capacities (the sealed matching profile; no identifier is decrypted)."""
     record = person.record
     effective = store.matching_profile(person.profile)["effective"]
-    verdict = check_feasibility(
+    return check_feasibility(
         capacities={Dimension(d): v for d, v in effective.items()},
         certificates=record.get("certificates", []),
         needs=record.get("needs", []),
@@ -241,6 +244,13 @@ def _check_referable(store: Store, person: CandidateRow, job: Job) -> None:
         certificates_required=job.certificates_required,
         accommodations=job.accommodations,
     )
+
+
+def _check_referable(store: Store, person: CandidateRow, job: Job) -> None:
+    """409 when the job is closed or infeasible for the person (naming every failure)."""
+    if not job.is_open(dt.date.today()):
+        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+    verdict = feasibility_of(store, person, job)
     if not verdict.feasible:
         failed = ", ".join(r.value for r in verdict.failed_requirements)
         raise ApiError(
