@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         '"新增就业 180 人 by 31 December"; reports show progress toward them.',
     )
 
+    event_follow_up_days: int = Field(
+        30, ge=0, description="Referrals this many days after a recruitment event count for it."
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)

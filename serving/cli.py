@@ -233,6 +233,72 @@ def recommend_command(
     typer.echo(f"wrote {len(wanted)} lines to {out} (ranked by {matcher.ranker.name})")
 
 
+def _ids(path: Path) -> list[str]:
+    """One id per line of a file (blank lines skipped)."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@app.command("jobfair")
+def jobfair_command(
+    ctx: typer.Context,
+    people: Annotated[Path, typer.Option(help="File with one candidate id per line.")],
+    jobs: Annotated[Path, typer.Option(help="File with one job id per line.")],
+    max_per_person: Annotated[int, typer.Option(min=1, help="Proposals per person at most.")],
+    out: Annotated[Path, typer.Option(help="Output CSV file (UTF-8, header row).")] = Path(
+        "plan.csv"
+    ),
+    per_opening: Annotated[
+        int, typer.Option(min=1, help="Interviews per vacant opening at most.")
+    ] = 3,
+    on: Annotated[
+        str | None, typer.Option(help="Day of the fair, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """A job-fair interview plan: the proposals that maximise the total match score within each
+    job's interviews and each person's limit (min-cost flow), never an infeasible pair."""
+    import datetime as dt
+
+    from matching.jobfair import FairInputError, plan_fair, write_plan_csv
+
+    for path in (people, jobs):
+        if not path.is_file():
+            typer.echo(f"error: {path} is not a file", err=True)
+            raise typer.Exit(2)
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        typer.echo(f"error: --on {on} is not a date like 2025-05-18", err=True)
+        raise typer.Exit(2) from None
+    matcher = open_service_matcher(_settings(ctx), progress=True)
+    try:
+        plan = plan_fair(
+            matcher,
+            _ids(people),
+            _ids(jobs),
+            max_per_person=max_per_person,
+            per_opening=per_opening,
+            on=day,
+        )
+    except FairInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        rows = write_plan_csv(plan, handle)
+    os.replace(partial, out)
+    for label, summary in (("plan", plan.summary), ("greedy top-K", plan.greedy)):
+        typer.echo(
+            f"{label}: {summary.proposals} proposals, total score {summary.total_score:.3f}, "
+            f"{summary.people_covered} people and {summary.jobs_covered} jobs covered"
+        )
+    if plan.ineligible_people or plan.closed_jobs:
+        typer.echo(
+            f"left out: {len(plan.ineligible_people)} people (inactive or not yet registered), "
+            f"{len(plan.closed_jobs)} jobs (closed or filled)"
+        )
+    typer.echo(f"wrote {rows} proposals to {out}")
+
+
 @app.command("import")
 def import_command(
     ctx: typer.Context,
