@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import select
 
+from matching.compliance import as_declared, latest_declarations
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.quota import MissingQuotaData, quota_gap
@@ -243,9 +244,14 @@ class Catalog:
         never needed.
         """
         with store.session() as session:
+            # Quota figures (the quota gap feature and tie-break): the latest declaration's.
+            latest = latest_declarations(session)
             employers = [
-                Employer.model_validate(r)
-                for r in session.scalars(select(EmployerRow.record).order_by(EmployerRow.id))
+                as_declared(e, latest.get(e.id))
+                for e in map(
+                    Employer.model_validate,
+                    session.scalars(select(EmployerRow.record).order_by(EmployerRow.id)),
+                )
             ]
             jobs = [
                 Job.model_validate(r)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from matching.domain import Candidate, Record, describe_errors
-from matching.store.database import KINDS, Store
+from matching.store.database import KINDS, OPTIONAL_KINDS, Store
 from matching.store.tables import CandidateRow
 
 REPORT_NAME = "import-report.json"
@@ -29,14 +29,17 @@ REPORT_NAME = "import-report.json"
 REFERENCES: dict[str, dict[str, str]] = {
     "jobs": {"employer_id": "employers"},
     "referrals": {"candidate_id": "candidates", "job_id": "jobs"},
+    "quota_declarations": {"employer_id": "employers"},
+    # Lists: every id named must exist.
+    "events": {"employer_ids": "employers", "job_ids": "jobs", "attendee_ids": "candidates"},
 }
 
 _WRITE_BATCH = 5000
 
 
 def _private_file(path: Path) -> TextIO:
-    """A file opened for writing (emptied), readable by its owner only: exports and rejected
-    lines hold ID numbers."""
+    """A file opened for writing (emptied), readable by its owner only: exports, rejected lines
+    and import reports hold ID numbers and other personal data."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
     return os.fdopen(fd, "w", encoding="utf-8")
@@ -140,11 +143,12 @@ def import_directory(
         report.files.append(file_report)
     if skip_invalid:
         report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / REPORT_NAME).write_text(
-            json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
-            + "\n",
-            encoding="utf-8",
-        )
+        # Problems quote the values refused (a malformed phone number): private like rejects.
+        with _private_file(report_dir / REPORT_NAME) as handle:
+            handle.write(
+                json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
+                + "\n"
+            )
     return report
 
 
@@ -230,15 +234,16 @@ def _check_record(
         first_line[record.id] = number
     for attribute, target in REFERENCES.get(kind, {}).items():
         value = getattr(record, attribute)
-        if value not in known[target]:
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    attribute,
-                    f"no {target[:-1]} with id {value} (import {target} first)",
+        for named in value if isinstance(value, list) else [value]:
+            if named not in known[target]:
+                problems.append(
+                    Problem(
+                        name,
+                        number,
+                        attribute,
+                        f"no {target[:-1]} with id {named} (import {target} first)",
+                    )
                 )
-            )
     return problems
 
 
@@ -278,7 +283,8 @@ def _write(
 def export_directory(
     store: Store, directory: Path, *, actor: str, purpose: str | None = None
 ) -> dict[str, int]:
-    """Write every stored record to the four interchange files, in id order.
+    """Write every stored record to the interchange files, in id order (the optional files,
+    such as ``wage_standards.jsonl``, only when they hold records).
 
     Export → import into an empty home → export gives identical files. The export reads
     personal data, so it is audit-logged. Files are written whole or not at all.
@@ -294,6 +300,9 @@ def export_directory(
                 for record in store.iter_records(session, kind):
                     handle.write(json.dumps(record.to_interchange(), ensure_ascii=False) + "\n")
                     count += 1
+            if count == 0 and kind in OPTIONAL_KINDS:
+                partial.unlink()
+                continue
             os.replace(partial, target)
             counts[kind] = count
         store.audit(

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     )
     lead_by_example_agency_min: int = Field(50, ge=0)
     lead_by_example_institution_min: int = Field(67, ge=0)
+    quota_gap_tie_break_decimals: int | None = Field(
+        6,
+        ge=0,
+        le=12,
+        description="Among results whose scores are equal to this many decimals, jobs of "
+        "employers with a larger quota gap go first; None turns the tie-break off. It never "
+        "overrides fit: a result with a higher rounded score stays ahead.",
+    )
 
     # Public-welfare posts and priority groups (DOMAIN.md rule 6).
     public_welfare_failed_referrals: int = Field(
@@ -93,6 +101,13 @@ class Settings(BaseSettings):
     )
     exact_index_below: int = Field(
         20000, ge=0, description="Exact faiss search below this many vectors, HNSW above."
+    )
+
+    # Real-name reports (README, "Real-name reports").
+    annual_targets: dict[str, float] = Field(
+        {},
+        description='Annual targets by report measure, e.g. {"new_employment": 180} for '
+        '"新增就业 180 人 by 31 December"; reports show progress toward them.',
     )
 
     # Working ages (national statistics).

@@ -18,7 +18,17 @@ from matching.settings import Settings
 from matching.store import Store
 from serving.console import install_console
 from serving.errors import install_error_handlers
-from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.routes import (
+    admin,
+    candidates,
+    compliance,
+    employers,
+    health,
+    jobs,
+    recommendations,
+    referrals,
+    reports,
+)
 from serving.runtime import Resources, Runtime, load_resources
 
 DESCRIPTION = """
@@ -74,7 +84,17 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+    for module in (
+        health,
+        candidates,
+        employers,
+        compliance,
+        jobs,
+        recommendations,
+        referrals,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
     install_console(app)
     return app

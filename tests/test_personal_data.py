@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from matching.catalog import Catalog
 from matching.explain import _reason_for, for_employers
@@ -24,6 +26,9 @@ from matching.interchange import export_directory, import_directory
 from matching.privacy import employer_visible_training
 from matching.settings import Settings
 from matching.store import Store
+from matching.store.database import alembic_config, make_engine, private_sqlite_file
+from matching.store.tables import AuditRow, CandidateRow, ReferralContextRow, scoped_idempotency_key
+from matching.store.vault import Vault
 from matching.vocabulary import CATEGORY_NAMES_ZH, DisabilityCategory
 from serving.app import create_app
 from serving.auth import AccountError, Role, create_account
@@ -375,6 +380,14 @@ def test_home_database_and_exports_are_private(tmp_path: Path) -> None:
     assert _mode(tmp_path / "export") == 0o700
     for name in ("candidates", "employers", "jobs", "referrals"):
         assert _mode(tmp_path / "export" / f"{name}.jsonl") == 0o600
+    bad = write_world(tmp_path / "bad", {"candidates": [{**CANDIDATES[0], "phone": "电话"}]})
+    store = Store.open(settings)
+    try:
+        import_directory(store, bad, skip_invalid=True, report_dir=tmp_path / "report")
+    finally:
+        store.close()
+    assert _mode(tmp_path / "report" / "candidates.rejects.jsonl") == 0o600
+    assert _mode(tmp_path / "report" / "import-report.json") == 0o600
 
 
 # -- item 18: one registration per ID number ---------------------------------------------------
@@ -505,3 +518,137 @@ def test_per_category_model_metrics_are_for_managers_and_admins(api: Api) -> Non
         assert api.call("GET", "/v1/model", who).json()["metrics"] == {"candidates.ndcg_at_10": 0.7}
     for who in ("manager", "admin"):
         assert len(api.call("GET", "/v1/model", who).json()["metrics"]) == 3
+
+
+# -- migration 0100: an installation's existing plain data is sealed ---------------------------
+
+
+def test_migration_seals_what_an_older_home_kept_plain(settings: Settings, tmp_path: Path) -> None:
+    """A home at revision 0003 holding plain capacities, summaries, override reasons and raw
+    idempotency keys is upgraded: the same records come back, and nothing stays plain."""
+    settings.ensure_home()
+    private_sqlite_file(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    vault = Vault.for_home(settings.home, None)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+    person = next(c for c in CANDIDATES if c["id"] == "c1")
+    sensitive = {k: person[k] for k in ("name", "id_number", "cert_number", "phone")} | {
+        "disability_category": "visual",
+        "disability_grade": 2,
+    }
+    plain = {k: v for k, v in person.items() if k not in sensitive}
+    effective = {
+        "vision": 0,
+        "hearing": 3,
+        "speech": 3,
+        "mobility": 3,
+        "upper_limb": 3,
+        "cognition": 3,
+        "psychosocial": 3,
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO employers (id, record, content_hash, updated_at, name, type, "
+                "region_code) VALUES ('e1', :record, 'h', CURRENT_TIMESTAMP, '单位', 'private', "
+                "'430104')"
+            ),
+            {
+                "record": json.dumps(
+                    {"id": "e1", "name": "单位", "type": "private", "region_code": "430104"}
+                )
+            },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, record, content_hash, updated_at, employer_id, region_code,"
+                " work_mode, public_welfare, posted_at) VALUES ('j1', :record, 'h', "
+                "CURRENT_TIMESTAMP, 'e1', '430104', 'quota', false, '2025-01-01')"
+            ),
+            {
+                "record": json.dumps(
+                    {
+                        "id": "j1",
+                        "employer_id": "e1",
+                        "title": "岗位",
+                        "region_code": "430104",
+                        "work_mode": "quota",
+                        "posted_at": "2025-01-01",
+                    }
+                )
+            },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO candidates (id, record, content_hash, updated_at, region_code, "
+                "registered_at, capacities, sealed, active) VALUES ('c1', :record, 'h', "
+                "CURRENT_TIMESTAMP, '430104', '2024-06-01', :capacities, :sealed, true)"
+            ),
+            {
+                "record": json.dumps(plain, ensure_ascii=False),
+                "capacities": json.dumps(effective),
+                "sealed": vault.seal(sensitive),
+            },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO referrals (id, record, content_hash, updated_at, candidate_id, "
+                "job_id, referred_at, outcome) VALUES ('r1', :record, 'h', CURRENT_TIMESTAMP, "
+                "'c1', 'j1', '2025-03-10', 'pending')"
+            ),
+            {
+                "record": json.dumps(
+                    {
+                        "id": "r1",
+                        "candidate_id": "c1",
+                        "job_id": "j1",
+                        "referred_at": "2025-03-10",
+                        "outcome": "pending",
+                    }
+                )
+            },
+        )
+        connection.execute(
+            text(
+                "INSERT INTO accounts (id, name, role, region_code, created_at, active) "
+                "VALUES (1, 'w', 'counselor', '43', CURRENT_TIMESTAMP, true)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO referral_context (referral_id, idempotency_key, request_hash, "
+                "account_id, model, reasons, override_reason) VALUES ('r1', 'key-000001', 'h',"
+                " 1, 'baseline', '[]', '本人视力残疾二级，电话13800000000')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, subject, purpose) VALUES "
+                "(CURRENT_TIMESTAMP, 'cli', 'refer', 'referrals:r1', "
+                "'本人视力残疾二级，电话13800000000')"
+            )
+        )
+    engine.dispose()
+
+    store = Store.open(settings)
+    try:
+        with store.session() as session:
+            row = session.get(CandidateRow, "c1")
+            assert row is not None
+            record = store.to_record("candidates", row)
+            assert record.model_dump(mode="json") == type(record).model_validate(person).model_dump(
+                mode="json"
+            )
+            assert "summary" not in row.record and "capacities" not in row.record
+            assert store.matching_profile(row.profile)["effective"] == effective
+            context = session.get(ReferralContextRow, "r1")
+            assert context is not None
+            assert context.idempotency_key == scoped_idempotency_key(1, "key-000001")
+            assert store.vault.open_text(context.override_reason).startswith("本人视力残疾二级")
+            purpose = session.query(AuditRow.purpose).filter(AuditRow.action == "refer").scalar()
+            assert "13800000000" not in purpose and "视力残疾" not in purpose
+        columns = {c["name"] for c in inspect(store.engine).get_columns("candidates")}
+        assert "capacities" not in columns and "profile" in columns
+    finally:
+        store.close()

@@ -15,7 +15,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.domain import Candidate, Employer, Job, Record, Referral
+from matching.domain import (
+    Candidate,
+    Employer,
+    Job,
+    QuotaDeclaration,
+    Record,
+    RecruitmentEvent,
+    Referral,
+    WageStandard,
+)
 from matching.privacy import scrub, single_line
 from matching.rules import person_capacities
 from matching.settings import Settings
@@ -24,8 +33,11 @@ from matching.store.tables import (
     Base,
     CandidateRow,
     EmployerRow,
+    EventRow,
     JobRow,
+    QuotaDeclarationRow,
     ReferralRow,
+    WageStandardRow,
 )
 from matching.store.vault import Vault
 
@@ -38,7 +50,13 @@ KINDS: dict[str, tuple[type[Record], type[Base]]] = {
     "jobs": (Job, JobRow),
     "candidates": (Candidate, CandidateRow),
     "referrals": (Referral, ReferralRow),
+    # Optional files (quota compliance, recruitment events): written only when they hold
+    # records; standards and declarations are keyed by their natural key.
+    "wage_standards": (WageStandard, WageStandardRow),
+    "quota_declarations": (QuotaDeclaration, QuotaDeclarationRow),
+    "events": (RecruitmentEvent, EventRow),
 }
+OPTIONAL_KINDS = frozenset({"wage_standards", "quota_declarations", "events"})
 
 _CHUNK = 900  # below SQLite's limit on bound parameters in one statement
 
@@ -209,6 +227,17 @@ class Store:
                     "referred_at": record.referred_at,
                     "outcome": record.outcome.value,
                     "outcome_at": record.outcome_at,
+                }
+            case WageStandard():
+                row |= {"region_code": record.region_code, "year": record.year}
+            case QuotaDeclaration():
+                row |= {"employer_id": record.employer_id, "year": record.year}
+            case RecruitmentEvent():
+                row |= {
+                    "kind": record.kind.value,
+                    "region_code": record.region_code,
+                    "starts_on": record.starts_on,
+                    "ends_on": record.ends_on,
                 }
         row["record"] = data
         return row

@@ -171,6 +171,38 @@ def scoped_idempotency_key(account_id: int, key: str) -> str:
     return hashlib.sha256(f"{account_id}\n{key}".encode()).hexdigest()
 
 
+# -- quota compliance and recruitment events (migration 0400) ---------------------------------
+
+
+class WageStandardRow(_Stored, Base):
+    """A region's local wage standards for a year; ``id`` is ``<region_code>-<year>``."""
+
+    __tablename__ = "wage_standards"
+
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class QuotaDeclarationRow(_Stored, Base):
+    """An employer's quota figures for a year; ``id`` is ``<employer_id>@<year>``."""
+
+    __tablename__ = "quota_declarations"
+
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class EventRow(_Stored, Base):
+    """A recruitment event (专场招聘, 就业援助月, ...); participants are in ``record``."""
+
+    __tablename__ = "events"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+
 # -- console sign-in (serving/signin.py; migration 0800) ---------------------------------------
 
 

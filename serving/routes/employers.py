@@ -1,22 +1,19 @@
 """Employers (用人单位): counselors register them in their region; an employer account reads
-and updates its own record; managers read quota status."""
+and updates its own record. Quota standing and employer lists: ``serving.routes.compliance``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, status
 from pydantic import ValidationError
 
 from matching.domain import Employer
-from matching.quota import MissingQuotaData, quota_status
 from matching.store.tables import EmployerRow
 from serving.access import as_employer, check_region, employer_row
 from serving.auth import Role
 from serving.deps import Counselor, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
-from serving.schemas import QuotaOut
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_RESPONSES)
 
@@ -28,6 +25,7 @@ COUNSELOR_ONLY_FIELDS = (
     "establishment_size",
     "disabled_staff",
     "disabled_staff_severe",
+    "is_school",  # the lead-by-example exception (rule 5)
 )
 
 
@@ -102,37 +100,3 @@ def update_employer(
     )
     session.commit()
     return updated
-
-
-@router.get("/{employer_id}/quota", response_model=QuotaOut)
-def employer_quota(
-    employer_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    local_avg_social_wage: Annotated[
-        float | None, Query(ge=0, description="Local average social wage, CNY per year.")
-    ] = None,
-    local_min_monthly_wage: Annotated[
-        float | None, Query(ge=0, description="Local minimum monthly wage, CNY.")
-    ] = None,
-    is_school: Annotated[bool, Query(description="Schools are exempt from rule 5.")] = False,
-) -> QuotaOut:
-    """Quota standing under DOMAIN.md rules 1-5; 409 naming the field the record lacks."""
-    employer = as_employer(employer_row(session, user, employer_id))
-    try:
-        found = quota_status(
-            employer,
-            runtime.settings,
-            local_avg_social_wage=local_avg_social_wage,
-            local_min_monthly_wage=local_min_monthly_wage,
-            is_school=is_school,
-        )
-    except MissingQuotaData as missing:
-        raise ApiError(
-            409,
-            "quota_data_missing",
-            str(missing),
-            [(missing.field, f"is unknown, needed for {missing.purpose}")],
-        ) from None
-    return QuotaOut(employer_id=employer_id, **asdict(found))
