@@ -297,7 +297,9 @@ class Matcher:
                 )
                 scores = np.where(declined, proximity / 3, scores)
         tiers = self._policy_tiers(candidates, jobs, features, direction)
-        order = served_order(key, tiers)[:k]
+        order = served_order(
+            key, tiers, self._quota_gaps(jobs), self.settings.quota_gap_tie_break_decimals
+        )[:k]
         contributions = self.ranker.contributions(features[order], direction)
         matches = []
         for row, position in enumerate(order):
@@ -319,6 +321,12 @@ class Matcher:
             )
             matches.append(Match(ident, float(scores[position]), reasons, self.ranker.name))
         return matches
+
+    def _quota_gaps(self, jobs: np.ndarray) -> np.ndarray:
+        """The quota gap of each job's employer, the tie-break among equally fit results
+        (README, "Quota compliance"); an unknown gap counts as none. For people for one job
+        every gap is the same, so only jobs for a person change order."""
+        return np.nan_to_num(self.catalog.jobs.quota_gap[jobs], nan=0.0)
 
     def _policy_tiers(
         self, candidates: np.ndarray, jobs: np.ndarray, features: np.ndarray, direction: Direction

@@ -70,10 +70,19 @@ def entitled(
     return tiers < EVERYONE
 
 
-def served_order(scores: np.ndarray, tiers: np.ndarray) -> np.ndarray:
+def served_order(
+    scores: np.ndarray,
+    tiers: np.ndarray,
+    tie_break: np.ndarray | None = None,
+    decimals: int | None = None,
+) -> np.ndarray:
     """Positions of a list in the order serving shows it: tier first, then score, best first
-    (ties keep the list's order)."""
-    return np.lexsort((-scores, tiers))
+    (ties keep the list's order). With ``tie_break`` and ``decimals``, scores equal to that
+    many decimals go larger ``tie_break`` first (the quota-gap tie-break): a higher rounded
+    score always stays ahead."""
+    if tie_break is None or decimals is None:
+        return np.lexsort((-scores, tiers))
+    return np.lexsort((-scores, -tie_break, -np.round(scores, decimals), tiers))
 
 
 def served_scores(scores: np.ndarray, tiers: np.ndarray) -> np.ndarray:
