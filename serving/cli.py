@@ -197,7 +197,8 @@ def recommend_command(
         bool,
         typer.Option(
             "--non-personalised",
-            help="Order by feasibility, distance and posting date only (PIPL art. 24).",
+            help="Order feasible matches by distance and date only (PIPL art. 24): jobs by "
+            "posting date, people by registration date.",
         ),
     ] = False,
 ) -> None:
@@ -220,7 +221,9 @@ def recommend_command(
             if for_ is RecommendFor.candidates:
                 matches = matcher.jobs_for_candidate(query_id, k, personalised=not non_personalised)
             else:
-                matches = matcher.candidates_for_job(query_id, k)
+                matches = matcher.candidates_for_job(
+                    query_id, k, personalised=not non_personalised
+                )
             line = {
                 "query_id": query_id,
                 "results": [
