@@ -74,11 +74,16 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/console/jobs/new", "发布岗位"),
         ("/console/quota", "按比例就业"),
     ],
-    Role.MANAGER: [("/console/reports", "统计报表")],
+    Role.MANAGER: [
+        ("/console/reports", "季度报告"),
+        ("/console/compliance", "达标与公示"),
+        ("/console/statistics", "实时统计"),
+    ],
     Role.ADMIN: [
         ("/console/accounts", "账号管理"),
         ("/console/audit", "审计日志"),
-        ("/console/reports", "统计报表"),
+        ("/console/reports", "季度报告"),
+        ("/console/compliance", "达标与公示"),
     ],
 }
 

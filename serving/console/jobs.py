@@ -27,7 +27,7 @@ from serving.console.core import (
 from serving.console.people import allowed_outcomes
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
-from serving.routes import employers, jobs, recommendations
+from serving.routes import compliance, employers, jobs, recommendations
 from serving.runtime import Runtime
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -267,26 +267,51 @@ def quota_page(
     user: EmployerPage,
     session: SessionDep,
     runtime: RuntimeDep,
+    hire: Annotated[str, Query()] = "",
+    hire_severe: Annotated[str, Query()] = "",
 ) -> Response:
-    """The employer's standing under the quota rules."""
+    """The employer's quota standing, and what hiring N more disabled people would change
+    (the API's ``?hire=N``)."""
     employer = employers.read_employer(user.employer_id or "", user, session)
+    problems: dict[str, str] = {}
+    counts = {}
+    for name, text, label in (
+        ("hire", hire, "拟新增录用人数"),
+        ("hire_severe", hire_severe, "其中一、二级"),
+    ):
+        if text and not (text.isdigit() and int(text) <= 100_000):
+            problems[name] = f"{label}：须为 0 至 100000 的整数"
+        counts[name] = int(text) if text.isdigit() else 0
+    if counts["hire_severe"] > counts["hire"]:
+        problems["hire_severe"] = "其中一、二级：不能多于拟新增录用人数"
     summary = None
     standing = None
-    try:
-        standing = employers.employer_quota(
-            employer.id,
-            user,
-            session,
-            runtime,
-            local_avg_social_wage=None,
-            local_min_monthly_wage=None,
-            is_school=False,
-        )
-    except ApiError as error:
-        summary, _ = problems_of(error)
+    if not problems:
+        try:
+            standing = compliance.employer_quota(
+                employer.id,
+                user,
+                session,
+                runtime,
+                year=None,
+                hire=counts["hire"],
+                hire_severe=counts["hire_severe"],
+                local_avg_social_wage=None,
+                local_min_monthly_wage=None,
+                is_school=None,
+            )
+        except ApiError as error:
+            summary, _ = problems_of(error)
     return render(
         request,
         "quota.html",
-        {"employer": employer, "standing": standing, "summary": summary, "problems": {}},
+        {
+            "employer": employer,
+            "standing": standing,
+            "hire": hire,
+            "hire_severe": hire_severe,
+            "summary": summary,
+            "problems": problems,
+        },
         title="按比例安排残疾人就业",
     )
