@@ -95,6 +95,7 @@ def _form_page(
     job: dict[str, Any],
     action: str,
     title: str,
+    editing: bool = False,
     summary: str | None = None,
     problems: dict[str, str] | None = None,
     status_code: int = 200,
@@ -104,6 +105,7 @@ def _form_page(
         "job_form.html",
         {
             "job": job,
+            "editing": editing,
             "action": action,
             "summary": summary,
             "problems": problems or {},
@@ -176,6 +178,7 @@ def edit_job_form(
         job=job.model_dump(mode="json"),
         action=f"/console/jobs/{job_id}/edit",
         title=f"修改岗位：{job.title}",
+        editing=True,
     )
 
 
@@ -189,7 +192,9 @@ def edit_job(
     runtime: RuntimeDep,
 ) -> Response:
     """Save an edited job through the API's route (the same validation as a PATCH)."""
-    fields = _job_fields(form)
+    # Whether it is a public-welfare post and where it is filed are a counselor's decision
+    # (the route refuses them from an employer): the edit form does not offer them.
+    fields = {k: v for k, v in _job_fields(form).items() if k not in jobs.COUNSELOR_FIELDS}
     try:
         jobs.update_job(job_id, fields, user, session, runtime)
     except ApiError as error:
@@ -202,6 +207,7 @@ def edit_job(
             job=fields,
             action=f"/console/jobs/{job_id}/edit",
             title="修改岗位",
+            editing=True,
             summary="岗位信息有误，请按提示修改。",
             problems={k.split(".")[0]: v for k, v in problems.items()},
             status_code=422,

@@ -243,6 +243,14 @@ def test_employer_posts_a_job_sees_anonymous_candidates_and_reports_a_decision(
     text = page.locator("main").inner_text()
     for identifier in IDENTIFIERS:
         assert identifier not in text
+    # Editing: the employer changes the openings (region and public-welfare status are the
+    # counselor's to change, so the form does not offer them).
+    page.get_by_role("link", name="修改岗位").click()
+    expect(page.get_by_label("工作地区代码（必填）")).to_have_count(0)
+    page.get_by_label("招聘人数").fill("2")
+    page.get_by_role("button", name="保存岗位").click()
+    expect(page.get_by_role("status").first).to_contain_text("岗位已保存")
+    expect(page.locator("main")).to_contain_text("招聘人数2")
     # The decision on the referral of c2 to j3.
     page.goto("/console/jobs/j3")
     referral = page.locator(".card", has_text="推荐 r3")
