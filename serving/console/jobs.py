@@ -259,9 +259,11 @@ def occupation_suggestions(
 ) -> Response:
     """2022 occupation codes for a job title as it is typed (an htmx fragment)."""
     found = runtime.resources.coder.suggest(title, k=5) if title.strip() else []
+    # htmx asks for the fragment; without JavaScript the same address is a whole page.
+    fragment = request.headers.get("HX-Request") == "true"
     return render(
         request,
-        "_suggestions.html",
+        "_suggestions.html" if fragment else "suggestions.html",
         {"suggestions": found, "typed": title.strip()},
         title="职业编码建议",
     )

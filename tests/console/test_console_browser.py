@@ -141,7 +141,13 @@ def test_every_employer_page_is_accessible(page: Page) -> None:
     sign_in(page, "长沙市图书馆")
     visit_all(
         page,
-        ["/console/jobs", "/console/jobs/new", "/console/jobs/j3", "/console/quota?hire=2"],
+        [
+            "/console/jobs",
+            "/console/jobs/new",
+            "/console/jobs/j3",
+            "/console/quota?hire=2",
+            "/console/occupations/suggest?title=图书管理员",
+        ],
     )
     visit_all(page, ["/console/jobs/j3/edit"], narrow=False)
     page.goto("/console/jobs/new")
