@@ -17,18 +17,25 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Database unreachable or no matcher"}})
+@router.get(
+    "/readyz",
+    responses={503: {"description": "Database unreachable, no matcher, or ranker degraded"}},
+)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """The database answers and the matcher is loaded."""
-    checks = {"database": False, "matcher": runtime.ready}
+    """The database answers, the matcher is loaded and the ranker bundle on disk is the one
+    in service; otherwise 503 with the reasons."""
+    checks = {"database": False, "matcher": runtime.ready, "ranker": runtime.degraded is None}
+    reasons = [] if runtime.ready else ["the matcher is not loaded yet"]
+    if runtime.degraded is not None:
+        reasons.append(runtime.degraded)
     try:
         with runtime.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         checks["database"] = True
-    except Exception:  # any failure to reach the database means "not ready", not a 500
-        checks["database"] = False
+    except Exception as error:  # any failure to reach the database means "not ready", not a 500
+        reasons.append(f"database unreachable: {type(error).__name__}")
     ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if reasons:
+        body["reasons"] = reasons
+    return JSONResponse(body, status_code=200 if ready else 503)
