@@ -17,6 +17,7 @@ from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
 from serving.errors import install_error_handlers
+from serving.guard import RequestGuard
 from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
 from serving.runtime import Resources, Runtime, load_resources
 
@@ -73,6 +74,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
         app.include_router(module.router)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
@@ -15,6 +15,7 @@ from matching.store.tables import CandidateRow
 from serving.access import candidate_record, candidate_row, check_region
 from serving.deps import Counselor, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.schemas import CandidateOut, CandidateSummary
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"], responses=ERROR_RESPONSES)
@@ -99,10 +100,13 @@ def read_candidate(
     user: Counselor,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
     purpose: Purpose = None,
 ) -> CandidateOut:
-    """The full record, sensitive fields included; the read is audited with its purpose."""
+    """The full record, sensitive fields included; the read is audited with its purpose.
+    ``ETag`` names the version, for ``If-Match`` on a later PATCH."""
     row = candidate_row(session, user, candidate_id)
+    set_etag(response, row.content_hash)
     record = candidate_record(runtime.store, row)
     runtime.store.audit(
         session,
@@ -115,7 +119,14 @@ def read_candidate(
     return _out(record, row.active)
 
 
-@router.patch("/{candidate_id}", response_model=CandidateOut)
+@router.patch(
+    "/{candidate_id}",
+    response_model=CandidateOut,
+    responses={
+        409: {"description": "Changed concurrently too often; retry"},
+        412: {"description": "If-Match names a version that is no longer current"},
+    },
+)
 def update_candidate(
     candidate_id: str,
     changes: Annotated[
@@ -128,18 +139,33 @@ def update_candidate(
     user: Counselor,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> CandidateOut:
-    """Change some fields of a record; the result is validated whole, like an import."""
-    row = candidate_row(session, user, candidate_id)
-    current = candidate_record(runtime.store, row)
+    """Change some fields of a record; the result is validated whole, like an import.
+    Unknown fields are refused (422); ``If-Match`` guards against editing a stale version."""
+    check_known_fields(changes, Candidate)
     if changes.get("id", candidate_id) != candidate_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
-    try:
-        updated = Candidate.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    check_region(user, updated.region_code, f"region {updated.region_code}")
-    runtime.store.upsert(session, "candidates", [updated])
+
+    def change(row: CandidateRow) -> Candidate:
+        current = candidate_record(runtime.store, row)
+        try:
+            updated = Candidate.model_validate({**current.model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+        check_region(user, updated.region_code, f"region {updated.region_code}")
+        return updated
+
+    row, updated, version = save_change(
+        session,
+        runtime.store,
+        "candidates",
+        lambda: candidate_row(session, user, candidate_id),
+        change,
+        if_match,
+    )
+    assert isinstance(updated, Candidate)
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -148,6 +174,7 @@ def update_candidate(
         purpose=", ".join(sorted(changes)),
     )
     session.commit()
+    set_etag(response, version)
     return _out(updated, row.active)
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import ValidationError
 
-from matching.domain import Employer
+from matching.domain import MONEY_MAX, Employer
 from matching.quota import MissingQuotaData, quota_status
 from matching.store.tables import EmployerRow
 from serving.access import as_employer, check_region, employer_row
 from serving.deps import Counselor, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.schemas import QuotaOut
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_RESPONSES)
@@ -34,12 +35,23 @@ def create_employer(
 
 
 @router.get("/{employer_id}", response_model=Employer)
-def read_employer(employer_id: str, user: CurrentUser, session: SessionDep) -> Employer:
+def read_employer(
+    employer_id: str, user: CurrentUser, session: SessionDep, response: Response
+) -> Employer:
     """An employer's record: its own account, a counselor of its region, or a manager."""
-    return as_employer(employer_row(session, user, employer_id))
+    row = employer_row(session, user, employer_id)
+    set_etag(response, row.content_hash)
+    return as_employer(row)
 
 
-@router.patch("/{employer_id}", response_model=Employer)
+@router.patch(
+    "/{employer_id}",
+    response_model=Employer,
+    responses={
+        409: {"description": "Changed concurrently too often; retry"},
+        412: {"description": "If-Match names a version that is no longer current"},
+    },
+)
 def update_employer(
     employer_id: str,
     changes: Annotated[
@@ -52,18 +64,34 @@ def update_employer(
     user: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Employer:
-    """Change some fields (the employer itself, or a counselor of its region)."""
-    current = as_employer(employer_row(session, user, employer_id, write=True))
+    """Change some fields (the employer itself, or a counselor of its region). Unknown fields
+    are refused (422); ``If-Match`` guards against editing a stale version."""
+    check_known_fields(changes, Employer)
     if changes.get("id", employer_id) != employer_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
-    try:
-        updated = Employer.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    check_region(user, updated.region_code, f"region {updated.region_code}")
-    runtime.store.upsert(session, "employers", [updated])
+
+    def change(row: EmployerRow) -> Employer:
+        try:
+            updated = Employer.model_validate({**as_employer(row).model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+        check_region(user, updated.region_code, f"region {updated.region_code}")
+        return updated
+
+    _, updated, version = save_change(
+        session,
+        runtime.store,
+        "employers",
+        lambda: employer_row(session, user, employer_id, write=True),
+        change,
+        if_match,
+    )
     session.commit()
+    set_etag(response, version)
+    assert isinstance(updated, Employer)
     return updated
 
 
@@ -74,10 +102,19 @@ def employer_quota(
     session: SessionDep,
     runtime: RuntimeDep,
     local_avg_social_wage: Annotated[
-        float | None, Query(ge=0, description="Local average social wage, CNY per year.")
+        float | None,
+        Query(
+            ge=0,
+            le=MONEY_MAX,
+            allow_inf_nan=False,
+            description="Local average social wage, CNY per year.",
+        ),
     ] = None,
     local_min_monthly_wage: Annotated[
-        float | None, Query(ge=0, description="Local minimum monthly wage, CNY.")
+        float | None,
+        Query(
+            ge=0, le=MONEY_MAX, allow_inf_nan=False, description="Local minimum monthly wage, CNY."
+        ),
     ] = None,
     is_school: Annotated[bool, Query(description="Schools are exempt from rule 5.")] = False,
 ) -> QuotaOut:

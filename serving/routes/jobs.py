@@ -4,9 +4,10 @@ region. Posting suggests 2022 occupation codes for the title."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from serving.access import as_job, job_row
 from serving.auth import Role
 from serving.deps import CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.runtime import Runtime
 from serving.schemas import CandidateCard, JobCreated, OccupationSuggestion, ReferralCard
 
@@ -72,18 +74,37 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=Job)
-def read_job(job_id: str, user: CounselorOrEmployer, session: SessionDep) -> Job:
+def read_job(
+    job_id: str, user: CounselorOrEmployer, session: SessionDep, response: Response
+) -> Job:
     """A job of the caller's employer, or one in a counselor's region."""
-    return as_job(job_row(session, user, job_id))
+    row = job_row(session, user, job_id)
+    set_etag(response, row.content_hash)
+    return as_job(row)
 
 
-def _save(session: Session, runtime: Runtime, job: Job) -> Job:
-    runtime.store.upsert(session, "jobs", [job])
+def _save(
+    session: Session,
+    runtime: Runtime,
+    load: Callable[[], JobRow],
+    change: Callable[[JobRow], Job],
+    if_match: str | None,
+    response: Response,
+) -> Job:
+    _, job, version = save_change(session, runtime.store, "jobs", load, change, if_match)
     session.commit()
+    set_etag(response, version)
+    assert isinstance(job, Job)
     return job
 
 
-@router.patch("/{job_id}", response_model=Job)
+_CONFLICTS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Changed concurrently too often; retry"},
+    412: {"description": "If-Match names a version that is no longer current"},
+}
+
+
+@router.patch("/{job_id}", response_model=Job, responses=_CONFLICTS)
 def update_job(
     job_id: str,
     changes: Annotated[
@@ -96,30 +117,48 @@ def update_job(
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Job:
-    """Edit one of the caller's own jobs; it cannot move to another employer."""
-    current = as_job(job_row(session, user, job_id, write=True))
-    for field in ("id", "employer_id"):
-        if field in changes and changes[field] != getattr(current, field):
-            raise ApiError(
-                422, "invalid", f"the {field} cannot change", [(field, "cannot be changed")]
-            )
-    try:
-        updated = Job.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    return _save(session, runtime, updated)
+    """Edit one of the caller's own jobs; it cannot move to another employer. Unknown fields
+    are refused (422); ``If-Match`` guards against editing a stale version."""
+    check_known_fields(changes, Job)
+
+    def change(row: JobRow) -> Job:
+        current = as_job(row)
+        for field in ("id", "employer_id"):
+            if field in changes and changes[field] != getattr(current, field):
+                raise ApiError(
+                    422, "invalid", f"the {field} cannot change", [(field, "cannot be changed")]
+                )
+        try:
+            return Job.model_validate({**current.model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+
+    load = lambda: job_row(session, user, job_id, write=True)  # noqa: E731
+    return _save(session, runtime, load, change, if_match, response)
 
 
-@router.post("/{job_id}/close", response_model=Job)
+@router.post("/{job_id}/close", response_model=Job, responses=_CONFLICTS)
 def close_job(
-    job_id: str, user: CounselorOrEmployer, session: SessionDep, runtime: RuntimeDep
+    job_id: str,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Job:
     """Stop taking referrals: the job closes yesterday (a job is open on its closing day),
     or on its posting day if it was posted today."""
-    current = as_job(job_row(session, user, job_id, write=True))
-    closes = max(current.posted_at, dt.date.today() - dt.timedelta(days=1))
-    return _save(session, runtime, current.model_copy(update={"closes_at": closes}))
+
+    def change(row: JobRow) -> Job:
+        current = as_job(row)
+        closes = max(current.posted_at, dt.date.today() - dt.timedelta(days=1))
+        return current.model_copy(update={"closes_at": closes})
+
+    load = lambda: job_row(session, user, job_id, write=True)  # noqa: E731
+    return _save(session, runtime, load, change, if_match, response)
 
 
 @router.get("/{job_id}/referrals", response_model=list[ReferralCard])
