@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from serving.deps import RuntimeDep
 
@@ -15,6 +15,16 @@ router = APIRouter(tags=["operations"])
 def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
+
+
+def _sqlite_writable(connection: Connection, timeout: float) -> None:
+    """Raise if the SQLite file is write-locked: reads still answer then, writes would not."""
+    connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("ROLLBACK")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 @router.get(
@@ -31,6 +41,8 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         with runtime.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+            if connection.dialect.name == "sqlite":
+                _sqlite_writable(connection, runtime.settings.database_timeout)
         checks["database"] = True
     except Exception as error:  # any failure to reach the database means "not ready", not a 500
         reasons.append(f"database unreachable: {type(error).__name__}")
