@@ -16,9 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.guard import RequestGuard
-from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.routes import (
+    admin,
+    candidates,
+    compliance,
+    employers,
+    health,
+    jobs,
+    recommendations,
+    referrals,
+    reports,
+)
 from serving.runtime import Resources, Runtime, load_resources
 
 DESCRIPTION = """
@@ -75,8 +86,19 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
-    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+    for module in (
+        health,
+        candidates,
+        employers,
+        compliance,
+        jobs,
+        recommendations,
+        referrals,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 
