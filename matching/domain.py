@@ -66,11 +66,15 @@ def _year_not_future(value: int | None) -> int | None:
 
 
 def _text_list(value: Any) -> Any:
-    """Null means empty; strings are trimmed, blanks and repeats dropped, order kept."""
+    """Null means empty; strings are trimmed, blanks and repeats dropped, order kept.
+
+    A list holding anything but strings is left as it is, so that validation names the item
+    that is not text instead of dropping it in silence.
+    """
     if value is None:
         return []
-    if isinstance(value, list):
-        return list(dict.fromkeys(s.strip() for s in value if isinstance(s, str) and s.strip()))
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return list(dict.fromkeys(s.strip() for s in value if s.strip()))
     return value
 
 
@@ -90,18 +94,34 @@ RecordId = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_lengt
 RegionCode = Annotated[str, AfterValidator(_region_code)]
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 OptionalPastDate = Annotated[dt.date | None, AfterValidator(_not_future)]
-TextList = Annotated[list[str], BeforeValidator(_text_list)]
+# Length limits: generous for real records, small enough that no field can cost the matcher or
+# the occupation coder real time (a 300k-character title took 28 s to code).
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 5000
+LIST_MAX = 100
+ShortText = Annotated[str, Field(max_length=SHORT_TEXT_MAX)]
+LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
+TextList = Annotated[
+    list[Annotated[str, Field(max_length=SHORT_TEXT_MAX)]],
+    BeforeValidator(_text_list),
+    Field(max_length=LIST_MAX),
+]
 # Strict: JSON true is not a level of 1 nor a head count of 1.
 Level = Annotated[int, Field(ge=LEVEL_MIN, le=LEVEL_MAX, strict=True)]
 Levels = dict[Dimension, Level]
 AccommodationList = Annotated[
     list[Accommodation], BeforeValidator(_none_as_empty), AfterValidator(_unique)
 ]
-Money = Annotated[float, Field(ge=0)]
+# Finite and bounded: an infinite amount cannot be stored as JSON nor used in quota arithmetic.
+MONEY_MAX = 1e9
+COUNT_MAX = 10_000_000
+Money = Annotated[float, Field(ge=0, le=MONEY_MAX, allow_inf_nan=False)]
 # A year whose figures can exist (the current year's are partial, a later year's cannot be).
 PastYear = Annotated[int, Field(ge=1950, strict=True), AfterValidator(_year_not_future)]
-Count = Annotated[int, Field(ge=0, strict=True)]
-NonEmptyText = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
+Count = Annotated[int, Field(ge=0, le=COUNT_MAX, strict=True)]
+NonEmptyText = Annotated[
+    str, BeforeValidator(_strip), Field(min_length=1, max_length=SHORT_TEXT_MAX)
+]
 
 
 class Record(BaseModel):
@@ -168,8 +188,8 @@ class Job(Record):
     id: RecordId
     employer_id: RecordId
     title: NonEmptyText
-    description: str | None = None
-    occupation: str | None = None
+    description: LongText | None = None
+    occupation: ShortText | None = None
     skills: TextList = []
     certificates_required: TextList = []
     education_min: Education | None = None
@@ -178,7 +198,7 @@ class Job(Record):
     remote_ok: bool = False
     salary_min: Money | None = None
     salary_max: Money | None = None
-    openings: Annotated[int, Field(ge=1)] = 1
+    openings: Annotated[int, Field(ge=1, le=COUNT_MAX)] = 1
     demands: Levels = {}
     accommodations: AccommodationList = []
     public_welfare: bool = False
@@ -226,21 +246,23 @@ class Candidate(Record):
     )
 
     id: RecordId
-    name: str | None = None
-    id_number: str | None = None
-    cert_number: str | None = None
+    name: ShortText | None = None
+    id_number: ShortText | None = None
+    cert_number: ShortText | None = None
     sex: Sex | None = None
     birth_year: Annotated[int | None, Field(ge=1900), AfterValidator(_year_not_future)] = None
     disability_category: DisabilityCategory | None = None
     disability_grade: Annotated[int | None, Field(ge=1, le=4)] = None
     education: Education | None = None
     graduation_year: Annotated[int | None, Field(ge=1950, le=2100)] = None
-    school: str | None = None
+    school: ShortText | None = None
     region_code: RegionCode
     household: Household | None = None
     skills: TextList = []
     certificates: TextList = []
-    trainings: Annotated[list[Training], BeforeValidator(_none_as_empty)] = []
+    trainings: Annotated[
+        list[Training], BeforeValidator(_none_as_empty), Field(max_length=LIST_MAX)
+    ] = []
     work_modes: Annotated[
         list[WorkMode], BeforeValidator(_none_as_empty), AfterValidator(_unique)
     ] = []
@@ -250,7 +272,7 @@ class Candidate(Record):
     priority_groups: Annotated[
         list[PriorityGroup], BeforeValidator(_none_as_empty), AfterValidator(_unique)
     ] = []
-    summary: str | None = None
+    summary: LongText | None = None
     registered_at: PastDate
     # Extensions of the contract: occupations the person aims at (names or 2022 codes), and a
     # phone number (sensitive, encrypted at rest).

@@ -3,11 +3,17 @@
 A trained ranker is saved as one bundle directory: the boosters, the feature list they were
 trained on and the embedding model id, which load together; serving refuses a bundle whose
 features or embedding model differ from its own, so training and serving cannot drift.
+
+Every file of a bundle is listed with its size and SHA-256 in ``checksums.json``, written last
+at save time. Loading verifies them before LightGBM sees a byte, and hands LightGBM exactly
+the bytes that were verified: LightGBM's parser aborts or crashes the whole process on a
+truncated or corrupted model file, so it must never be given one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -23,6 +29,51 @@ import numpy as np
 from matching.features import CATEGORICAL, FEATURES
 
 SPEC_FILE = "ranker.json"
+CHECKSUMS_FILE = "checksums.json"
+
+
+class BundleError(ValueError):
+    """A ranker bundle that is missing, partial, corrupted or inconsistent; the reason says
+    which file and what is wrong with it."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_checksums(directory: Path) -> None:
+    """List every file of a bundle directory with its size and SHA-256 (written last)."""
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.name != CHECKSUMS_FILE)
+    listing = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p.read_bytes())} for p in files}
+    (directory / CHECKSUMS_FILE).write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n")
+
+
+def read_verified(directory: Path) -> dict[str, bytes]:
+    """The bytes of every file a bundle's checksums list, each verified; :class:`BundleError`
+    naming the first file that is missing, of the wrong size or with the wrong checksum."""
+    try:
+        listing = json.loads((directory / CHECKSUMS_FILE).read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{directory}: no {CHECKSUMS_FILE} (partial bundle)") from None
+    except (OSError, ValueError) as error:
+        raise BundleError(f"{directory}/{CHECKSUMS_FILE} is unreadable: {error}") from None
+    if not isinstance(listing, dict) or SPEC_FILE not in listing:
+        raise BundleError(f"{directory}/{CHECKSUMS_FILE} does not list {SPEC_FILE}")
+    verified: dict[str, bytes] = {}
+    for name, expected in sorted(listing.items()):
+        if not isinstance(expected, dict) or Path(name).name != name:
+            raise BundleError(f"{directory}/{CHECKSUMS_FILE}: bad entry {name!r}")
+        try:
+            data = (directory / name).read_bytes()
+        except OSError:
+            raise BundleError(f"{directory}/{name} is missing") from None
+        if len(data) != expected.get("size") or _sha256(data) != expected.get("sha256"):
+            raise BundleError(
+                f"{directory}/{name} does not match its checksum "
+                f"({len(data)} bytes, {expected.get('size')} expected): truncated or corrupted"
+            )
+        verified[name] = data
+    return verified
 
 
 class Direction(StrEnum):
@@ -141,6 +192,7 @@ class Ranker:
             "baseline_prior": self.baseline_prior,
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
+        write_checksums(staging)
         # Two renames: between them the previous bundle waits at <directory>.old, where
         # Ranker.in_service finds it if the process is killed right there.
         retired = _retired(directory)
@@ -155,27 +207,49 @@ class Ranker:
         """The bundle saved at ``directory``, or ``None`` if none was ever saved there.
 
         If a :meth:`save` was killed between its two renames, ``directory`` is missing and
-        the previous bundle is whole at ``<directory>.old``: that one is loaded.
+        the previous bundle is whole at ``<directory>.old``: that one is loaded. A directory
+        that is there but not a whole bundle raises :class:`BundleError`, never the baseline
+        in silence.
         """
         for candidate in (directory, _retired(directory)):
-            if (candidate / SPEC_FILE).is_file():
+            if candidate.is_dir():
                 return cls.load(candidate)
         return None
 
     @classmethod
     def load(cls, directory: Path) -> Ranker:
-        """Load a bundle written by :meth:`save`."""
-        spec = json.loads((directory / SPEC_FILE).read_text())
-        boosters = {
-            Direction(d): lgb.Booster(model_file=str(directory / f"{d}.txt"))
-            for d in spec["directions"]
-        }
+        """Load a bundle written by :meth:`save`, verified whole first.
+
+        Raises :class:`BundleError` for a missing, partial, corrupted or inconsistent bundle;
+        never lets LightGBM parse bytes that were not verified against the checksums.
+        """
+        files = read_verified(directory)
+        try:
+            spec = json.loads(files[SPEC_FILE])
+            directions = [Direction(d) for d in spec["directions"]]
+            features = list(spec["features"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise BundleError(f"{directory}/{SPEC_FILE} is not a ranker spec: {error}") from None
+        boosters = {}
+        for direction in directions:
+            name = f"{direction.value}.txt"
+            if name not in files:
+                raise BundleError(f"{directory}/{name} is not listed in {CHECKSUMS_FILE}")
+            try:
+                booster = lgb.Booster(model_str=files[name].decode("utf-8"))
+            except (lgb.basic.LightGBMError, UnicodeDecodeError) as error:
+                raise BundleError(f"{directory}/{name} is not a LightGBM model: {error}") from None
+            if booster.feature_name() != features:
+                raise BundleError(
+                    f"{directory}/{name} was trained on other features than {SPEC_FILE} lists"
+                )
+            boosters[direction] = booster
         return cls(
             boosters=boosters,
-            features=spec["features"],
-            embedding_model_id=spec["embedding_model_id"],
-            version=spec["version"],
-            trained_at=spec["trained_at"],
+            features=features,
+            embedding_model_id=spec.get("embedding_model_id"),
+            version=str(spec.get("version")),
+            trained_at=spec.get("trained_at"),
             metrics=spec.get("metrics", {}),
             params=spec.get("params", {}),
             baseline_prior=float(spec.get("baseline_prior", 0.0)),

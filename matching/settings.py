@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     mlflow_uri: str | None = Field(
         None, description="MLflow tracking URI; default: a SQLite store in the home."
     )
+    database_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Seconds to wait for a locked SQLite database or a PostgreSQL connection "
+        "before the API answers 503.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body the API accepts (413 above)."
+    )
 
     # Quota employment (DOMAIN.md rules 1-5).
     quota_ratio: float = Field(0.015, ge=0, le=1, description="Share of staff to be disabled.")

@@ -18,6 +18,7 @@ from matching.settings import Settings
 from matching.store import Store
 from serving.console import install_console
 from serving.errors import install_error_handlers
+from serving.guard import RequestGuard
 from serving.routes import (
     admin,
     candidates,
@@ -85,6 +86,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,
         candidates,

@@ -15,8 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from matching.domain import describe_errors
 
@@ -93,11 +96,19 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
 }
+
+#: Seconds a client is asked to wait (``Retry-After``) when the database is unavailable.
+RETRY_AFTER_S = 5
 
 
 def _response(
-    status: int, code: str, message: str, fields: Sequence[tuple[str, str]] = ()
+    status: int,
+    code: str,
+    message: str,
+    fields: Sequence[tuple[str, str]] = (),
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(
         error=ErrorBody(
@@ -106,8 +117,33 @@ def _response(
             fields=[FieldProblem(field=f, reason=r) for f, r in fields],
         )
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers or None)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Sequence[tuple[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A response in the one error shape (for middleware, which runs outside the handlers)."""
+    return _response(status, code, message, fields, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Ask the router, method by method, which ones a route of this path takes in full.
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -125,9 +161,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return _response(422, "invalid", "the request has invalid fields", fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return _response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; Allow lists every method.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return _response(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # Locked, unreachable or restarting: the request can be retried; nothing was stored.
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _response(
+            503,
+            "database_unavailable",
+            "数据库暂时不可用，请稍后重试 (the database is unavailable; retry later)",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -160,9 +212,12 @@ def _audit_refusal(request: Request, message: str) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
+        400: "The request could not be read",
         401: "Missing, invalid, expired or revoked bearer token",
         403: "The account's role or scope does not allow this",
         404: "No such record (or not visible to this account)",
+        413: "The request body is larger than the limit (JOBMATCH_MAX_BODY_BYTES)",
         422: "Invalid fields, each named with a reason",
+        503: "The database is unavailable; retry after Retry-After seconds",
     }.items()
 }

@@ -8,10 +8,15 @@ matcher (``open_matcher``: vectors come from the embedding cache and the faiss i
 updated by difference, so only changed records cost real work) and swaps it in. This gives
 read-your-writes across workers and picks up a newly promoted ranker (``jobmatch train``)
 without a restart; requests already running finish on the matcher they started with.
+
+A ranker bundle that is missing, partial, corrupted or built for other features is never put
+in service: the last good ranker keeps ranking (the baseline if none was ever loaded), the
+reason is logged and ``/readyz`` answers 503 with it until a good bundle is in place.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +28,7 @@ from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import Matcher, open_matcher
 from matching.occupation_coding import OccupationCoder
 from matching.occupations import OccupationVocabulary
-from matching.ranker import SPEC_FILE, Ranker
+from matching.ranker import BundleError, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import (
@@ -34,10 +39,34 @@ from matching.store.tables import (
     ReferralRow,
 )
 
+log = logging.getLogger(__name__)
+
 
 def load_ranker(settings: Settings) -> Ranker:
-    """The ranker bundle in service, or the documented baseline before any training."""
+    """The ranker bundle in service, or the documented baseline before any training.
+
+    Raises :class:`~matching.ranker.BundleError` for a bundle that is not whole and valid.
+    """
     return Ranker.in_service(settings.ranker_dir) or Ranker()
+
+
+def bundle_stamp(settings: Settings) -> tuple[Any, ...]:
+    """Size and modification time of every file of the bundle in service (and of the one a
+    killed save left at ``.old``): any change to any file, not only the spec, is seen."""
+    stamp: list[Any] = []
+    for directory in (settings.ranker_dir, settings.ranker_dir.with_name("ranker.old")):
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            stamp.append((directory.name, None))
+            continue
+        for path in entries:
+            try:
+                info = path.stat()
+            except OSError:  # removed while we looked: the next request sees the new state
+                continue
+            stamp.append((directory.name, path.name, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +102,11 @@ class Runtime:
         self._matcher: Matcher | None = None
         self._built_from: tuple[Any, ...] | None = None
         self._rebuild = threading.Lock()
+        # The last ranker that loaded and validated, the bundle state it was judged on, and
+        # why the bundle on disk is not in service (None: it is).
+        self._ranker: Ranker | None = None
+        self._ranker_stamp: tuple[Any, ...] | None = None
+        self.degraded: str | None = None
 
     @property
     def matcher(self) -> Matcher:
@@ -95,9 +129,32 @@ class Runtime:
         parts: list[Any] = []
         for table in (EmployerRow, JobRow, CandidateRow, ReferralRow, QuotaDeclarationRow):
             parts.extend(session.execute(select(func.count(), func.max(table.updated_at))).one())
-        spec = self.settings.ranker_dir / SPEC_FILE
-        parts.append(spec.stat().st_mtime_ns if spec.exists() else None)
+        parts.append(bundle_stamp(self.settings))
         return tuple(parts)
+
+    def ranker(self) -> Ranker:
+        """The ranker to build with: the bundle on disk once it loaded and validated whole,
+        otherwise the last good one (``degraded`` says why)."""
+        stamp = bundle_stamp(self.settings)
+        if stamp == self._ranker_stamp and self._ranker is not None:
+            return self._ranker
+        try:
+            loaded = load_ranker(self.settings)
+            loaded.check_compatible(self.resources.embedder.model_id)
+            if not loaded.learned and self._ranker is not None and self._ranker.learned:
+                raise BundleError(f"{self.settings.ranker_dir} is gone")
+        except (BundleError, ValueError) as error:
+            keep = self._ranker or Ranker()
+            self.degraded = (
+                f"ranker bundle not in service ({error}); still ranking with {keep.name}"
+            )
+            log.error("%s", self.degraded)
+        else:
+            if self.degraded is not None:
+                log.warning("ranker bundle %s is valid again and in service", loaded.name)
+            self._ranker, self.degraded = loaded, None
+        self._ranker_stamp = stamp
+        return self._ranker or Ranker()
 
     def build(self) -> Matcher:
         """A matcher over everything in the store now, with the ranker in service."""
@@ -105,7 +162,7 @@ class Runtime:
             self.store,
             self.settings,
             self.resources.embedder,
-            load_ranker(self.settings),
+            self.ranker(),
             self.resources.occupations,
         )
 

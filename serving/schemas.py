@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from matching.domain import Candidate, Job, Referral, Training
 from matching.privacy import employer_visible_training
@@ -114,13 +114,18 @@ class Recommendations(BaseModel):
 class ReferralCreate(BaseModel):
     """A counselor's referral of a person to a job."""
 
+    model_config = ConfigDict(extra="forbid")
+
     candidate_id: str
     job_id: str
     override_reason: str | None = Field(
         None,
+        max_length=2000,
         description="Required when the job is not among the model's top results for the person.",
     )
-    purpose: str | None = Field(None, description="Why the referral is made (kept in the audit).")
+    purpose: str | None = Field(
+        None, max_length=500, description="Why the referral is made (kept in the audit)."
+    )
 
 
 class ReferralOut(Referral):
@@ -134,6 +139,9 @@ class ReferralOut(Referral):
 
 
 class OutcomeUpdate(BaseModel):
+    # An unknown key is a 422, never ignored in silence.
+    model_config = ConfigDict(extra="forbid")
+
     outcome: Outcome
     outcome_at: dt.date | None = None
 
@@ -162,6 +170,8 @@ class ModelOut(BaseModel):
 
 
 class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=128)
     role: Role
     region_code: str | None = Field(None, description="Counselors: region code prefix.")

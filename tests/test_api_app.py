@@ -90,7 +90,7 @@ def test_health_and_readiness(api: Api) -> None:
     assert api.call("GET", "/healthz", None).json() == {"status": "ok"}
     ready = api.call("GET", "/readyz", None)
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "matcher": True}
+    assert ready.json()["checks"] == {"database": True, "matcher": True, "ranker": True}
 
 
 def test_openapi_documents_every_resource(api: Api) -> None:

@@ -64,7 +64,11 @@ def test_a_run_keeps_params_metrics_tags_and_the_bundle_which_loads_back_by_alia
     direction = Direction.JOBS_FOR_CANDIDATE
     assert np.allclose(champion.ranker.score(rows, direction), ranker.score(rows, direction))
     artifacts = MlflowClient(tracking_uri=tracker.uri).list_artifacts(run_id, ARTIFACT_PATH)
-    assert {Path(a.path).name for a in artifacts} == {"ranker.json", "jobs_for_candidate.txt"}
+    assert {Path(a.path).name for a in artifacts} == {
+        "ranker.json",
+        "jobs_for_candidate.txt",
+        "checksums.json",
+    }
 
 
 def test_the_alias_moves_only_when_set_and_versions_accumulate(

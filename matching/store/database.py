@@ -110,9 +110,21 @@ def private_sqlite_file(url: str) -> None:
             existing.chmod(0o600)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a database URL; SQLite gets foreign keys and write-ahead logging."""
-    engine = create_engine(url, future=True)
+def make_engine(url: str, *, timeout: float = 5.0) -> Engine:
+    """An engine for a database URL; SQLite gets foreign keys and write-ahead logging.
+
+    ``timeout`` bounds the wait for a locked SQLite file or a PostgreSQL connection, so an
+    unavailable database is reported after that long rather than hanging a request. Pooled
+    connections are checked before use: after the database comes back, dead ones from before
+    are replaced instead of failing one request each.
+    """
+    dialect = make_url(url).get_backend_name()
+    connect_args: dict[str, Any] = {}
+    if dialect == "sqlite":
+        connect_args["timeout"] = timeout
+    elif dialect == "postgresql":
+        connect_args["connect_timeout"] = max(1, round(timeout))
+    engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
@@ -145,7 +157,7 @@ class Store:
         settings.ensure_home()
         private_sqlite_file(settings.resolved_database_url)
         store = cls(
-            make_engine(settings.resolved_database_url),
+            make_engine(settings.resolved_database_url, timeout=settings.database_timeout),
             Vault.for_home(settings.home, settings.secret_key),
             resolve_occupation,
         )
@@ -333,6 +345,29 @@ class Store:
         if updates:
             session.execute(update(table), updates)
         return len(inserts), len(updates), len(records) - len(inserts) - len(updates)
+
+    def replace(
+        self, session: Session, kind: str, record: Record, *, expected_hash: str
+    ) -> str | None:
+        """Store a changed record only if the stored one is still the one read (its content
+        hash is ``expected_hash``): compare-and-set, so that two concurrent read-modify-write
+        updates cannot silently lose one of them. Returns the new content hash, or ``None``
+        if the record changed (or vanished) since it was read; the caller reads it again."""
+        table = KINDS[kind][1]
+        if kind == "candidates":
+            self._check_id_numbers(session, [record])
+        row = self.to_row(record, now=dt.datetime.now(dt.UTC))
+        if row["content_hash"] == expected_hash:
+            still = session.scalar(select(table.content_hash).where(table.id == record.id))
+            return expected_hash if still == expected_hash else None
+        values = {k: v for k, v in row.items() if k != "id"}
+        result = session.execute(
+            update(table)
+            .where(table.id == record.id, table.content_hash == expected_hash)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return str(row["content_hash"]) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
     def _check_id_numbers(self, session: Session, records: list[Record]) -> None:
         """Raise :class:`DuplicateIdNumber` when a record's ID number belongs to another

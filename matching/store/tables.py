@@ -25,7 +25,37 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC when read back.
+
+    SQLite keeps no offset and returns naive datetimes; PostgreSQL returns them in the
+    session's zone. Either way a reader gets UTC-aware values, and a naive value written is
+    taken to be UTC. The SQL type is unchanged (no migration).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -38,7 +68,7 @@ class _Stored:
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     record: Mapped[dict[str, Any]]
     content_hash: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class EmployerRow(_Stored, Base):
@@ -94,7 +124,7 @@ class AuditRow(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(Text)
@@ -130,7 +160,7 @@ class AccountRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     region_code: Mapped[str | None] = mapped_column(String(6))
     employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -141,9 +171,9 @@ class TokenRow(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class ReferralContextRow(Base):
@@ -162,7 +192,7 @@ class ReferralContextRow(Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON)
     override_reason: Mapped[str | None] = mapped_column(Text)
-    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 def scoped_idempotency_key(account_id: int, key: str) -> str:
@@ -214,9 +244,9 @@ class AccountPasswordRow(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(Text)
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class ConsoleSessionRow(Base):
@@ -228,6 +258,6 @@ class ConsoleSessionRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from sqlalchemy import func, select
 
 from matching.features import FEATURES
@@ -90,7 +90,11 @@ def list_accounts(user: Admin, session: SessionDep) -> list[AccountOut]:
 
 @router.post("/accounts/{account_id}/revoke", response_model=AccountOut, tags=["accounts"])
 def revoke_account(
-    account_id: int, user: Admin, session: SessionDep, runtime: RuntimeDep
+    # Bounded: a 30-digit id is no account, not an integer overflow in the database.
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> AccountOut:
     """Deactivate an account and revoke all its tokens at once."""
     row = session.get(AccountRow, account_id)

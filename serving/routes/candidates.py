@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from serving.access import candidate_record, candidate_row, check_region
 from serving.auth import Account
 from serving.deps import Counselor, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.runtime import Runtime
 from serving.schemas import CandidateOut, CandidateSummary
 
@@ -41,18 +42,24 @@ def _save(session: Session, runtime: Runtime, user: Account, candidate: Candidat
     try:
         runtime.store.upsert(session, "candidates", [candidate])
     except DuplicateIdNumber as duplicate:
-        holder = session.get(CandidateRow, duplicate.registered_as)
-        if holder is not None and user.covers_region(holder.region_code):
-            where = f"求职者 {duplicate.registered_as}"
-            reason = f"is already registered as candidate {duplicate.registered_as}"
-        else:
-            where, reason = "其他地区的服务机构", "is already registered in another region"
-        raise ApiError(
-            409,
-            "id_number_registered",
-            f"该身份证号已登记在{where}，同一人不能重复登记",
-            [("id_number", reason)],
-        ) from None
+        raise _registered(session, user, duplicate) from None
+
+
+def _registered(session: Session, user: Account, duplicate: DuplicateIdNumber) -> ApiError:
+    """409 for an ID number registered to another person, naming them only to a counselor
+    whose region covers them."""
+    holder = session.get(CandidateRow, duplicate.registered_as)
+    if holder is not None and user.covers_region(holder.region_code):
+        where = f"求职者 {duplicate.registered_as}"
+        reason = f"is already registered as candidate {duplicate.registered_as}"
+    else:
+        where, reason = "其他地区的服务机构", "is already registered in another region"
+    return ApiError(
+        409,
+        "id_number_registered",
+        f"该身份证号已登记在{where}，同一人不能重复登记",
+        [("id_number", reason)],
+    )
 
 
 def _disclosed(
@@ -143,11 +150,14 @@ def read_candidate(
     user: Counselor,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
     purpose: Purpose,
 ) -> CandidateOut:
     """The full record, sensitive fields included; the read is audited with its purpose
-    (required: a sensitive read needs a stated reason, PIPL art. 6)."""
+    (required: a sensitive read needs a stated reason, PIPL art. 6). ``ETag`` names the
+    version, for ``If-Match`` on a later PATCH."""
     row = candidate_row(session, user, candidate_id)
+    set_etag(response, row.content_hash)
     record = candidate_record(runtime.store, row)
     # The person's own identifiers are scrubbed from the purpose: the log is not sealed.
     personal = (record.cert_number, record.id_number, record.phone, record.name)
@@ -156,7 +166,14 @@ def read_candidate(
     return _out(record, row.active)
 
 
-@router.patch("/{candidate_id}", response_model=CandidateOut)
+@router.patch(
+    "/{candidate_id}",
+    response_model=CandidateOut,
+    responses={
+        409: {"description": "Changed concurrently too often; retry"},
+        412: {"description": "If-Match names a version that is no longer current"},
+    },
+)
 def update_candidate(
     candidate_id: str,
     changes: Annotated[
@@ -169,18 +186,36 @@ def update_candidate(
     user: Counselor,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> CandidateOut:
-    """Change some fields of a record; the result is validated whole, like an import."""
-    row = candidate_row(session, user, candidate_id)
-    current = candidate_record(runtime.store, row)
+    """Change some fields of a record; the result is validated whole, like an import.
+    Unknown fields are refused (422); ``If-Match`` guards against editing a stale version."""
+    check_known_fields(changes, Candidate)
     if changes.get("id", candidate_id) != candidate_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
+
+    def change(row: CandidateRow) -> Candidate:
+        current = candidate_record(runtime.store, row)
+        try:
+            updated = Candidate.model_validate({**current.model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+        check_region(user, updated.region_code, f"region {updated.region_code}")
+        return updated
+
     try:
-        updated = Candidate.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    check_region(user, updated.region_code, f"region {updated.region_code}")
-    _save(session, runtime, user, updated)
+        row, updated, version = save_change(
+            session,
+            runtime.store,
+            "candidates",
+            lambda: candidate_row(session, user, candidate_id),
+            change,
+            if_match,
+        )
+    except DuplicateIdNumber as duplicate:
+        raise _registered(session, user, duplicate) from None
+    assert isinstance(updated, Candidate)
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -190,6 +225,7 @@ def update_candidate(
     )
     _disclosed(session, runtime, user, candidate_id, "returned in the response to update")
     session.commit()
+    set_etag(response, version)
     return _out(updated, row.active)
 
 

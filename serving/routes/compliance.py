@@ -25,7 +25,7 @@ from matching.compliance import (
     assess_all,
     assess_employer,
 )
-from matching.domain import Employer, QuotaDeclaration, WageStandard
+from matching.domain import MONEY_MAX, Employer, QuotaDeclaration, WageStandard
 from matching.quota import MissingQuotaData
 from matching.store.tables import EmployerRow, QuotaDeclarationRow, WageStandardRow
 from matching.vocabulary import EmployerType
@@ -106,15 +106,27 @@ def employer_quota(
         int, Query(ge=0, le=100_000, description="Effect of hiring this many more referred people.")
     ] = 0,
     hire_severe: Annotated[
-        int, Query(ge=0, description="Of the hired, how many hold grade 1-2 certificates.")
+        int,
+        Query(ge=0, le=100_000, description="Of the hired, how many hold grade 1-2 certificates."),
     ] = 0,
     local_avg_social_wage: Annotated[
         float | None,
-        Query(ge=0, description="Overrides the stored local average social wage, CNY per year."),
+        # Finite and bounded (issue 9 item 13): inf or 1e307 would overflow the arithmetic.
+        Query(
+            ge=0,
+            le=MONEY_MAX,
+            allow_inf_nan=False,
+            description="Overrides the stored local average social wage, CNY per year.",
+        ),
     ] = None,
     local_min_monthly_wage: Annotated[
         float | None,
-        Query(ge=0, description="Overrides the stored local minimum monthly wage, CNY."),
+        Query(
+            ge=0,
+            le=MONEY_MAX,
+            allow_inf_nan=False,
+            description="Overrides the stored local minimum monthly wage, CNY.",
+        ),
     ] = None,
     is_school: Annotated[
         bool | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Response, status
 from pydantic import ValidationError
 
 from matching.domain import Employer
@@ -14,6 +14,7 @@ from serving.access import as_employer, check_region, employer_row
 from serving.auth import Role
 from serving.deps import Counselor, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_RESPONSES)
 
@@ -50,12 +51,23 @@ def create_employer(
 
 
 @router.get("/{employer_id}", response_model=Employer)
-def read_employer(employer_id: str, user: CurrentUser, session: SessionDep) -> Employer:
+def read_employer(
+    employer_id: str, user: CurrentUser, session: SessionDep, response: Response
+) -> Employer:
     """An employer's record: its own account, a counselor of its region, or a manager."""
-    return as_employer(employer_row(session, user, employer_id))
+    row = employer_row(session, user, employer_id)
+    set_etag(response, row.content_hash)
+    return as_employer(row)
 
 
-@router.patch("/{employer_id}", response_model=Employer)
+@router.patch(
+    "/{employer_id}",
+    response_model=Employer,
+    responses={
+        409: {"description": "Changed concurrently too often; retry"},
+        412: {"description": "If-Match names a version that is no longer current"},
+    },
+)
 def update_employer(
     employer_id: str,
     changes: Annotated[
@@ -68,29 +80,47 @@ def update_employer(
     user: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Employer:
     """Change some fields (the employer itself, or a counselor of its region). Type, region
     and the staff counts the quota rests on are changed by counselors only; every change is
-    audited with the fields it changed."""
-    current = as_employer(employer_row(session, user, employer_id, write=True))
+    audited with the fields it changed. Unknown fields are refused (422); ``If-Match`` guards
+    against editing a stale version."""
+    check_known_fields(changes, Employer)
     if changes.get("id", employer_id) != employer_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
-    try:
-        updated = Employer.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    changed = sorted(f for f in Employer.model_fields if getattr(updated, f) != getattr(current, f))
-    if user.role is Role.EMPLOYER:
-        refused = [f for f in changed if f in COUNSELOR_ONLY_FIELDS]
-        if refused:
-            raise ApiError(
-                403,
-                "forbidden",
-                "单位类型、所在地区和职工人数（含残疾职工人数）只能由就业指导员核实修改",
-                [(f, "only a counselor may change this") for f in refused],
-            )
-    check_region(user, updated.region_code, f"region {updated.region_code}")
-    runtime.store.upsert(session, "employers", [updated])
+    changed: list[str] = []
+
+    def change(row: EmployerRow) -> Employer:
+        current = as_employer(row)
+        try:
+            updated = Employer.model_validate({**current.model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+        changed[:] = sorted(
+            f for f in Employer.model_fields if getattr(updated, f) != getattr(current, f)
+        )
+        if user.role is Role.EMPLOYER:
+            refused = [f for f in changed if f in COUNSELOR_ONLY_FIELDS]
+            if refused:
+                raise ApiError(
+                    403,
+                    "forbidden",
+                    "单位类型、所在地区和职工人数（含残疾职工人数）只能由就业指导员核实修改",
+                    [(f, "only a counselor may change this") for f in refused],
+                )
+        check_region(user, updated.region_code, f"region {updated.region_code}")
+        return updated
+
+    _, updated, version = save_change(
+        session,
+        runtime.store,
+        "employers",
+        lambda: employer_row(session, user, employer_id, write=True),
+        change,
+        if_match,
+    )
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -99,4 +129,6 @@ def update_employer(
         purpose=", ".join(changed) or "no change",
     )
     session.commit()
+    set_etag(response, version)
+    assert isinstance(updated, Employer)
     return updated

@@ -4,9 +4,10 @@ region. Posting suggests 2022 occupation codes for the title."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from serving.auth import Account, Role
 from serving.cards import referral_card
 from serving.deps import CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid
+from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.runtime import Runtime
 from serving.schemas import JobCreated, OccupationSuggestion, ReferralCard
 
@@ -80,23 +82,44 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=Job)
-def read_job(job_id: str, user: CounselorOrEmployer, session: SessionDep) -> Job:
+def read_job(
+    job_id: str, user: CounselorOrEmployer, session: SessionDep, response: Response
+) -> Job:
     """A job of the caller's employer, or one in a counselor's region."""
-    return as_job(job_row(session, user, job_id))
+    row = job_row(session, user, job_id)
+    set_etag(response, row.content_hash)
+    return as_job(row)
 
 
 def _save(
-    session: Session, runtime: Runtime, user: Account, job: Job, action: str, what: str
+    session: Session,
+    runtime: Runtime,
+    user: Account,
+    load: Callable[[], JobRow],
+    change: Callable[[JobRow], Job],
+    if_match: str | None,
+    response: Response,
+    action: str,
+    what: Callable[[], str],
 ) -> Job:
-    runtime.store.upsert(session, "jobs", [job])
+    """Store a change by compare-and-set (``serving.patching``), audited as ``action``."""
+    _, job, version = save_change(session, runtime.store, "jobs", load, change, if_match)
     runtime.store.audit(
-        session, actor=user.actor, action=action, subject=f"jobs:{job.id}", purpose=what
+        session, actor=user.actor, action=action, subject=f"jobs:{job.id}", purpose=what()
     )
     session.commit()
+    set_etag(response, version)
+    assert isinstance(job, Job)
     return job
 
 
-@router.patch("/{job_id}", response_model=Job)
+_CONFLICTS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Changed concurrently too often; retry"},
+    412: {"description": "If-Match names a version that is no longer current"},
+}
+
+
+@router.patch("/{job_id}", response_model=Job, responses=_CONFLICTS)
 def update_job(
     job_id: str,
     changes: Annotated[
@@ -109,47 +132,89 @@ def update_job(
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Job:
     """Edit one of the caller's own jobs; it cannot move to another employer. Whether it is a
     public-welfare post and the region it is filed under are a counselor's decision (within
-    their region), and the only fields a counselor changes; every change is audited."""
+    their region), and the only fields a counselor changes; every change is audited. Unknown
+    fields are refused (422); ``If-Match`` guards against editing a stale version."""
+    check_known_fields(changes, Job)
     counselor = user.role is Role.COUNSELOR
-    current = as_job(job_row(session, user, job_id, write=not counselor))
-    for field in ("id", "employer_id"):
-        if field in changes and changes[field] != getattr(current, field):
-            raise ApiError(
-                422, "invalid", f"the {field} cannot change", [(field, "cannot be changed")]
+    changed: list[str] = []
+
+    def change(row: JobRow) -> Job:
+        current = as_job(row)
+        for field in ("id", "employer_id"):
+            if field in changes and changes[field] != getattr(current, field):
+                raise ApiError(
+                    422, "invalid", f"the {field} cannot change", [(field, "cannot be changed")]
+                )
+        try:
+            updated = Job.model_validate({**current.model_dump(), **changes})
+        except ValidationError as error:
+            raise invalid(error) from None
+        changed[:] = sorted(
+            f for f in Job.model_fields if getattr(updated, f) != getattr(current, f)
+        )
+        refused = [f for f in changed if (f in COUNSELOR_FIELDS) != counselor]
+        if refused:
+            message = (
+                "就业指导员只能修改岗位的公益性岗位认定和所属地区，其他内容由用人单位修改"
+                if counselor
+                else "公益性岗位认定和岗位所属地区只能由就业指导员修改"
             )
-    try:
-        updated = Job.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
-    changed = sorted(f for f in Job.model_fields if getattr(updated, f) != getattr(current, f))
-    refused = [f for f in changed if (f in COUNSELOR_FIELDS) != counselor]
-    if refused:
-        message = (
-            "就业指导员只能修改岗位的公益性岗位认定和所属地区，其他内容由用人单位修改"
-            if counselor
-            else "公益性岗位认定和岗位所属地区只能由就业指导员修改"
-        )
-        raise ApiError(
-            403, "forbidden", message, [(f, "this account may not change it") for f in refused]
-        )
-    if counselor:
-        check_region(user, updated.region_code, f"region {updated.region_code}")
-    return _save(session, runtime, user, updated, "update_job", ", ".join(changed) or "no change")
+            raise ApiError(
+                403, "forbidden", message, [(f, "this account may not change it") for f in refused]
+            )
+        if counselor:
+            check_region(user, updated.region_code, f"region {updated.region_code}")
+        return updated
+
+    load = lambda: job_row(session, user, job_id, write=not counselor)  # noqa: E731
+    return _save(
+        session,
+        runtime,
+        user,
+        load,
+        change,
+        if_match,
+        response,
+        "update_job",
+        lambda: ", ".join(changed) or "no change",
+    )
 
 
-@router.post("/{job_id}/close", response_model=Job)
+@router.post("/{job_id}/close", response_model=Job, responses=_CONFLICTS)
 def close_job(
-    job_id: str, user: CounselorOrEmployer, session: SessionDep, runtime: RuntimeDep
+    job_id: str,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Job:
     """Stop taking referrals: the job closes yesterday (a job is open on its closing day),
     or on its posting day if it was posted today."""
-    current = as_job(job_row(session, user, job_id, write=True))
-    closes = max(current.posted_at, dt.date.today() - dt.timedelta(days=1))
-    closed = current.model_copy(update={"closes_at": closes})
-    return _save(session, runtime, user, closed, "close_job", f"closes_at {closes.isoformat()}")
+    closes: list[dt.date] = []
+
+    def change(row: JobRow) -> Job:
+        current = as_job(row)
+        closes[:] = [max(current.posted_at, dt.date.today() - dt.timedelta(days=1))]
+        return current.model_copy(update={"closes_at": closes[0]})
+
+    load = lambda: job_row(session, user, job_id, write=True)  # noqa: E731
+    return _save(
+        session,
+        runtime,
+        user,
+        load,
+        change,
+        if_match,
+        response,
+        "close_job",
+        lambda: f"closes_at {closes[0].isoformat()}",
+    )
 
 
 @router.get("/{job_id}/referrals", response_model=list[ReferralCard])

@@ -41,6 +41,7 @@ from serving.auth import Account, Role
 from serving.cards import referral_card
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
+from serving.patching import IfMatch, save_change, set_etag
 from serving.schemas import OutcomeUpdate, ReferralCard, ReferralCreate, ReferralOut
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
@@ -275,37 +276,65 @@ def _view(
     description="Counselors get the whole referral; employers its card view.",
 )
 def read_referral(
-    referral_id: str, user: CounselorOrEmployer, session: SessionDep, runtime: RuntimeDep
+    referral_id: str,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> ReferralOut | ReferralCard:
     """A referral of a person in the counselor's region, or to one of the employer's jobs."""
     row = referral_row(session, user, referral_id)
+    set_etag(response, row.content_hash)
     view = _view(runtime.store, session, user, as_referral(row))
     session.commit()  # an employer's view may have disclosed an identity: keep its audit
     return view
 
 
-@router.patch("/{referral_id}", response_model=ReferralOut | ReferralCard)
+@router.patch(
+    "/{referral_id}",
+    response_model=ReferralOut | ReferralCard,
+    responses={
+        409: {"description": "Changed concurrently too often; retry"},
+        412: {"description": "If-Match names a version that is no longer current"},
+    },
+)
 def record_outcome(
     referral_id: str,
     update: OutcomeUpdate,
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ReferralOut | ReferralCard:
     """Record what became of a referral (interviewed, hired, …); the ranker learns from it.
     Employers are answered with the card view."""
-    row = referral_row(session, user, referral_id)
-    current = as_referral(row)
     outcome_at = update.outcome_at or (
         None if update.outcome is Outcome.PENDING else dt.date.today()
     )
-    try:
-        changed = Referral.model_validate(
-            {**current.model_dump(), "outcome": update.outcome, "outcome_at": outcome_at}
-        )
-    except ValidationError as error:
-        raise invalid(error) from None
-    runtime.store.upsert(session, "referrals", [changed])
+
+    def change(row: ReferralRow) -> Referral:
+        try:
+            return Referral.model_validate(
+                {
+                    **as_referral(row).model_dump(),
+                    "outcome": update.outcome,
+                    "outcome_at": outcome_at,
+                }
+            )
+        except ValidationError as error:
+            raise invalid(error) from None
+
+    _, changed, version = save_change(
+        session,
+        runtime.store,
+        "referrals",
+        lambda: referral_row(session, user, referral_id),
+        change,
+        if_match,
+    )
+    assert isinstance(changed, Referral)
+    set_etag(response, version)
     runtime.store.audit(
         session,
         actor=user.actor,
