@@ -216,6 +216,8 @@ def test_quarterly_report_on_demo_data_in_three_formats(demo_api: Api, tmp_path:
         "employers": value("quota", "employers"),
     }
     assert shown == hand
+    # The demo world carries wage standards: every fund below the ratio is computed.
+    assert value("quota", "fund_unknown") == 0 and value("quota", "fund_due") > 0
     forms = [f for f in sections["employment"]["figures"] if f["measure"] == "employed"]
     assert sum(f["value"] for f in forms if f["group"]) == value("employment", "employed")
 
