@@ -162,6 +162,12 @@ class Settings(BaseSettings):
         """Where the ranker bundle in service lives (absent: the non-learned scorer ranks)."""
         return self.home / "models" / "ranker"
 
+    @property
+    def occupation_coder_dir(self) -> Path:
+        """Where ``jobmatch occupations train`` puts this home's occupation re-ranker; the
+        coder prefers it to the one shipped in the package."""
+        return self.home / "models" / "occupation_coder"
+
     def ensure_home(self) -> Path:
         """Create the home directory if needed, readable by the service account only (0700:
         it holds the database, the key and the models), and return it."""
