@@ -178,7 +178,7 @@ class Figure(BaseModel):
 
     measure: str
     group: str = ""
-    value: float | None
+    value: int | float | None  # counts stay whole numbers in CSV and XLSX
     label: str
 
 
@@ -191,7 +191,7 @@ class Section(BaseModel):
     note: str | None = None
     figures: list[Figure] = []
 
-    def value(self, measure: str, group: str = "") -> float | None:
+    def value(self, measure: str, group: str = "") -> int | float | None:
         """The value of one figure (KeyError when the section has none such)."""
         for figure in self.figures:
             if figure.measure == measure and figure.group == group:

@@ -265,3 +265,49 @@ def test_charts_and_access(demo_api: Api) -> None:
     assert demo_api.call("GET", f"/v1/reports/quarterly{query}", "employer").status_code == 403
     bad = demo_api.call("GET", "/v1/reports/quarterly?year=2026&quarter=5", "manager")
     assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "quarter"
+
+
+def test_report_command_recounts_the_same_report_from_an_export(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    runner = CliRunner()
+    env = {"JOBMATCH_HOME": str(tmp_path / "home")}
+    assert runner.invoke(app, ["import", str(write_world(tmp_path / "w"))], env=env).exit_code == 0
+    assert runner.invoke(app, ["export", str(tmp_path / "export")], env=env).exit_code == 0
+    base = ["report", "quarterly", "--year", "2025", "--quarter", "2", "--region", "4301"]
+    for fmt in ("csv", "json", "xlsx"):
+        from_store = runner.invoke(
+            app, [*base, "--format", fmt, "--out", str(tmp_path / f"s.{fmt}")], env=env
+        )
+        assert from_store.exit_code == 0, from_store.output
+        from_export = runner.invoke(
+            app,
+            [
+                *base,
+                "--format",
+                fmt,
+                "--out",
+                str(tmp_path / f"e.{fmt}"),
+                "--from-export",
+                str(tmp_path / "export"),
+            ],
+            env={"JOBMATCH_HOME": str(tmp_path / "empty")},
+        )
+        assert from_export.exit_code == 0, from_export.output
+        if fmt != "xlsx":  # a workbook stores its creation time
+            assert (tmp_path / f"s.{fmt}").read_bytes() == (tmp_path / f"e.{fmt}").read_bytes()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
+    referrals = next(r for r in rows if (r["section"], r["measure"]) == ("referrals", "referrals"))
+    assert referrals["value"] == "1"  # r2, 1 June
+    sheet = load_workbook(tmp_path / "e.xlsx").active
+    assert next(sheet.iter_rows(values_only=True)) == (
+        "section",
+        "measure",
+        "group",
+        "value",
+        "label",
+    )
+    missing = runner.invoke(app, ["report", "quarterly", "--year", "2025", "--out", "x"], env=env)
+    assert missing.exit_code == 2 and "--quarter" in missing.output
