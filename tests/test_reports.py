@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matching.domain import Candidate, Employer, Job, Referral
+from matching.domain import Candidate, Employer, Job, RecruitmentEvent, Referral
 from matching.interchange import export_directory, import_directory
 from matching.reports import (
     Period,
@@ -61,6 +61,18 @@ def hand_world() -> ReportData:
             _referral("r6", "c1", "j2", "2025-05-01", "left_early", "2025-06-10"),
             _referral("r7", "c4", "j2", "2025-04-03", "hired", "2025-04-08"),
         ],
+        events=[
+            RecruitmentEvent(
+                id="ev1",
+                name="助残日专场",
+                kind="disability_day",
+                region_code="430100",
+                starts_on="2025-05-18",
+                ends_on="2025-05-18",
+                job_ids=["j1", "j2"],
+                attendee_ids=["c2", "c3"],
+            )
+        ],
     )
 
 
@@ -99,6 +111,10 @@ def test_quarterly_figures_match_a_hand_count() -> None:
     assert quota.value("fund_unknown") == 1 and quota.value("gap") == pytest.approx(0.8)
     assert quota.value("compliant", "type:private") == 1
     assert quota.value("below_ratio", "region:430100") == 1
+    events = report.section("events")
+    # ev1 (18 May): of c2's and c3's referrals to j1/j2 from 18 May to 17 June, only r2
+    assert events.value("events") == 1 and events.value("attendees", "ev1") == 2
+    assert (events.value("referrals", "ev1"), events.value("hired", "ev1")) == (1, 0)
     targets = report.section("targets")
     # year to date: r1 (20 March) and r4 (20 May): 2 of 4; 181 of 365 days gone
     assert targets.value("achieved", "new_employment") == 2
