@@ -25,6 +25,8 @@ Counting rules (the README repeats them):
   carry a year only, so a quarterly report counts the year to date);
 - *quota*: every employer in the region for the report's year (its declaration, else its
   record; that year's wage standards), by employer type and by prefecture;
+- *events*: recruitment events in the region starting within the period, each with its
+  attendees and their referrals and hires at its jobs up to ``event_follow_up_days`` after;
 - *targets*: the configured annual targets (``JOBMATCH_ANNUAL_TARGETS``) against the year to
   date at the period's end, with the share of the year elapsed for comparison.
 """
@@ -49,14 +51,17 @@ from matching.domain import (
     Employer,
     Job,
     QuotaDeclaration,
+    RecruitmentEvent,
     Referral,
     WageStandard,
 )
+from matching.jobfair import event_outcomes
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import (
     CandidateRow,
     EmployerRow,
+    EventRow,
     JobRow,
     QuotaDeclarationRow,
     ReferralRow,
@@ -118,6 +123,7 @@ class ReportData:
     referrals: list[Referral] = field(default_factory=list)
     declarations: list[QuotaDeclaration] = field(default_factory=list)
     wage_standards: list[WageStandard] = field(default_factory=list)
+    events: list[RecruitmentEvent] = field(default_factory=list)
 
 
 _SOURCES = {
@@ -127,6 +133,7 @@ _SOURCES = {
     "referrals": (Referral, ReferralRow),
     "declarations": (QuotaDeclaration, QuotaDeclarationRow),
     "wage_standards": (WageStandard, WageStandardRow),
+    "events": (RecruitmentEvent, EventRow),
 }
 _FILES = {
     "employers": "employers.jsonl",
@@ -135,6 +142,7 @@ _FILES = {
     "referrals": "referrals.jsonl",
     "declarations": "quota_declarations.jsonl",
     "wage_standards": "wage_standards.jsonl",
+    "events": "events.jsonl",
 }
 
 
@@ -178,7 +186,7 @@ class Figure(BaseModel):
 
     measure: str
     group: str = ""
-    value: float | None
+    value: int | float | None  # counts stay whole numbers in CSV and XLSX
     label: str
 
 
@@ -191,7 +199,7 @@ class Section(BaseModel):
     note: str | None = None
     figures: list[Figure] = []
 
-    def value(self, measure: str, group: str = "") -> float | None:
+    def value(self, measure: str, group: str = "") -> int | float | None:
         """The value of one figure (KeyError when the section has none such)."""
         for figure in self.figures:
             if figure.measure == measure and figure.group == group:
@@ -321,6 +329,36 @@ def _trainings(people: list[Candidate], period: Period) -> Section:
     )
 
 
+def _events(
+    data: ReportData, jobs: dict[str, Job], prefix: str, period: Period, settings: Settings
+) -> Section:
+    held = [e for e in data.events if e.region_code.startswith(prefix) and e.starts_on in period]
+    figures = [Figure(measure="events", value=len(held), label="本期招聘活动")]
+    for event in sorted(held, key=lambda e: (e.starts_on, e.id)):
+        found = event_outcomes(event, data.referrals, jobs, settings.event_follow_up_days)
+        figures += [
+            Figure(
+                measure="attendees",
+                group=event.id,
+                value=len(event.attendee_ids),
+                label=f"{event.name} 登记参会",
+            ),
+            Figure(
+                measure="referrals",
+                group=event.id,
+                value=found.referrals,
+                label=f"{event.name} 推荐",
+            ),
+            Figure(measure="hired", group=event.id, value=found.hired, label=f"{event.name} 录用"),
+        ]
+    return Section(
+        name="events",
+        title="招聘活动成效",
+        note=f"活动开始于本期；推荐计至活动结束后 {settings.event_follow_up_days} 天",
+        figures=figures,
+    )
+
+
 def _not_recorded(name: str, title: str, note: str) -> Section:
     return Section(name=name, title=title, recorded=False, note=note)
 
@@ -411,6 +449,7 @@ def build_report(
         _not_recorded("assessments", "职业能力评估", "职业能力评估记录（issue 13）尚未记录"),
         _trainings(people, period),
         _quota(data, region_prefix, period.year, settings),
+        _events(data, jobs, region_prefix, period, settings),
     ]
     report = Report(
         kind=period.kind,

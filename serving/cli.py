@@ -221,9 +221,7 @@ def recommend_command(
             if for_ is RecommendFor.candidates:
                 matches = matcher.jobs_for_candidate(query_id, k, personalised=not non_personalised)
             else:
-                matches = matcher.candidates_for_job(
-                    query_id, k, personalised=not non_personalised
-                )
+                matches = matcher.candidates_for_job(query_id, k, personalised=not non_personalised)
             line = {
                 "query_id": query_id,
                 "results": [
@@ -300,6 +298,81 @@ def jobfair_command(
             f"{len(plan.closed_jobs)} jobs (closed or filled)"
         )
     typer.echo(f"wrote {rows} proposals to {out}")
+
+
+class ReportPeriod(StrEnum):
+    quarterly = "quarterly"
+    annual = "annual"
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    period: Annotated[ReportPeriod, typer.Argument(help="quarterly or annual.")],
+    year: Annotated[int, typer.Option(min=1990, max=2100, help="Calendar year.")],
+    out: Annotated[Path, typer.Option(help="File to write.")],
+    quarter: Annotated[
+        int | None, typer.Option(min=1, max=4, help="Quarter 1-4 (quarterly reports).")
+    ] = None,
+    region: Annotated[str, typer.Option(help="Region code prefix (default: all).")] = "",
+    format_: Annotated[ReportFormat, typer.Option("--format", help="json, csv or xlsx.")] = (
+        ReportFormat.json
+    ),
+    from_export: Annotated[
+        Path | None,
+        typer.Option(help="Recount from an interchange export directory instead of the store."),
+    ] = None,
+) -> None:
+    """A real-name report (README, "Real-name reports"), from the store or from an export."""
+    from matching.reports import (
+        REPORT_COLUMNS,
+        Period,
+        build_report,
+        data_from_export,
+        data_from_store,
+        report_rows,
+    )
+    from serving.tabular import csv_bytes, xlsx_bytes
+
+    if period is ReportPeriod.quarterly and quarter is None:
+        typer.echo("error: a quarterly report needs --quarter", err=True)
+        raise typer.Exit(2)
+    if region and not (region.isdigit() and 2 <= len(region) <= 6):
+        typer.echo(f"error: --region {region} is not a 2- to 6-digit code prefix", err=True)
+        raise typer.Exit(2)
+    settings = _settings(ctx)
+    if from_export is not None:
+        if not from_export.is_dir():
+            typer.echo(f"error: {from_export} is not a directory", err=True)
+            raise typer.Exit(2)
+        data = data_from_export(from_export)
+    else:
+        store = open_store(settings)
+        try:
+            data = data_from_store(store)
+        finally:
+            store.close()
+    chosen = (
+        Period.quarterly(year, quarter)
+        if period is ReportPeriod.quarterly and quarter is not None
+        else Period.annual(year)
+    )
+    report = build_report(data, chosen, settings, region_prefix=region)
+    rows = list(report_rows(report))
+    if format_ is ReportFormat.json:
+        content = (report.model_dump_json(indent=2) + "\n").encode("utf-8")
+    elif format_ is ReportFormat.csv:
+        content = csv_bytes(REPORT_COLUMNS, rows)
+    else:
+        content = xlsx_bytes({"全部": (REPORT_COLUMNS, rows)})
+    out.write_bytes(content)
+    typer.echo(f"wrote the {chosen.label} report ({len(rows)} figures) to {out}")
 
 
 @app.command("import")

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matching.domain import Candidate, Employer, Job, Referral
+from matching.domain import Candidate, Employer, Job, RecruitmentEvent, Referral
 from matching.interchange import export_directory, import_directory
 from matching.reports import (
     Period,
@@ -61,6 +61,18 @@ def hand_world() -> ReportData:
             _referral("r6", "c1", "j2", "2025-05-01", "left_early", "2025-06-10"),
             _referral("r7", "c4", "j2", "2025-04-03", "hired", "2025-04-08"),
         ],
+        events=[
+            RecruitmentEvent(
+                id="ev1",
+                name="助残日专场",
+                kind="disability_day",
+                region_code="430100",
+                starts_on="2025-05-18",
+                ends_on="2025-05-18",
+                job_ids=["j1", "j2"],
+                attendee_ids=["c2", "c3"],
+            )
+        ],
     )
 
 
@@ -99,6 +111,10 @@ def test_quarterly_figures_match_a_hand_count() -> None:
     assert quota.value("fund_unknown") == 1 and quota.value("gap") == pytest.approx(0.8)
     assert quota.value("compliant", "type:private") == 1
     assert quota.value("below_ratio", "region:430100") == 1
+    events = report.section("events")
+    # ev1 (18 May): of c2's and c3's referrals to j1/j2 from 18 May to 17 June, only r2
+    assert events.value("events") == 1 and events.value("attendees", "ev1") == 2
+    assert (events.value("referrals", "ev1"), events.value("hired", "ev1")) == (1, 0)
     targets = report.section("targets")
     # year to date: r1 (20 March) and r4 (20 May): 2 of 4; 181 of 365 days gone
     assert targets.value("achieved", "new_employment") == 2
@@ -216,6 +232,8 @@ def test_quarterly_report_on_demo_data_in_three_formats(demo_api: Api, tmp_path:
         "employers": value("quota", "employers"),
     }
     assert shown == hand
+    # The demo world carries wage standards: every fund below the ratio is computed.
+    assert value("quota", "fund_unknown") == 0 and value("quota", "fund_due") > 0
     forms = [f for f in sections["employment"]["figures"] if f["measure"] == "employed"]
     assert sum(f["value"] for f in forms if f["group"]) == value("employment", "employed")
 
@@ -263,3 +281,49 @@ def test_charts_and_access(demo_api: Api) -> None:
     assert demo_api.call("GET", f"/v1/reports/quarterly{query}", "employer").status_code == 403
     bad = demo_api.call("GET", "/v1/reports/quarterly?year=2026&quarter=5", "manager")
     assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "quarter"
+
+
+def test_report_command_recounts_the_same_report_from_an_export(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    runner = CliRunner()
+    env = {"JOBMATCH_HOME": str(tmp_path / "home")}
+    assert runner.invoke(app, ["import", str(write_world(tmp_path / "w"))], env=env).exit_code == 0
+    assert runner.invoke(app, ["export", str(tmp_path / "export")], env=env).exit_code == 0
+    base = ["report", "quarterly", "--year", "2025", "--quarter", "2", "--region", "4301"]
+    for fmt in ("csv", "json", "xlsx"):
+        from_store = runner.invoke(
+            app, [*base, "--format", fmt, "--out", str(tmp_path / f"s.{fmt}")], env=env
+        )
+        assert from_store.exit_code == 0, from_store.output
+        from_export = runner.invoke(
+            app,
+            [
+                *base,
+                "--format",
+                fmt,
+                "--out",
+                str(tmp_path / f"e.{fmt}"),
+                "--from-export",
+                str(tmp_path / "export"),
+            ],
+            env={"JOBMATCH_HOME": str(tmp_path / "empty")},
+        )
+        assert from_export.exit_code == 0, from_export.output
+        if fmt != "xlsx":  # a workbook stores its creation time
+            assert (tmp_path / f"s.{fmt}").read_bytes() == (tmp_path / f"e.{fmt}").read_bytes()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
+    referrals = next(r for r in rows if (r["section"], r["measure"]) == ("referrals", "referrals"))
+    assert referrals["value"] == "1"  # r2, 1 June
+    sheet = load_workbook(tmp_path / "e.xlsx").active
+    assert next(sheet.iter_rows(values_only=True)) == (
+        "section",
+        "measure",
+        "group",
+        "value",
+        "label",
+    )
+    missing = runner.invoke(app, ["report", "quarterly", "--year", "2025", "--out", "x"], env=env)
+    assert missing.exit_code == 2 and "--quarter" in missing.output

@@ -1,9 +1,10 @@
 """A realistic synthetic world in the interchange format (``jobmatch demo-data``).
 
 :func:`generate_world` writes ``employers.jsonl``, ``jobs.jsonl``, ``candidates.jsonl`` and
-``referrals.jsonl`` for a few real prefectures of the seed documents (长沙, 怀化 with 新晃, 贵阳,
-黔东南, 湖州, 江门), using their county codes from :class:`matching.regions.RegionHierarchy` and
-occupations of the 2022 classification from :class:`matching.occupations.OccupationVocabulary`.
+``referrals.jsonl`` (and illustrative ``wage_standards.jsonl``) for a few real prefectures of
+the seed documents (长沙, 怀化 with 新晃, 贵阳, 黔东南, 湖州, 江门), using their county codes
+from :class:`matching.regions.RegionHierarchy` and occupations of the 2022 classification
+from :class:`matching.occupations.OccupationVocabulary`.
 Every record is built as its pydantic domain model, so every line is valid; the same seed (and
 ``today``) gives byte-identical files.
 
@@ -73,7 +74,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from matching.domain import Candidate, Employer, Job, Record, Referral, Training
+from matching.domain import Candidate, Employer, Job, Record, Referral, Training, WageStandard
 from matching.identity import id_check_character
 from matching.occupations import Occupation, OccupationVocabulary
 from matching.regions import Region, RegionHierarchy, prefecture_code, proximity
@@ -1500,12 +1501,46 @@ def generate_world(
         ("referrals", referral_list),
     ):
         _write_jsonl(out_dir / f"{name}.jsonl", records)
+    # Drawn from no random numbers: the four files above stay what they were for each seed.
+    _write_jsonl(out_dir / "wage_standards.jsonl", _wage_standards(today))
     outcomes = {o.value: 0 for o in Outcome}
     for referral in referral_list:
         outcomes[referral.outcome.value] += 1
     return WorldSummary(
         out_dir, len(employer_list), len(job_list), len(people), len(referral_list), outcomes
     )
+
+
+# Illustrative local standards (synthetic, not published figures): a province's average
+# social wage per year in 2023, growing 5% a year, and each prefecture's minimum monthly wage
+# from its pay level.
+_SOCIAL_WAGE_2023 = {"43": 78000, "52": 76000, "33": 95000, "44": 98000}
+_MIN_WAGE_AT_PAY_LEVEL_1 = 1800
+
+
+def _wage_standards(today: dt.date) -> list[WageStandard]:
+    """wage_standards.jsonl of the demo world: the last three years and this one, a social
+    wage per province (it applies to every county) and a minimum wage per prefecture."""
+    standards = []
+    for year in range(today.year - 3, today.year + 1):
+        growth = 1.05 ** (year - 2023)
+        for province, wage in sorted(_SOCIAL_WAGE_2023.items()):
+            standards.append(
+                WageStandard(
+                    region_code=f"{province}0000",
+                    year=year,
+                    avg_social_wage=float(round(wage * growth, -2)),
+                )
+            )
+        for code, _, pay in sorted(_PREFECTURES):
+            standards.append(
+                WageStandard(
+                    region_code=code,
+                    year=year,
+                    min_monthly_wage=float(round(_MIN_WAGE_AT_PAY_LEVEL_1 * pay * growth, -1)),
+                )
+            )
+    return sorted(standards, key=lambda s: s.id)
 
 
 def _profile_occupations(vocabulary: OccupationVocabulary) -> dict[str, Occupation]:
