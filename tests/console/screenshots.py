@@ -25,6 +25,7 @@ PAGES = {
         ("employer-job", "/console/jobs/j3", None),
     ],
     "管理员": [("admin-audit", "/console/audit", None)],
+    "统计员": [("manager-report", "/console/reports?year=2025&quarter=2", None)],
 }
 
 

@@ -4,6 +4,7 @@ lock-out, sign-out, role and region scopes, and bearer tokens still working for 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from matching.domain import Job
 from matching.store import Store
 from matching.store.tables import AccountPasswordRow, AuditRow, ReferralRow
+from serving.app import create_app
 from serving.cli import app as cli
+from serving.runtime import Resources
 from tests.console.conftest import PASSWORD, Console
 
 pytestmark = pytest.mark.slow
@@ -267,3 +271,69 @@ def test_demo_prints_one_account_per_role_that_signs_in(
         client.cookies.clear()
         answer = sign_in(client, name, password)
         assert answer.status_code == 303 and answer.headers["location"] == homes[role]
+
+
+@pytest.fixture
+def client_with_many_jobs(console_home: Console, resources: Resources) -> Iterator[TestClient]:
+    """The console world plus twelve open jobs c3 (no disability, no needs) can do, so that
+    some of c3's feasible jobs fall outside the model's top 10."""
+    jobs = [
+        {
+            "id": f"jx{n:02d}",
+            "employer_id": "e2",
+            "title": f"仓储理货员{n}",
+            "skills": ["理货"],
+            "region_code": "430102",
+            "work_mode": "quota",
+            "openings": 2,
+            "posted_at": "2025-05-01",
+        }
+        for n in range(12)
+    ]
+    store = Store.open(console_home.settings)
+    with store.session() as session:
+        store.upsert(session, "jobs", [Job.model_validate(j) for j in jobs])
+    store.close()
+    app = create_app(console_home.settings, resources=lambda _settings, _store: resources)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_job_outside_the_top_10_needs_a_reason(client_with_many_jobs: TestClient) -> None:
+    client = client_with_many_jobs
+    assert sign_in(client, "王老师").status_code == 303
+    page = client.get("/console/candidates/c3/jobs")
+    places = re.findall(r"<h2>第 (\d+) 名：", page.text)
+    assert len(places) > 10
+    # Only the jobs after the 10th ask for a reason.
+    cards = page.text.split('<li class="card"')[1:]
+    assert all("override_reason" not in card for card in cards[:10])
+    assert all("override_reason" in card for card in cards[10:])
+    eleventh = cards[10]
+    job_id = re.search(r'name="job_id" value="([^"]+)"', eleventh).group(1)  # type: ignore[union-attr]
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', eleventh).group(1)  # type: ignore[union-attr]
+    form = {"job_id": job_id, "idempotency_key": key, "csrf_token": csrf_of(page.text)}
+    refused = client.post("/console/candidates/c3/referrals", data=form)
+    assert refused.status_code == 422
+    assert "此岗位不在模型推荐的前 10 名内，请写明推荐理由" in refused.text
+    assert 'aria-invalid="true"' in refused.text and "error-summary" in refused.text
+    done = client.post(
+        "/console/candidates/c3/referrals",
+        data=form | {"override_reason": "本人希望在芙蓉区就近工作"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+
+
+def test_why_not_names_the_failed_requirement_in_chinese(client: TestClient) -> None:
+    assert sign_in(client, "王老师").status_code == 303
+    # c1 needs a screen reader; j2 (网店客服) offers remote work and captioning only.
+    page = client.get("/console/candidates/c1/why-not?job_id=j2")
+    assert page.status_code == 200
+    assert "本人需要的合理便利岗位未提供：读屏软件" in page.text
+    # j3 meets every requirement, thanks to its screen reader.
+    fine = client.get("/console/candidates/c1/why-not?job_id=j3")
+    assert "满足求职者 c1 的全部硬性条件" in fine.text
+    assert "视力：依靠岗位提供的读屏软件方可胜任" in fine.text
+    unknown = client.get("/console/candidates/c1/why-not?job_id=nope")
+    assert "找不到该记录" in unknown.text
