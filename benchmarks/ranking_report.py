@@ -52,29 +52,29 @@ SEED = 23
 # Training choices compared by --ablation: the training set and the baseline prior (the first
 # is what training uses by default).
 ABLATION: dict[str, tuple[TrainingSetSpec, float]] = {
-    "whole history, 10 random + 10 retrieval, content features, prior 5 (default)": (
+    "whole history, 10 random, content features, prior 5 (default)": (
         TrainingSetSpec(),
+        BASELINE_PRIOR,
+    ),
+    "whole history, 10 random + 10 retrieval, content features, prior 5": (
+        TrainingSetSpec(retrieval_negatives=10),
         BASELINE_PRIOR,
     ),
     "one day per group, 10 random, all features, from scratch (before)": (
-        TrainingSetSpec(window_days=1, retrieval_negatives=0, history_features=True),
+        TrainingSetSpec(window_days=1, history_features=True),
         0.0,
     ),
     "whole history, 10 random + 10 retrieval, all features, prior 5": (
-        TrainingSetSpec(history_features=True),
+        TrainingSetSpec(retrieval_negatives=10, history_features=True),
         BASELINE_PRIOR,
     ),
     "one day per group, 10 random + 10 retrieval, content features, prior 5": (
-        TrainingSetSpec(window_days=1),
+        TrainingSetSpec(window_days=1, retrieval_negatives=10),
         BASELINE_PRIOR,
     ),
     "whole history, 10 random + 10 retrieval, content features, from scratch": (
-        TrainingSetSpec(),
+        TrainingSetSpec(retrieval_negatives=10),
         0.0,
-    ),
-    "whole history, 10 random only, content features, prior 5": (
-        TrainingSetSpec(retrieval_negatives=0),
-        BASELINE_PRIOR,
     ),
 }
 

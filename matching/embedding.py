@@ -25,6 +25,7 @@ from tqdm import tqdm
 from matching.domain import Candidate, Job
 from matching.occupations import OccupationVocabulary
 from matching.privacy import scrub as _scrubbed
+from matching.privacy import scrub_about_person
 from matching.store.database import Store
 from matching.store.tables import EmbeddingRow
 
@@ -103,7 +104,7 @@ def candidate_text(
         _listed("证书", [_scrubbed(c, personal) for c in candidate.certificates]),
         _listed("培训", [_scrubbed(t.name, personal) for t in candidate.trainings]),
         _listed("求职意向", list(dict.fromkeys(targets))),
-        _labelled("个人简介", _scrubbed(candidate.summary or "", personal)),
+        _labelled("个人简介", scrub_about_person(candidate.summary or "", personal)),
     ]
     return _joined(parts, max_chars)
 

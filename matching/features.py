@@ -9,18 +9,24 @@ training row never sees its own label or anything recorded later.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 import numpy as np
 
 from matching.catalog import (
     ACCOMMODATIONS,
+    EMPLOYER_TYPES,
     OUTCOMES,
     PRIORITY_GROUPS,
+    WORK_MODES,
     Catalog,
 )
 from matching.policy import first_claim
 from matching.regions import prefecture_code
 from matching.settings import Settings
-from matching.vocabulary import Outcome, PriorityGroup
+from matching.vocabulary import Education, Outcome, PriorityGroup
 
 FEATURES: list[str] = [
     "embedding_similarity",
@@ -80,6 +86,33 @@ HISTORY_FEATURES: frozenset[str] = frozenset(
         "job_age_days",
     }
 )
+
+
+def feature_schema() -> dict[str, Any]:
+    """What a trained model's columns mean: the names in order and every vocabulary whose
+    order or coding a column depends on. Reordering ``EmployerType`` changes what the
+    ``employer_type`` codes mean to a loaded model; this makes such a change visible."""
+    return {
+        "features": FEATURES,
+        "categorical": CATEGORICAL,
+        "encodings": {
+            "employer_type": [t.value for t in EMPLOYER_TYPES],
+            "work_mode_preferred": [m.value for m in WORK_MODES],
+            "accommodations": [a.value for a in ACCOMMODATIONS],
+            "priority_groups": [g.value for g in PRIORITY_GROUPS],
+            "education_gap": [e.value for e in Education],
+            "region_proximity": "3 same county, 2 same prefecture, 1 same province, 0 otherwise",
+            "occupation_match": "3 occupation, 2 minor group, 1 major group, 0 none, NaN unknown",
+            "history": f"strictly before the day; recent = {_RECENT_DAYS} days",
+        },
+    }
+
+
+def feature_schema_hash() -> str:
+    """A short hash of :func:`feature_schema`, saved in every ranker bundle."""
+    canonical = json.dumps(feature_schema(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
 
 _SUCCESS = {OUTCOMES.index(Outcome.HIRED), OUTCOMES.index(Outcome.LEFT_EARLY)}
 _FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW)}

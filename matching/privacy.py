@@ -52,6 +52,18 @@ def scrub(text: str, personal: tuple[str | None, ...] = ()) -> str:
     return text.strip("，,、；;：: ")
 
 
+# A clause of free text: up to and including its closing punctuation.
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]*[，,。；;！!？?\n]?")
+
+
+def scrub_about_person(text: str, personal: tuple[str | None, ...] = ()) -> str:
+    """A person's own free text without every clause that mentions a disability, then
+    :func:`scrub`: removing only the mention ("本人为肢体残疾二级" → "本人为") leaves residue
+    that still changes the text, so the embedding and the ranking would depend on it."""
+    kept = "".join(c for c in _CLAUSE.findall(text) if not _DISABILITY.search(c))
+    return scrub(kept, personal)
+
+
 def employer_visible_training(name: str) -> str | None:
     """A training's name as an employer may see it, or None when the training itself reveals
     the disability (assistive technology: screen readers, braille, sign language, …)."""

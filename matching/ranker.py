@@ -26,7 +26,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from matching.features import CATEGORICAL, FEATURES
+from matching.features import CATEGORICAL, FEATURES, feature_schema_hash
 
 SPEC_FILE = "ranker.json"
 CHECKSUMS_FILE = "checksums.json"
@@ -139,6 +139,8 @@ class Ranker:
     # init_score): where the referral outcomes say little, the documented baseline order
     # stands. 0 for boosters fitted from scratch.
     baseline_prior: float = 0.0
+    # matching.features.feature_schema_hash() when trained: names *and* encodings.
+    feature_schema: str | None = field(default_factory=feature_schema_hash)
 
     @property
     def learned(self) -> bool:
@@ -190,6 +192,7 @@ class Ranker:
             "params": self.params,
             "directions": [d.value for d in self.boosters],
             "baseline_prior": self.baseline_prior,
+            "feature_schema": self.feature_schema,
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
         write_checksums(staging)
@@ -253,6 +256,7 @@ class Ranker:
             metrics=spec.get("metrics", {}),
             params=spec.get("params", {}),
             baseline_prior=float(spec.get("baseline_prior", 0.0)),
+            feature_schema=spec.get("feature_schema"),
         )
 
     def check_compatible(self, embedding_model_id: str) -> None:
@@ -260,6 +264,12 @@ class Ranker:
         if self.features != FEATURES:
             raise ValueError(
                 f"ranker {self.version} was trained on other features; retrain it (jobmatch train)"
+            )
+        if self.learned and self.feature_schema != feature_schema_hash():
+            raise ValueError(
+                f"ranker {self.version} was trained on another feature schema "
+                f"({self.feature_schema or 'none recorded'}, now {feature_schema_hash()}: "
+                "a feature's encoding or vocabulary changed); retrain it (jobmatch train)"
             )
         if self.learned and self.embedding_model_id != embedding_model_id:
             raise ValueError(

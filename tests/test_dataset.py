@@ -11,8 +11,8 @@ from matching.domain import Referral
 from matching.features import HistoryIndex, build_features, feasible, pair_similarity
 from matching.ranker import Direction
 from matching.settings import Settings
-from training.dataset import TrainingSetSpec, build_ranking_set
 from tests.records import candidate, catalog_of, job
+from training.dataset import TrainingSetSpec, build_ranking_set
 
 
 def _world():
@@ -84,7 +84,9 @@ def test_one_day_groups_hold_a_single_referral_and_lose_the_contrast() -> None:
 
 
 def test_every_row_is_featurised_as_of_its_own_day() -> None:
-    catalog, history, job_vectors, people_vectors, data = _build(TrainingSetSpec())
+    # With the history features kept, so that the as-of-day history is checked too.
+    spec = TrainingSetSpec(retrieval_negatives=5, history_features=True)
+    catalog, history, job_vectors, people_vectors, data = _build(spec)
     similarity = pair_similarity(people_vectors, job_vectors, data.candidates, data.jobs)
     for row in range(len(data)):
         alone = build_features(
@@ -138,6 +140,16 @@ def test_people_for_a_job_groups_by_job() -> None:
     # Jobs j2 (hired) and j4 (interviewed) are the positive groups.
     assert len(data.groups) == 2
     assert set(data.jobs.tolist()) == {catalog.jobs.index["j2"], catalog.jobs.index["j4"]}
+
+
+def test_history_features_are_left_out_by_default() -> None:
+    from matching.features import FEATURES, HISTORY_FEATURES
+
+    *_, data = _build(TrainingSetSpec())
+    for name in HISTORY_FEATURES:
+        assert np.isnan(data.features[:, FEATURES.index(name)]).all(), name
+    for name in ("embedding_similarity", "region_proximity", "capacity_min_slack"):
+        assert not np.isnan(data.features[:, FEATURES.index(name)]).any(), name
 
 
 def _feature(name: str) -> int:
