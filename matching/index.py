@@ -230,7 +230,20 @@ class VectorIndex:
     def load(cls, directory: Path) -> VectorIndex:
         """Read an index written by :meth:`save` (``FileNotFoundError`` if there is none)."""
         directory = Path(directory)
-        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text("utf-8"))
+        # Another process (an API worker) may save between our reading the manifest and the
+        # vectors file it names, deleting that file: read the new manifest then.
+        for attempt in range(5):
+            manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text("utf-8"))
+            if (directory / str(manifest.get("vectors"))).is_file() or attempt == 4:
+                try:
+                    return cls._from_manifest(directory, manifest)
+                except RuntimeError:
+                    if attempt == 4 or (directory / str(manifest.get("vectors"))).is_file():
+                        raise
+        raise FileNotFoundError(directory / MANIFEST)
+
+    @classmethod
+    def _from_manifest(cls, directory: Path, manifest: dict[str, Any]) -> VectorIndex:
         if manifest.get("format") != _FORMAT:
             raise ValueError(f"{directory / MANIFEST}: unknown format {manifest.get('format')!r}")
         index = cls(

@@ -649,7 +649,16 @@ def serve_command(
     import uvicorn
 
     # A factory, so that each worker builds its own app from the JOBMATCH_* settings.
-    uvicorn.run("serving.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "serving.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker importing torch and loading the model on a busy machine can miss uvicorn's
+        # 5 s liveness ping; it would be killed and restarted for ever, never serving.
+        timeout_worker_healthcheck=120,
+    )
 
 
 users_app = typer.Typer(help="API accounts and their bearer tokens.")

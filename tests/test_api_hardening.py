@@ -18,6 +18,9 @@ from tests.world import CANDIDATES
 
 pytestmark = pytest.mark.slow
 
+#: Reading a person's record needs a stated purpose.
+PURPOSE = {"purpose": "回访"}
+
 CANDIDATE = {"id": "c9", "region_code": "430104", "registered_at": "2025-01-02"}
 JOB = {
     "id": "j9",
@@ -30,8 +33,7 @@ JOB = {
 
 
 def _stored_nothing(api: Api, path: str) -> None:
-    # A full record is read only with a purpose (audited).
-    assert api.call("GET", path, "counselor", params={"purpose": "核对"}).status_code == 404
+    assert api.call("GET", path, "counselor", params=PURPOSE).status_code == 404
 
 
 # -- item 9: body size and field lengths -----------------------------------------------------
@@ -158,9 +160,7 @@ def test_lone_surrogates_and_nul_in_text_are_422(
     assert response.status_code == 422, response.text
     assert error_of(response)["fields"][0]["field"] == field
     assert (
-        api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}).json()[
-            "summary"
-        ]
+        api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["summary"]
         == CANDIDATES[0]["summary"]
     )
 
@@ -189,9 +189,7 @@ def test_a_huge_or_meaningless_account_id_is_422(api: Api, account_id: str) -> N
 
 def test_a_very_long_id_in_a_path_is_404(api: Api) -> None:
     assert (
-        api.call(
-            "GET", "/v1/candidates/" + "c" * 5000, "counselor", params={"purpose": "核对"}
-        ).status_code
+        api.call("GET", "/v1/candidates/" + "c" * 5000, "counselor", params=PURPOSE).status_code
         == 404
     )
 
@@ -239,9 +237,7 @@ def test_integer_skills_are_refused_not_dropped(api: Api) -> None:
     response = api.call("PATCH", "/v1/candidates/c1", "counselor", json={"skills": ["打字", 5]})
     assert response.status_code == 422
     assert error_of(response)["fields"][0]["field"] == "skills.1"
-    assert api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}).json()[
-        "skills"
-    ] == [
+    assert api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["skills"] == [
         "推拿",
         "电子表格",
     ]
@@ -259,17 +255,17 @@ def test_integer_skills_are_refused_not_dropped(api: Api) -> None:
 def test_unknown_patch_keys_are_422_and_nothing_changes(
     api: Api, path: str, who: str, body: dict[str, Any]
 ) -> None:
-    before = api.call("GET", path, who).json()
+    before = api.call("GET", path, who, params=PURPOSE).json()
     response = api.call("PATCH", path, who, json=body)
     assert response.status_code == 422, response.text
-    assert api.call("GET", path, who).json() == before
+    assert api.call("GET", path, who, params=PURPOSE).json() == before
 
 
 # -- item 8: optimistic concurrency -------------------------------------------------------------
 
 
 def test_patch_with_a_stale_if_match_is_412_and_a_current_one_succeeds(api: Api) -> None:
-    read = api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"})
+    read = api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE)
     tag = read.headers["ETag"]
     first = api.call(
         "PATCH",
@@ -289,9 +285,7 @@ def test_patch_with_a_stale_if_match_is_412_and_a_current_one_succeeds(api: Api)
     assert stale.status_code == 412
     assert error_of(stale)["code"] == "precondition_failed"
     assert (
-        api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}).json()[
-            "expected_salary"
-        ]
+        api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["expected_salary"]
         == 3100
     )
     current = api.call(
@@ -341,7 +335,7 @@ def test_concurrent_patches_of_different_fields_all_survive(
         for thread in threads:
             thread.join()
         assert answers == [200] * len(changes)
-        assert read(api.call("GET", path, who, params={"purpose": "核对"}).json()) == expected
+        assert read(api.call("GET", path, who, params=PURPOSE).json()) == expected
         # Undo, so that the next round races from the same start again.
         undo = {key: None for change in changes for key in change}
         if "openings" in undo:

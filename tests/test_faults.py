@@ -39,6 +39,9 @@ from tests.world import write_world
 
 pytestmark = pytest.mark.slow
 
+#: Reading a person's record needs a stated purpose.
+PURPOSE = {"purpose": "回访"}
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -98,10 +101,7 @@ def test_a_locked_sqlite_database_is_503_with_retry_after_then_recovers(
     changed = api.call("PATCH", "/v1/candidates/c1", "counselor", json={"school": "乙"})
     assert changed.status_code == 200, changed.text
     assert (
-        api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}).json()[
-            "school"
-        ]
-        == "乙"
+        api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["school"] == "乙"
     )
 
 
@@ -180,19 +180,12 @@ def test_a_stopped_postgresql_is_503_with_retry_after_then_recovers(
     )
     for api in _serve(settings, resources, tmp_path):
         assert _ready(api)
-        assert (
-            api.call(
-                "GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}
-            ).status_code
-            == 200
-        )
+        assert api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).status_code == 200
         stopped = _pg("pg_ctlcluster", version, FAULT_CLUSTER, "stop", "-m", "fast")
         assert stopped.returncode == 0, stopped.stderr
         try:
             started = time.monotonic()
-            _unavailable(
-                api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"})
-            )
+            _unavailable(api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE))
             _unavailable(api.call("PATCH", "/v1/candidates/c1", "counselor", json={"school": "甲"}))
             _unavailable(api.call("GET", "/v1/candidates/c1/recommendations", "counselor"))
             assert time.monotonic() - started < 30
@@ -205,9 +198,7 @@ def test_a_stopped_postgresql_is_503_with_retry_after_then_recovers(
         changed = api.call("PATCH", "/v1/candidates/c1", "counselor", json={"school": "乙"})
         assert changed.status_code == 200, changed.text
         assert (
-            api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "核对"}).json()[
-                "school"
-            ]
+            api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["school"]
             == "乙"
         )
         assert api.call("GET", "/v1/candidates/c1/recommendations", "counselor").status_code == 200
