@@ -157,3 +157,24 @@ class ReferralContextRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     override_reason: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- Occupation codes employers confirmed (migration 0500) -----------------------------------
+
+
+class OccupationConfirmationRow(Base):
+    """An employer (or counselor) confirmed a 2022 code for a job's title: the code is put on
+    the job (``jobs.occupation_code``), and the (title, code) pair is training data for the
+    occupation coder's next retrain (``jobmatch occupations train``). What was suggested is
+    kept, so the coder's top-k accuracy on confirmed titles can be measured."""
+
+    __tablename__ = "occupation_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(16))
+    suggested: Mapped[list[str]] = mapped_column(JSON)  # codes suggested, best first
+    coder: Mapped[str] = mapped_column(String(128))  # what suggested them
+    actor: Mapped[str] = mapped_column(String(128))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
