@@ -16,8 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
-from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.routes import (
+    admin,
+    candidates,
+    compliance,
+    employers,
+    events,
+    health,
+    jobs,
+    recommendations,
+    referrals,
+    reports,
+)
 from serving.runtime import Resources, Runtime, load_resources
 
 DESCRIPTION = """
@@ -73,8 +85,20 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+    for module in (
+        health,
+        candidates,
+        employers,
+        compliance,
+        events,
+        jobs,
+        recommendations,
+        referrals,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 
