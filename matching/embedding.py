@@ -10,8 +10,10 @@ indexed without the protection that sealed personal data has.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -135,34 +137,59 @@ def model_id_for(path: Path) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model on the CPU, giving L2-normalised float32 vectors."""
+    """A sentence-transformers model on the CPU, giving L2-normalised float32 vectors.
+
+    The model loads on first use (or :meth:`warm_up`), not on construction: importing torch
+    and reading the weights takes 5–15 s on two cores, and a server is ready to answer
+    before it embeds anything (the occupation vocabulary's vectors ship with the package).
+    """
 
     def __init__(self, path: Path) -> None:
-        """Load the model in ``path`` (see ``Settings.resolved_embedding_model``).
+        """Prepare the model in ``path`` (see ``Settings.resolved_embedding_model``).
 
         Nothing is downloaded: the Hugging Face libraries read ``HF_HUB_OFFLINE`` when they
         are first imported, so it is set (unless the caller chose otherwise) before importing
-        them here, and ``local_files_only`` covers the case that they were imported earlier.
+        them, and ``local_files_only`` covers the case that they were imported earlier.
         A folder without ``modules.json`` (m3e-small ships none) gets mean pooling, which is
         what m3e was trained with.
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"no embedding model folder at {path}")
         self.path = path
         self.model_id: str = model_id_for(path)
-        self._model: SentenceTransformer = SentenceTransformer(
-            str(path), device="cpu", local_files_only=True
-        )
+        self._declared_dim = _declared_dimension(path)
+        self._loaded: SentenceTransformer | None = None
+        self._loading = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model now (a server calls this in the background after starting)."""
+        self._model  # noqa: B018 (loads it)
+
+    @property
+    def _model(self) -> SentenceTransformer:
+        if self._loaded is None:
+            with self._loading:
+                if self._loaded is None:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._loaded = SentenceTransformer(
+                        str(self.path), device="cpu", local_files_only=True
+                    )
+        return self._loaded
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors (from the model's configuration, without loading it)."""
+        if self._declared_dim is not None:
+            return self._declared_dim
         # sentence-transformers 6 renamed get_sentence_embedding_dimension.
         dimension = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        self.dim: int = int(dimension())
+        return int(dimension())
 
     def encode(
         self, texts: list[str], *, progress: bool = False, batch_size: int = 64
@@ -178,6 +205,20 @@ class Embedder:
             convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _declared_dimension(path: Path) -> int | None:
+    """The vector length a model folder declares: a plain transformer's ``hidden_size``
+    (mean pooling keeps it), or ``None`` where modules may change it (then the model is
+    loaded to ask it)."""
+    if (path / "modules.json").exists():
+        return None
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    size = config.get("hidden_size")
+    return int(size) if isinstance(size, int) else None
 
 
 class EmbeddingCache:

@@ -48,8 +48,8 @@ def open_store(settings: Settings, occupations: OccupationVocabulary) -> Store:
     """The store, with job occupations coded from the 2022 vocabulary (as the CLI does)."""
 
     def resolve(text: str) -> str | None:
-        found = occupations.find(text)
-        return found.code if found else None
+        # An occupation's code, name or alias, or a group code an employer confirmed.
+        return occupations.resolve_code(text)
 
     return Store.open(settings, resolve_occupation=resolve)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import Matcher, open_matcher
-from matching.occupation_coding import OccupationCoder
+from matching.occupation_coding import OccupationCoder, open_coder
 from matching.occupations import OccupationVocabulary
 from matching.ranker import BundleError, Ranker
 from matching.settings import Settings
@@ -81,13 +81,17 @@ class Resources:
 def load_resources(settings: Settings, store: Store) -> Resources:
     """Load the embedding model, the occupation vocabulary and the occupation coder.
 
-    The coder fuses character n-grams with m3e embeddings of the whole vocabulary; the
-    vocabulary's vectors go through the embedding cache in the database, so only the first
-    start of an installation pays for them (about 45 s on two cores).
+    The coder's vocabulary vectors ship with the package for the default embedding model
+    (``matching/data/occupation_vectors.npz``); another model embeds them once through the
+    embedding cache in the database (minutes on two cores), and later starts read them back.
+    So a home that has never served is ready in seconds (``benchmarks/first_start.py``).
     """
     embedder = Embedder(settings.resolved_embedding_model)
+    # The model loads in the background: the process is ready before it is (an empty home
+    # embeds nothing), and the first request that embeds waits only for what is left.
+    threading.Thread(target=embedder.warm_up, name="embedder-warm-up", daemon=True).start()
     occupations = OccupationVocabulary.load()
-    coder = OccupationCoder(occupations, EmbeddingCache(store, embedder))
+    coder = open_coder(occupations, EmbeddingCache(store, embedder), settings.occupation_coder_dir)
     return Resources(embedder, occupations, coder)
 
 

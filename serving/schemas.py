@@ -84,13 +84,46 @@ class OccupationSuggestion(BaseModel):
     code: str
     name: str
     score: float
+    level: str = Field(
+        "occupation",
+        description="`occupation` (细类) or `group` (小类/中类/大类): the title is generic.",
+    )
+
+
+class TitleReading(BaseModel):
+    """How the coder read a job title: the words it coded, and what it set aside."""
+
+    normalised: str = Field(description="The words that name the occupation.")
+    stripped: dict[str, list[str]] = Field(
+        description="Set aside, by kind: seniority, places, employer, recruitment, remarks."
+    )
 
 
 class JobCreated(BaseModel):
-    """A posted job, with 2022 occupation codes suggested for its title."""
+    """A posted job, with 2022 occupation codes suggested for its title: confirm one with
+    `POST /v1/jobs/{id}/occupation`."""
 
     job: Job
     occupation_suggestions: list[OccupationSuggestion]
+    title_reading: TitleReading | None = None
+
+
+class OccupationConfirmation(BaseModel):
+    """The 2022 code (occupation or group, dashed or 7 digits) the employer confirms."""
+
+    code: str = Field(min_length=1, max_length=16, examples=["4-09-08-01"])
+
+
+class OccupationConfirmed(BaseModel):
+    """The job with the confirmed code in `occupation`, and how the code is named."""
+
+    job: Job
+    code: str
+    name: str
+    level: str
+    suggested_rank: int | None = Field(
+        None, description="Where the coder had put this code among its suggestions (1 = first)."
+    )
 
 
 class Result(BaseModel):

@@ -195,6 +195,25 @@ class ReferralContextRow(Base):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+# -- Occupation codes employers confirmed (migration 0500) -----------------------------------
+
+
+class OccupationConfirmationRow(Base):
+    """An employer (or counselor) confirmed a 2022 code for a job's title: the code is put on
+    the job (``jobs.occupation_code``), and the (title, code) pair is training data for the
+    occupation coder's next retrain (``jobmatch occupations train``). What was suggested is
+    kept, so the coder's top-k accuracy on confirmed titles can be measured."""
+
+    __tablename__ = "occupation_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(16))
+    suggested: Mapped[list[str]] = mapped_column(JSON)  # codes suggested, best first
+    coder: Mapped[str] = mapped_column(String(128))  # what suggested them
+    actor: Mapped[str] = mapped_column(String(128))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 def scoped_idempotency_key(account_id: int, key: str) -> str:
     """What ``referral_context.idempotency_key`` stores for a client's key: a hash of the key
     within its account, so one account's key neither blocks nor replays another's."""

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.domain import Job
+from matching.job_titles import normalise_title
+from matching.occupation_feedback import UnknownOccupationCode, canonical_code, confirm_occupation
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
 from serving.access import as_job, as_referral, check_region, job_row
 from serving.auth import Account, Role
@@ -21,7 +23,14 @@ from serving.deps import CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid
 from serving.patching import IfMatch, check_known_fields, save_change, set_etag
 from serving.runtime import Runtime
-from serving.schemas import JobCreated, OccupationSuggestion, ReferralCard
+from serving.schemas import (
+    JobCreated,
+    OccupationConfirmation,
+    OccupationConfirmed,
+    OccupationSuggestion,
+    ReferralCard,
+    TitleReading,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -55,11 +64,54 @@ def post_job(
         if suggestions
         else []
     )
+    reading = normalise_title(job.title)
     return JobCreated(
         job=job,
         occupation_suggestions=[
-            OccupationSuggestion(code=s.code, name=s.name, score=s.score) for s in found
+            OccupationSuggestion(code=s.code, name=s.name, score=s.score, level=s.level)
+            for s in found
         ],
+        title_reading=TitleReading(normalised=reading.core, stripped=reading.stripped),
+    )
+
+
+@router.post("/{job_id}/occupation", response_model=OccupationConfirmed)
+def confirm_job_occupation(
+    job_id: str,
+    confirmation: OccupationConfirmation,
+    user: CounselorOrEmployer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> OccupationConfirmed:
+    """The employer confirms the 2022 code of one of its jobs (one of the suggestions, or
+    another code): it is stored on the job (`occupation`), and the title with its code
+    becomes training data for the occupation coder's next retrain."""
+    current = as_job(job_row(session, user, job_id, write=True))
+    vocabulary = runtime.resources.occupations
+    try:
+        code = canonical_code(vocabulary, confirmation.code)
+    except UnknownOccupationCode as error:
+        raise ApiError(422, "invalid", str(error), [("code", "不是2022版职业分类代码")]) from None
+    coder = runtime.resources.coder
+    suggested = [s.code for s in coder.suggest(current.title, current.description, k=10)]
+    updated = confirm_occupation(
+        session,
+        runtime.store,
+        vocabulary,
+        current,
+        code,
+        suggested=suggested,
+        coder=coder.ranker_name,
+        actor=user.actor,
+    )
+    session.commit()
+    occupation = vocabulary.get(code)
+    return OccupationConfirmed(
+        job=updated,
+        code=code,
+        name=occupation.name if occupation else (vocabulary.group_name(code) or code),
+        level="occupation" if occupation else "group",
+        suggested_rank=suggested.index(code) + 1 if code in suggested else None,
     )
 
 
