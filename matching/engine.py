@@ -28,6 +28,7 @@ from matching.features import (
     vacant,
 )
 from matching.index import VectorIndex
+from matching.lifecycle import StreakRule
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
@@ -134,7 +135,7 @@ class Matcher:
         self.catalog = catalog
         self.ranker = ranker
         self.settings = settings
-        self.history = HistoryIndex(catalog)
+        self.history = HistoryIndex(catalog, StreakRule.of(settings))
         self.job_vectors = job_vectors
         self.candidate_vectors = candidate_vectors
         self.job_index = job_index

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from matching.domain import Record, describe_errors
-from matching.store.database import KINDS, Store
+from matching.store.database import KINDS, OPTIONAL_KINDS, Store
 
 REPORT_NAME = "import-report.json"
 
@@ -27,6 +27,13 @@ REPORT_NAME = "import-report.json"
 REFERENCES: dict[str, dict[str, str]] = {
     "jobs": {"employer_id": "employers"},
     "referrals": {"candidate_id": "candidates", "job_id": "jobs"},
+    # Casework (issue 13).
+    "referral_events": {"referral_id": "referrals"},
+    "employment": {"candidate_id": "candidates", "employer_id": "employers"},
+    "assessments": {"candidate_id": "candidates"},
+    "enrolments": {"course_id": "courses", "candidate_id": "candidates"},
+    "cases": {"candidate_id": "candidates"},
+    "case_actions": {"case_id": "cases"},
 }
 
 _WRITE_BATCH = 5000
@@ -206,7 +213,7 @@ def _check_record(
         first_line[record.id] = number
     for attribute, target in REFERENCES.get(kind, {}).items():
         value = getattr(record, attribute)
-        if value not in known[target]:
+        if value is not None and value not in known[target]:
             problems.append(
                 Problem(
                     name,
@@ -241,7 +248,8 @@ def _write(
 def export_directory(
     store: Store, directory: Path, *, actor: str, purpose: str | None = None
 ) -> dict[str, int]:
-    """Write every stored record to the four interchange files, in id order.
+    """Write every stored record to the interchange files, in id order (the optional ones
+    only when they hold records).
 
     Export → import into an empty home → export gives identical files. The export reads
     personal data, so it is audit-logged. Files are written whole or not at all.
@@ -257,6 +265,11 @@ def export_directory(
                 for record in store.iter_records(session, kind):
                     handle.write(json.dumps(record.to_interchange(), ensure_ascii=False) + "\n")
                     count += 1
+            if count == 0 and kind in OPTIONAL_KINDS:
+                # An optional file is written only when it holds records.
+                partial.unlink()
+                target.unlink(missing_ok=True)
+                continue
             os.replace(partial, target)
             counts[kind] = count
         store.audit(

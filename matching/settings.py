@@ -10,7 +10,7 @@ import importlib.util
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,6 +73,18 @@ class Settings(BaseSettings):
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
+    # What counts toward the three-failures rule (README, "Referral lifecycle"): a referral
+    # whose known outcome is a failure lengthens the streak, a success ends it, any other
+    # outcome (pending, interviewed) leaves it as it is.
+    referral_failure_outcomes: list[str] = Field(
+        ["rejected", "declined", "no_show"],
+        description="Referral outcomes that count as a failed market referral (DOMAIN.md rule 6).",
+    )
+    referral_success_outcomes: list[str] = Field(
+        ["hired", "left_early"],
+        description="Referral outcomes that count as getting a job and end a failure streak.",
+    )
+
     public_welfare_priority_groups: list[str] = Field(
         [
             "dibao",
@@ -95,6 +107,37 @@ class Settings(BaseSettings):
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)
     working_age_max_female: int = Field(54, ge=0)
+
+    # Casework (issue 13): 一人一策 graduates and training targets (DOMAIN.md rules 8, 9).
+    graduate_employment_target: float = Field(
+        0.6, ge=0, le=1, description="Share of a year's graduates employed in that year (seed 003)."
+    )
+    training_target_province: float = Field(
+        0.001, ge=0, le=1, description="Share of working-age disabled people a province trains."
+    )
+    training_target_prefecture: float = Field(
+        0.002, ge=0, le=1, description="Share of working-age disabled people a city trains."
+    )
+    training_target_county: float = Field(
+        0.0065, ge=0, le=1, description="Share of working-age disabled people a county trains."
+    )
+
+    @field_validator("referral_failure_outcomes", "referral_success_outcomes", mode="after")
+    @classmethod
+    def _known_outcomes(cls, outcomes: list[str]) -> list[str]:
+        known = {"pending", "interviewed", "hired", "rejected", "declined", "no_show", "left_early"}
+        unknown = sorted(set(outcomes) - known)
+        if unknown:
+            listed = ", ".join(sorted(known))
+            raise ValueError(f"{', '.join(unknown)}: not referral outcomes ({listed})")
+        return outcomes
+
+    @model_validator(mode="after")
+    def _failure_is_not_success(self) -> Settings:
+        both = sorted(set(self.referral_failure_outcomes) & set(self.referral_success_outcomes))
+        if both:
+            raise ValueError(f"{', '.join(both)} cannot count as both failure and success")
+        return self
 
     @field_validator("home", mode="after")
     @classmethod

@@ -3,7 +3,9 @@
 Grouped by person (which jobs to propose to a person) or by job (which people to propose for
 a job). Labels are graded from outcomes: hired 3, left early 2 (a job was found, a weaker
 positive), interviewed 1, everything else 0; pending referrals are left out. Each group also
-gets sampled feasible, open, unreferred items as negatives. Features come from
+gets sampled feasible, open, unreferred items as negatives. An employer's report awaiting a
+counselor's confirmation is not learned from: the row carries the last confirmed outcome and
+``confirmed`` False (``matching.lifecycle``). Features come from
 :func:`matching.features.build_features` as of the referral day, exactly as serving computes
 them.
 """
@@ -42,6 +44,10 @@ class RankingSet:
     candidates: np.ndarray
     jobs: np.ndarray
     days: np.ndarray
+    # Whether each row's label comes from a confirmed outcome: False where an employer's
+    # report awaits a counselor and the label is that of the last confirmed outcome
+    # (sampled negatives are True).
+    confirmed: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -112,8 +118,10 @@ def build_ranking_set(
     all_group = np.r_[group, neg_group[kept]]
     all_item = np.r_[item, neg_item[kept]]
     all_labels = np.r_[LABEL_OF_OUTCOME[h.outcome[rows]], np.zeros(len(kept), dtype=np.int32)]
+    all_confirmed = np.r_[h.confirmed[rows], np.ones(len(kept), dtype=bool)]
     order = np.argsort(all_group, kind="stable")
     all_group, all_item, all_labels = all_group[order], all_item[order], all_labels[order]
+    all_confirmed = all_confirmed[order]
     all_query, all_day = group_query[all_group], group_day[all_group]
     candidates, jobs = (all_query, all_item) if by_person else (all_item, all_query)
     similarity = pair_similarity(candidate_vectors, job_vectors, candidates, jobs)
@@ -125,4 +133,5 @@ def build_ranking_set(
         candidates,
         jobs,
         all_day,
+        all_confirmed,
     )

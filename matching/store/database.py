@@ -14,15 +14,32 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.casework import (
+    Assessment,
+    Case,
+    CaseAction,
+    CaseworkRecord,
+    Course,
+    EmploymentRecord,
+    Enrolment,
+    ReferralEvent,
+)
 from matching.domain import Candidate, Employer, Job, Record, Referral
 from matching.rules import person_capacities
 from matching.settings import Settings
 from matching.store.tables import (
+    AssessmentRow,
     AuditRow,
     Base,
     CandidateRow,
+    CaseActionRow,
+    CaseRow,
+    CourseRow,
     EmployerRow,
+    EmploymentRecordRow,
+    EnrolmentRow,
     JobRow,
+    ReferralEventRow,
     ReferralRow,
 )
 from matching.store.vault import Vault
@@ -37,6 +54,20 @@ KINDS: dict[str, tuple[type[Record], type[Base]]] = {
     "candidates": (Candidate, CandidateRow),
     "referrals": (Referral, ReferralRow),
 }
+
+# Casework (issue 13): optional interchange files, each after the kinds it refers to.
+CASEWORK_KINDS: dict[str, tuple[type[Record], type[Base]]] = {
+    "referral_events": (ReferralEvent, ReferralEventRow),
+    "employment": (EmploymentRecord, EmploymentRecordRow),
+    "assessments": (Assessment, AssessmentRow),
+    "courses": (Course, CourseRow),
+    "enrolments": (Enrolment, EnrolmentRow),
+    "cases": (Case, CaseRow),
+    "case_actions": (CaseAction, CaseActionRow),
+}
+KINDS |= CASEWORK_KINDS
+#: Kinds whose file is written only when it holds records (INTERCHANGE.md, "Commands").
+OPTIONAL_KINDS: set[str] = set(CASEWORK_KINDS)
 
 _CHUNK = 900  # below SQLite's limit on bound parameters in one statement
 
@@ -171,6 +202,11 @@ class Store:
                     "outcome": record.outcome.value,
                     "outcome_at": record.outcome_at,
                 }
+            case CaseworkRecord():
+                sensitive = {k: data.pop(k) for k in record.sensitive_fields if k in data}
+                row |= record.columns() | {
+                    "sealed": self.vault.seal(sensitive) if sensitive else None
+                }
         row["record"] = data
         return row
 
@@ -178,7 +214,8 @@ class Store:
         """Rebuild the record a row stores (decrypting sensitive fields: audit the caller)."""
         model, _ = KINDS[kind]
         data = dict(row.record)
-        if kind == "candidates" and row.sealed:
+        # Candidates and casework records keep their sensitive fields sealed.
+        if getattr(row, "sealed", None):
             data |= self.vault.open(row.sealed)
         return model.model_validate(data)
 
