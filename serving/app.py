@@ -17,7 +17,16 @@ from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
 from serving.errors import install_error_handlers
-from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.routes import (
+    admin,
+    candidates,
+    employers,
+    health,
+    jobs,
+    lifecycle,
+    recommendations,
+    referrals,
+)
 from serving.runtime import Resources, Runtime, load_resources
 
 DESCRIPTION = """
@@ -74,6 +83,9 @@ def create_app(
     )
     install_error_handlers(app)
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+        app.include_router(module.router)
+    # Casework (issue 13).
+    for module in (lifecycle,):
         app.include_router(module.router)
     return app
 

@@ -128,6 +128,9 @@ class ReferralOut(Referral):
 class OutcomeUpdate(BaseModel):
     outcome: Outcome
     outcome_at: dt.date | None = None
+    reason: str | None = Field(
+        None, max_length=4000, description="Why (kept sealed with the transition)."
+    )
 
 
 class ReferralCard(BaseModel):

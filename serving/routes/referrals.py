@@ -16,11 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.casework import ActorRole
 from matching.domain import Job, Referral
+from matching.lifecycle import InvalidTransition
 from matching.rules import Unmet, check_feasibility
+from matching.store.casework import NotAnEmployerDecision, follow_outcome, record_transition
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
 from matching.vocabulary import Dimension, Outcome
 from serving.access import as_job, as_referral, candidate_row, check_region, referral_row
+from serving.auth import Role
+from serving.casework import invalid_transition
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
 from serving.schemas import OutcomeUpdate, ReferralCreate, ReferralOut
@@ -197,7 +202,11 @@ def read_referral(referral_id: str, user: CounselorOrEmployer, session: SessionD
     return _out(as_referral(row), session.get(ReferralContextRow, referral_id))
 
 
-@router.patch("/{referral_id}", response_model=ReferralOut)
+@router.patch(
+    "/{referral_id}",
+    response_model=ReferralOut,
+    responses={409: {"description": "Not a step of the referral lifecycle (invalid_transition)"}},
+)
 def record_outcome(
     referral_id: str,
     update: OutcomeUpdate,
@@ -205,25 +214,43 @@ def record_outcome(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ReferralOut:
-    """Record what became of a referral (interviewed, hired, …); the ranker learns from it."""
+    """Move a referral along its lifecycle (README, "Referral lifecycle"); the ranker learns
+    from it. Employers report only their decision (interviewed, hired, rejected) on their own
+    jobs, and a counselor confirms it; asking for the outcome it already has changes nothing."""
     row = referral_row(session, user, referral_id)
     current = as_referral(row)
-    outcome_at = update.outcome_at or (
-        None if update.outcome is Outcome.PENDING else dt.date.today()
-    )
+    if update.outcome is current.outcome:
+        return _out(current, session.get(ReferralContextRow, referral_id))
+    role = ActorRole.EMPLOYER if user.role is Role.EMPLOYER else ActorRole.COUNSELOR
     try:
-        changed = Referral.model_validate(
-            {**current.model_dump(), "outcome": update.outcome, "outcome_at": outcome_at}
+        changed, _event = record_transition(
+            runtime.store,
+            session,
+            current,
+            update.outcome,
+            actor=user.name,
+            role=role,
+            reason=update.reason,
+            outcome_at=update.outcome_at,
         )
+    except NotAnEmployerDecision as error:
+        raise ApiError(
+            403, "not_employer_decision", str(error), [("outcome", str(error))]
+        ) from None
+    except InvalidTransition as error:
+        raise invalid_transition(error) from None
     except ValidationError as error:
         raise invalid(error) from None
-    runtime.store.upsert(session, "referrals", [changed])
+    if role is ActorRole.COUNSELOR:
+        follow_outcome(
+            runtime.store, session, changed, recorded_by=user.name, settings=runtime.settings
+        )
     runtime.store.audit(
         session,
         actor=user.actor,
         action="referral_outcome",
         subject=f"referrals:{referral_id}",
-        purpose=update.outcome.value,
+        purpose=f"{current.outcome.value} -> {update.outcome.value}",
     )
     session.commit()
     return _out(changed, session.get(ReferralContextRow, referral_id))
