@@ -21,6 +21,7 @@ from serving.routes import (
     admin,
     candidates,
     employers,
+    employment,
     health,
     jobs,
     lifecycle,
@@ -85,7 +86,7 @@ def create_app(
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
         app.include_router(module.router)
     # Casework (issue 13).
-    for module in (lifecycle,):
+    for module in (lifecycle, employment):
         app.include_router(module.router)
     return app
 
