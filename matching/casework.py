@@ -58,7 +58,7 @@ class CaseworkRecord(Record):
         return {}
 
 
-# -- referral lifecycle -----------------------------------------------------------------------
+# -- referral lifecycle ----------------------------------------------------------------------------
 
 
 class ActorRole(StrEnum):
@@ -113,7 +113,7 @@ class ReferralEvent(CaseworkRecord):
         }
 
 
-# -- employment status (real-name, DOMAIN.md rule 10) ---------------------------------------------
+# -- employment status (real-name, DOMAIN.md rule 10) ----------------------------------------------
 
 
 class EmploymentStatus(StrEnum):
@@ -165,7 +165,7 @@ class EmploymentRecord(CaseworkRecord):
         }
 
 
-# -- ability assessments (职业能力评估) ----------------------------------------------------------
+# -- ability assessments (职业能力评估) ------------------------------------------------------------
 
 
 class Assessment(CaseworkRecord):
@@ -186,7 +186,7 @@ class Assessment(CaseworkRecord):
         return {"candidate_id": self.candidate_id, "assessed_on": self.assessed_on}
 
 
-# -- 一人一策 cases (DOMAIN.md rule 8) ------------------------------------------------------------
+# -- 一人一策 cases (DOMAIN.md rule 8) -------------------------------------------------------------
 
 
 class CaseKind(StrEnum):
@@ -277,7 +277,7 @@ class CaseAction(CaseworkRecord):
         return {"case_id": self.case_id, "on": self.on}
 
 
-# -- training (DOMAIN.md rule 9) ----------------------------------------------------------------
+# -- training (DOMAIN.md rule 9) -------------------------------------------------------------------
 
 
 class CourseForm(StrEnum):

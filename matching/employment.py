@@ -104,3 +104,15 @@ def graduation_year_rate(
         if started or (on_first is not None and on_first.status is EmploymentStatus.EMPLOYED):
             employed += 1
     return GraduateRate(region_prefix, year, graduates, employed, target)
+
+
+def is_registered_unemployed(current: EmploymentRecord | None) -> bool:
+    """Registered as unemployed (登记失业): the current status says so, or nothing is recorded
+    yet (a person registers with the service centre as a job seeker)."""
+    return current is None or current.status is EmploymentStatus.UNEMPLOYED
+
+
+def coverage(registered_unemployed: Iterable[str], assessed: Iterable[str]) -> float | None:
+    """Share of the registered unemployed with an assessment (None when there are none)."""
+    people = set(registered_unemployed)
+    return len(people & set(assessed)) / len(people) if people else None

@@ -19,7 +19,9 @@ from matching.store import Store
 from serving.errors import install_error_handlers
 from serving.routes import (
     admin,
+    assessments,
     candidates,
+    cases,
     employers,
     employment,
     health,
@@ -27,6 +29,7 @@ from serving.routes import (
     lifecycle,
     recommendations,
     referrals,
+    training,
 )
 from serving.runtime import Resources, Runtime, load_resources
 
@@ -86,7 +89,7 @@ def create_app(
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
         app.include_router(module.router)
     # Casework (issue 13).
-    for module in (lifecycle, employment):
+    for module in (lifecycle, employment, assessments, cases, training):
         app.include_router(module.router)
     return app
 

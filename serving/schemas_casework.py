@@ -7,8 +7,17 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from matching.casework import ActorRole, EmploymentStatus, Review
-from matching.vocabulary import Outcome, WorkMode
+from matching.casework import (
+    ActionKind,
+    ActorRole,
+    CaseKind,
+    CloseReason,
+    CourseForm,
+    EmploymentStatus,
+    EnrolmentState,
+    Review,
+)
+from matching.vocabulary import Dimension, Outcome, WorkMode
 
 
 class ReferralEventOut(BaseModel):
@@ -63,7 +72,7 @@ class ReviewBody(BaseModel):
     )
 
 
-# -- employment status -------------------------------------------------------------------------
+# -- employment status -----------------------------------------------------------------------------
 
 
 class EmploymentRecordOut(BaseModel):
@@ -126,3 +135,180 @@ class GraduateRateOut(BaseModel):
     rate: float | None
     target: float
     meets_target: bool | None
+
+
+# -- ability assessments ---------------------------------------------------------------------------
+
+
+class AssessmentCreate(BaseModel):
+    """A vocational ability assessment (职业能力评估) to record for a person."""
+
+    assessed_on: dt.date
+    assessor: str | None = Field(
+        None, max_length=128, description="Who assessed (default: the caller)."
+    )
+    capacities: dict[Dimension, int] = Field(
+        description="Assessed capacity per dimension, 0..3 (the others keep their defaults)."
+    )
+    interests: list[str] = []
+    recommendations: str | None = Field(None, max_length=4000)
+
+
+class AssessmentOut(BaseModel):
+    id: str
+    candidate_id: str
+    assessed_on: dt.date
+    assessor: str
+    capacities: dict[Dimension, int]
+    interests: list[str]
+    recommendations: str | None
+
+
+class AssessmentCoverage(BaseModel):
+    """Share of registered unemployed working-age people with an assessment (seed 004)."""
+
+    region_prefix: str | None
+    registered_unemployed: int
+    assessed: int
+    coverage: float | None
+
+
+# -- training --------------------------------------------------------------------------------------
+
+
+class CourseOut(BaseModel):
+    """A course of the training catalogue, with its places left."""
+
+    id: str
+    name: str
+    skills: list[str]
+    provider: str
+    starts_on: dt.date
+    ends_on: dt.date
+    places: int
+    places_left: int
+    region_code: str
+    form: CourseForm
+
+
+class EnrolmentCreate(BaseModel):
+    candidate_id: str
+
+
+class EnrolmentOut(BaseModel):
+    id: str
+    course_id: str
+    candidate_id: str
+    enrolled_on: dt.date
+    state: EnrolmentState
+    completed_on: dt.date | None
+
+
+class SkillGapOut(BaseModel):
+    skill: str
+    jobs: int = Field(description="How many of the person's best feasible jobs ask for it.")
+
+
+class SuggestedCourse(BaseModel):
+    course: CourseOut
+    teaches: list[str] = Field(description="The person's skill gaps this course teaches.")
+
+
+class TrainingSuggestions(BaseModel):
+    """Skill gaps against a person's best feasible jobs, and courses that teach them."""
+
+    candidate_id: str
+    jobs: list[str] = Field(description="The best feasible jobs looked at, best first.")
+    gaps: list[SkillGapOut]
+    courses: list[SuggestedCourse]
+
+
+class TrainingStatistics(BaseModel):
+    """Training demand (people enrolled, not yet through) by category, grade, sex, age band
+    and education, and people trained in the year against the area's target (seed 000)."""
+
+    region_prefix: str
+    year: int
+    demand: int
+    demand_by: dict[str, dict[str, int]] = Field(
+        description="category, grade, sex, age_band, education → value → people."
+    )
+    working_age_disabled: int
+    trained: int
+    target_share: float = Field(description="0.001 province, 0.002 city, 0.0065 county.")
+    required: int
+    met: bool
+
+
+# -- 一人一策 cases --------------------------------------------------------------------------------
+
+
+class CaseCreate(BaseModel):
+    candidate_id: str
+    kind: CaseKind
+    counselor: str | None = Field(
+        None, max_length=128, description="The named counselor (default: the caller)."
+    )
+    goals: list[str] = Field([], description="What the case aims at (kept sealed).")
+
+
+class CaseActionCreate(BaseModel):
+    kind: ActionKind
+    on: dt.date | None = Field(None, description="Default: today.")
+    note: str | None = Field(None, max_length=4000, description="Kept sealed.")
+    referral_id: str | None = None
+    course_id: str | None = None
+
+
+class CaseActionOut(BaseModel):
+    id: str
+    case_id: str
+    kind: ActionKind
+    on: dt.date
+    counselor: str
+    note: str | None
+    referral_id: str | None
+    course_id: str | None
+
+
+class CaseClose(BaseModel):
+    reason: CloseReason
+
+
+class CaseSummary(BaseModel):
+    """A case in a list (no sealed text)."""
+
+    id: str
+    candidate_id: str
+    kind: CaseKind
+    counselor: str
+    opened_on: dt.date
+    state: str = Field(description="open, exit_requested (awaiting a manager) or closed.")
+    close_reason: CloseReason | None
+    closed_on: dt.date | None
+
+
+class CaseOut(CaseSummary):
+    """A case with its goals, service actions and the person's employment now."""
+
+    goals: list[str]
+    close_requested_by: str | None
+    approved_by: str | None
+    actions: list[CaseActionOut]
+    employment: EmploymentRecordOut | None
+
+
+class PlannedOccupation(BaseModel):
+    occupation: str
+    jobs: list[str]
+
+
+class CasePlan(BaseModel):
+    """A proposed plan: target occupations from the person's best feasible jobs, the skills
+    those jobs ask for most that the person lacks, and courses that teach them."""
+
+    case_id: str
+    candidate_id: str
+    occupations: list[PlannedOccupation]
+    gaps: list[SkillGapOut]
+    courses: list[SuggestedCourse]

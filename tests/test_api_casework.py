@@ -44,7 +44,7 @@ def patch(api: Api, referral: str, who: str, outcome: str, **extra: Any) -> Any:
     return api.call("PATCH", f"/v1/referrals/{referral}", who, json={"outcome": outcome, **extra})
 
 
-# -- referral lifecycle ---------------------------------------------------------------------------
+# -- referral lifecycle ----------------------------------------------------------------------------
 
 
 def test_the_lifecycle_refuses_every_step_it_does_not_have(api: Api) -> None:
@@ -164,7 +164,7 @@ def test_a_disputed_report_goes_back(api: Api) -> None:
     assert api.call("GET", "/v1/referrals/r2", "counselor").json()["outcome"] == "pending"
 
 
-# -- employment status --------------------------------------------------------------------------
+# -- employment status -----------------------------------------------------------------------------
 
 
 def test_a_hire_makes_the_person_employed_until_the_search_is_reopened(api: Api) -> None:

@@ -52,7 +52,7 @@ P, I, H, R, D, N, L = (  # noqa: E741 (the outcomes by initial)
 )
 
 
-# -- the lifecycle -------------------------------------------------------------------------
+# -- the lifecycle ---------------------------------------------------------------------------------
 
 
 def test_every_allowed_step_and_nothing_else() -> None:
@@ -81,7 +81,7 @@ def test_employers_report_only_their_own_decision() -> None:
     assert EMPLOYER_OUTCOMES == {I, H, R}
 
 
-# -- the three-failures rule ----------------------------------------------------------------
+# -- the three-failures rule -----------------------------------------------------------------------
 
 
 def test_streak_counts_failures_since_the_last_job() -> None:
@@ -148,7 +148,7 @@ def test_confirmed_outcome_leaves_out_everything_from_the_first_unconfirmed_step
     assert confirmed_outcome([], R) == (R, 0)
 
 
-# -- stored transitions ---------------------------------------------------------------------
+# -- stored transitions ----------------------------------------------------------------------------
 
 
 def _referral(store: Store, referral_id: str) -> Referral:

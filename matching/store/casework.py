@@ -11,14 +11,19 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.casework import (
     ActorRole,
+    Assessment,
+    Course,
     EmploymentRecord,
     EmploymentStatus,
+    Enrolment,
+    EnrolmentState,
     ReferralEvent,
     Review,
 )
@@ -31,10 +36,13 @@ from matching.lifecycle import (
     confirmed_outcome,
 )
 from matching.settings import Settings
-from matching.store.database import Store
+from matching.store.database import KINDS, Store
 from matching.store.tables import (
+    AssessmentRow,
     CandidateRow,
+    CourseRow,
     EmploymentRecordRow,
+    EnrolmentRow,
     JobRow,
     ReferralEventRow,
     ReferralRow,
@@ -55,7 +63,7 @@ class NothingToReview(ValueError):
     """A review was asked for a referral without an employer's report awaiting one."""
 
 
-# -- referral lifecycle -------------------------------------------------------------------------
+# -- referral lifecycle ----------------------------------------------------------------------------
 
 
 def referral_events(
@@ -208,7 +216,7 @@ def unconfirmed_outcomes(
     return found
 
 
-# -- employment status ---------------------------------------------------------------------
+# -- employment status -----------------------------------------------------------------------------
 
 
 class NotWorkingAge(ValueError):
@@ -341,3 +349,107 @@ def follow_outcome(
             .values(active=not hired, updated_at=dt.datetime.now(dt.UTC))
         )
         return None
+
+
+def records_where(
+    store: Store, session: Session, kind: str, *where: Any, order_by: Any = None
+) -> list[Any]:
+    """The records of a casework kind whose rows satisfy ``where`` (sealed fields opened:
+    audit the caller), in ``order_by`` order (default: id)."""
+    table = KINDS[kind][1]
+    query = select(table).where(*where).order_by(order_by if order_by is not None else table.id)
+    return [store.to_record(kind, row) for row in session.scalars(query)]
+
+
+# -- ability assessments ---------------------------------------------------------------------------
+
+
+def record_assessment(
+    store: Store, session: Session, candidate: Candidate, assessment: Assessment
+) -> bool:
+    """Store an assessment; if it is the person's latest (by day, then id) its capacities
+    become the person's (each dimension it assessed; the others keep their defaults).
+    Returns whether the person's capacities changed."""
+    store.upsert(session, "assessments", [assessment])
+    latest = records_where(
+        store,
+        session,
+        "assessments",
+        AssessmentRow.candidate_id == candidate.id,
+        order_by=AssessmentRow.assessed_on,
+    )
+    newest = max(latest, key=lambda a: (a.assessed_on, a.id))
+    if newest.id != assessment.id or candidate.capacities == assessment.capacities:
+        return False
+    updated = Candidate.model_validate(
+        {**candidate.model_dump(), "capacities": assessment.capacities}
+    )
+    store.upsert(session, "candidates", [updated])
+    return True
+
+
+# -- training --------------------------------------------------------------------------------------
+
+
+class CourseFull(ValueError):
+    """Every place on a course is taken."""
+
+
+def places_left(session: Session, course_ids: Iterable[str]) -> dict[str, int]:
+    """Places not taken (by an enrolment not withdrawn) on each course."""
+    ids = sorted(set(course_ids))
+    taken = dict(
+        session.execute(
+            select(EnrolmentRow.course_id, func.count())
+            .where(
+                EnrolmentRow.course_id.in_(ids),
+                EnrolmentRow.state != EnrolmentState.WITHDRAWN.value,
+            )
+            .group_by(EnrolmentRow.course_id)
+        ).all()
+    )
+    places = dict(
+        session.execute(select(CourseRow.id, CourseRow.record).where(CourseRow.id.in_(ids))).all()
+    )
+    return {i: places[i]["places"] - taken.get(i, 0) for i in ids if i in places}
+
+
+def enrol(
+    store: Store, session: Session, course: Course, candidate_id: str, *, on: dt.date
+) -> Enrolment:
+    """A place on a course for a person (raises :class:`CourseFull`)."""
+    if places_left(session, [course.id]).get(course.id, 0) <= 0:
+        raise CourseFull(f"every one of the {course.places} places on {course.name} is taken")
+    enrolment = Enrolment(
+        id=new_id("en"), course_id=course.id, candidate_id=candidate_id, enrolled_on=on
+    )
+    store.upsert(session, "enrolments", [enrolment])
+    return enrolment
+
+
+def complete(
+    store: Store,
+    session: Session,
+    enrolment: Enrolment,
+    course: Course,
+    candidate: Candidate,
+    *,
+    on: dt.date,
+) -> tuple[Enrolment, Candidate]:
+    """Record a completion: the course's skills and the training (name, year) join the
+    person's profile, so matching sees them."""
+    done = Enrolment.model_validate(
+        {**enrolment.model_dump(), "state": EnrolmentState.COMPLETED, "completed_on": on}
+    )
+    training = {"name": course.name, "year": on.year}
+    trainings = [t.model_dump() for t in candidate.trainings]
+    updated = Candidate.model_validate(
+        {
+            **candidate.model_dump(),
+            "skills": [*candidate.skills, *course.skills],
+            "trainings": trainings + ([training] if training not in trainings else []),
+        }
+    )
+    store.upsert(session, "enrolments", [done])
+    store.upsert(session, "candidates", [updated])
+    return done, updated
