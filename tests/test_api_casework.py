@@ -267,3 +267,167 @@ def test_employment_statistics_and_the_graduate_rate(api: Api) -> None:
     stats = api.call("GET", "/v1/statistics/employment", "manager", params=year).json()
     assert stats["by_status"]["employed"] == 1
     assert api.call("GET", "/v1/statistics/graduates", "counselor", params=year).status_code == 403
+
+
+# -- 一人一策 cases --------------------------------------------------------------------------------
+
+
+def open_case(api: Api, who: str, candidate: str, kind: str, **extra: Any) -> Any:
+    body = {"candidate_id": candidate, "kind": kind, **extra}
+    return api.call("POST", "/v1/cases", who, json=body)
+
+
+def test_cases_open_for_graduates_and_the_hard_to_employ_in_the_region(api: Api) -> None:
+    made = open_case(api, "counselor", "c2", "graduate", goals=["年内就业"])
+    assert made.status_code == 201
+    case = made.json()
+    assert (case["counselor"], case["state"], case["goals"]) == ("counselor", "open", ["年内就业"])
+    again = open_case(api, "counselor", "c2", "graduate")
+    assert again.status_code == 409 and error_of(again)["code"] == "case_exists"
+    # c1 (vocational secondary) is no graduate, but is marked hard-to-employ.
+    not_graduate = open_case(api, "counselor", "c1", "graduate")
+    assert not_graduate.status_code == 422 and error_of(not_graduate)["code"] == "not_eligible"
+    named = open_case(api, "counselor", "c1", "hard_to_employ", counselor="赵老师").json()
+    assert named["counselor"] == "赵老师"
+    assert open_case(api, "counselor_other", "c2", "graduate").status_code == 403
+    assert open_case(api, "employer2", "c2", "graduate").status_code == 403
+
+    listed = api.call("GET", "/v1/cases", "counselor", params={"open": True}).json()
+    assert {c["id"] for c in listed} == {case["id"], named["id"]}
+    assert "goals" not in listed[0]
+    mine = api.call("GET", "/v1/cases", "counselor", params={"counselor": "赵老师"}).json()
+    assert [c["id"] for c in mine] == [named["id"]]
+    assert api.call("GET", "/v1/cases", "counselor_other").json() == []
+    assert len(api.call("GET", "/v1/cases", "manager").json()) == 2
+    assert api.call("GET", "/v1/cases", "employer1").status_code == 403
+    assert api.call("GET", f"/v1/cases/{case['id']}", "employer2").status_code == 403
+    assert api.call("GET", f"/v1/cases/{case['id']}", "counselor_other").status_code == 403
+    assert api.call("GET", "/v1/cases/nothing", "counselor").status_code == 404
+
+
+def test_case_actions_and_an_exit_approved_by_a_manager(api: Api) -> None:
+    case = open_case(api, "counselor", "c2", "graduate").json()["id"]
+    action = api.call(
+        "POST",
+        f"/v1/cases/{case}/actions",
+        "counselor",
+        json={"kind": "policy_advice", "note": "讲解高校毕业生就业补贴"},
+    )
+    assert action.status_code == 201 and action.json()["counselor"] == "counselor"
+    bad = api.call("POST", f"/v1/cases/{case}/actions", "counselor", json={"kind": "chat"})
+    assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "kind"
+    # r1 is c1's referral, not c2's.
+    stranger = api.call(
+        "POST",
+        f"/v1/cases/{case}/actions",
+        "counselor",
+        json={"kind": "job_introduction", "referral_id": "r1"},
+    )
+    assert stranger.status_code == 404
+    no_job = api.call("POST", f"/v1/cases/{case}/close", "counselor", json={"reason": "employed"})
+    assert no_job.status_code == 409 and error_of(no_job)["code"] == "not_employed"
+    asked = api.call(
+        "POST", f"/v1/cases/{case}/close", "counselor", json={"reason": "further_study"}
+    )
+    assert asked.status_code == 202
+    assert (asked.json()["state"], asked.json()["close_requested_by"]) == (
+        "exit_requested",
+        "counselor",
+    )
+    assert api.call("POST", f"/v1/cases/{case}/approve-exit", "counselor").status_code == 403
+    approved = api.call("POST", f"/v1/cases/{case}/approve-exit", "manager")
+    assert approved.status_code == 200
+    assert (approved.json()["state"], approved.json()["approved_by"]) == ("closed", "manager")
+    twice = api.call("POST", f"/v1/cases/{case}/approve-exit", "manager")
+    assert twice.status_code == 409 and error_of(twice)["code"] == "case_closed"
+    late = api.call(
+        "POST", f"/v1/cases/{case}/actions", "counselor", json={"kind": "policy_advice"}
+    )
+    assert late.status_code == 409
+    read = api.call("GET", f"/v1/cases/{case}", "counselor").json()
+    assert read["actions"][0]["note"] == "讲解高校毕业生就业补贴"
+    actions = {a["action"] for a in api.call("GET", "/v1/audit", "admin").json()}
+    assert {"open_case", "case_action", "close_case", "approve_case_exit", "read_case"} <= actions
+
+
+# -- assessments and training ----------------------------------------------------------------------
+
+
+def test_an_assessment_sets_the_capacities_and_the_coverage(api: Api) -> None:
+    before = api.call("GET", "/v1/statistics/assessments", "manager").json()
+    # Working age now: c1 (born 1990) and c2 (2001); c3 has no birth year. None assessed.
+    assert (before["registered_unemployed"], before["assessed"], before["coverage"]) == (2, 0, 0.0)
+    made = api.call(
+        "POST",
+        "/v1/candidates/c2/assessments",
+        "counselor",
+        json={"assessed_on": "2025-06-01", "capacities": {"hearing": 1, "cognition": 3}},
+    )
+    assert made.status_code == 201 and made.json()["assessor"] == "counselor"
+    record = api.call("GET", "/v1/candidates/c2", "counselor").json()
+    assert record["capacities"] == {"hearing": 1, "cognition": 3}
+    after = api.call("GET", "/v1/statistics/assessments", "manager").json()
+    assert (after["assessed"], after["coverage"]) == (1, 0.5)  # 1 of 2
+    bad = api.call(
+        "POST",
+        "/v1/candidates/c2/assessments",
+        "counselor",
+        json={"assessed_on": "2025-06-01", "capacities": {"hearing": 4}},
+    )
+    assert bad.status_code == 422
+    history = api.call("GET", "/v1/candidates/c2/assessments", "counselor").json()
+    assert [a["capacities"] for a in history] == [{"hearing": 1, "cognition": 3}]
+    assert api.call("GET", "/v1/candidates/c2/assessments", "employer2").status_code == 403
+
+
+def test_courses_places_and_suggestions(api: Api) -> None:
+    today = dt.date.today()
+    course = {
+        "id": "co1",
+        "name": "文字录入培训",
+        "skills": ["打字"],
+        "provider": "长沙市残联",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + dt.timedelta(days=20)).isoformat(),
+        "places": 1,
+        "region_code": "430103",
+        "form": "on_site",
+    }
+    assert api.call("POST", "/v1/courses", "counselor_other", json=course).status_code == 403
+    assert api.call("POST", "/v1/courses", "counselor", json=course).status_code == 201
+    # c2 has 客户服务; j2 (her one feasible job) asks 客户服务 and 打字: the gap is 打字.
+    suggested = api.call("GET", "/v1/candidates/c2/training-suggestions", "counselor").json()
+    assert suggested["jobs"] == ["j2"]
+    assert suggested["gaps"] == [{"skill": "打字", "jobs": 1}]
+    assert [c["course"]["id"] for c in suggested["courses"]] == ["co1"]
+    place = api.call("POST", "/v1/courses/co1/enrolments", "counselor", json={"candidate_id": "c2"})
+    assert place.status_code == 201
+    twice = api.call("POST", "/v1/courses/co1/enrolments", "counselor", json={"candidate_id": "c2"})
+    assert error_of(twice)["code"] == "already_enrolled"
+    full = api.call("POST", "/v1/courses/co1/enrolments", "counselor", json={"candidate_id": "c1"})
+    assert full.status_code == 409 and error_of(full)["code"] == "course_full"
+    # The course is full: no longer suggested.
+    assert (
+        api.call("GET", "/v1/candidates/c2/training-suggestions", "counselor").json()["courses"]
+        == []
+    )
+    done = api.call("POST", f"/v1/enrolments/{place.json()['id']}/complete", "counselor")
+    assert done.status_code == 200 and done.json()["state"] == "completed"
+    record = api.call("GET", "/v1/candidates/c2", "counselor").json()
+    assert "打字" in record["skills"]
+    assert record["trainings"] == [{"name": "文字录入培训", "year": today.year}]
+    assert (
+        api.call("GET", "/v1/candidates/c2/training-suggestions", "counselor").json()["gaps"] == []
+    )
+    # 长沙 (4301) this year: c1 (visual) and c2 (hearing) are working-age disabled people;
+    # c2 was trained: 1 ≥ the 2‰ of 2 = 0.004 → 1 person.
+    stats = api.call("GET", "/v1/statistics/training", "manager", params={"region": "4301"}).json()
+    assert (stats["working_age_disabled"], stats["trained"], stats["required"], stats["met"]) == (
+        2,
+        1,
+        1,
+        True,
+    )
+    assert stats["target_share"] == 0.002 and stats["demand"] == 0
+    bad = api.call("GET", "/v1/statistics/training", "manager", params={"region": "430"})
+    assert bad.status_code == 422
