@@ -16,9 +16,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from matching.cases import CaseRefused, check_eligible
 from matching.casework import (
     ActorRole,
     Assessment,
+    Case,
+    CaseKind,
     Course,
     EmploymentRecord,
     EmploymentStatus,
@@ -40,6 +43,7 @@ from matching.store.database import KINDS, Store
 from matching.store.tables import (
     AssessmentRow,
     CandidateRow,
+    CaseRow,
     CourseRow,
     EmploymentRecordRow,
     EnrolmentRow,
@@ -453,3 +457,58 @@ def complete(
     store.upsert(session, "enrolments", [done])
     store.upsert(session, "candidates", [updated])
     return done, updated
+
+
+# -- 一人一策 cases --------------------------------------------------------------------------------
+
+
+def open_missing_cases(
+    store: Store,
+    session: Session,
+    kind: CaseKind,
+    *,
+    counselor: str,
+    region_prefix: str = "",
+    graduation_year: int | None = None,
+    on: dt.date | None = None,
+) -> list[Case]:
+    """Open a case for every eligible person (seed 004 §5(1): every disabled graduate, every
+    hard-to-employ person) in the region who has no open case of that kind yet, all with the
+    named counselor; ``graduation_year`` limits graduates to one year. Returns the new cases."""
+    on = on or dt.date.today()
+    people = [
+        Candidate.model_validate(record)
+        for record in session.scalars(
+            select(CandidateRow.record)
+            .where(CandidateRow.region_code.startswith(region_prefix))
+            .order_by(CandidateRow.id)
+        )
+    ]
+    covered = set(
+        session.scalars(
+            select(CaseRow.candidate_id).where(
+                CaseRow.kind == kind.value, CaseRow.closed_on.is_(None)
+            )
+        )
+    )
+    opened = []
+    for person in people:
+        if person.id in covered:
+            continue
+        if graduation_year is not None and person.graduation_year != graduation_year:
+            continue
+        try:
+            check_eligible(person, kind)
+        except CaseRefused:
+            continue
+        opened.append(
+            Case(
+                id=new_id("case"),
+                candidate_id=person.id,
+                kind=kind,
+                counselor=counselor,
+                opened_on=max(on, person.registered_at),
+            )
+        )
+    store.upsert(session, "cases", opened)
+    return opened
