@@ -245,3 +245,15 @@ def test_transition_reasons_are_sealed_at_rest(store: Store, tmp_path: Path) -> 
     with store.engine.connect() as connection:
         dumped = str(connection.exec_driver_sql("SELECT * FROM referral_events").all())
     assert "听力" not in dumped and "文字转写" not in dumped
+
+
+def test_the_readme_table_is_the_lifecycle() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- referral-lifecycle:start -->")[1].split("<!--")[0]
+    documented: dict[Outcome, tuple[Outcome, ...]] = {}
+    for row in table.strip().splitlines()[2:]:
+        sources, targets = (cell.strip() for cell in row.strip("|").split("|"))
+        allowed = () if targets.startswith("none") else tuple(map(Outcome, targets.split(", ")))
+        for source in sources.split(", "):
+            documented[Outcome(source)] = allowed
+    assert documented == NEXT_OUTCOMES
