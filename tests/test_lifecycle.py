@@ -257,3 +257,41 @@ def test_the_readme_table_is_the_lifecycle() -> None:
         for source in sources.split(", "):
             documented[Outcome(source)] = allowed
     assert documented == NEXT_OUTCOMES
+
+
+def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:
+    from matching.catalog import ReferralFacts
+    from matching.ranker import Direction
+    from training.dataset import build_ranking_set
+
+    day = dt.date(2025, 3, 1)
+    # r0: an employer reported "hired" (label 3) after a counselor's "interviewed" (label 1):
+    # the catalog carries the confirmed interviewed, marked unconfirmed. r1: a counselor's hire.
+    facts = [
+        ReferralFacts("r0", "c0", "j0", day, "interviewed", day, confirmed=False),
+        ReferralFacts("r1", "c1", "j1", day, "hired", day),
+    ]
+    catalog = catalog_of(
+        [job("j0"), job("j1"), job("j2")], [candidate("c0"), candidate("c1")], facts
+    )  # type: ignore[arg-type]
+    vectors = np.eye(3, 4, dtype=np.float32)
+    ranking = build_ranking_set(
+        catalog,
+        HistoryIndex(catalog),
+        job_vectors=vectors,
+        candidate_vectors=vectors[:2],
+        settings=Settings(),
+        direction=Direction.JOBS_FOR_CANDIDATE,
+        rows=np.arange(len(catalog.history)),
+        negatives=1,
+    )
+    referred = ranking.labels > 0
+    assert sorted(
+        zip(
+            ranking.candidates[referred].tolist(),
+            ranking.labels[referred].tolist(),
+            ranking.confirmed[referred].tolist(),  # type: ignore[index]
+            strict=True,
+        )
+    ) == [(0, 1, False), (1, 3, True)]
+    assert ranking.confirmed[~referred].all()  # sampled negatives

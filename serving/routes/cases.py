@@ -316,6 +316,8 @@ def plan_case(
     for job in jobs:
         occupations.setdefault(job.occupation or job.title, []).append(job.id)
     gaps, courses = training_suggestions(runtime.store, session, candidate, jobs)
+    _audit(runtime, session, user, "read_plan", case)
+    session.commit()
     return CasePlan(
         case_id=case_id,
         candidate_id=case.candidate_id,

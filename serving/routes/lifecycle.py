@@ -180,8 +180,16 @@ def events_of_referral(
 ) -> list[ReferralEventOut]:
     """The transitions of a referral, oldest first (employers: of referrals to their own
     jobs, without the counselors' reasons)."""
-    referral_row(session, user, referral_id)
+    row = referral_row(session, user, referral_id)
     events = referral_events(runtime.store, session, [referral_id]).get(referral_id, [])
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="read_referral_events",
+        subject=f"referrals:{referral_id} candidates:{row.candidate_id}",
+        purpose=None,
+    )
+    session.commit()
     return [_event_out(e, user) for e in events]
 
 

@@ -177,6 +177,14 @@ def suggest_training(
     candidate = Candidate.model_validate(row.record)
     jobs = best_jobs(matcher, session, candidate_id, GAP_JOBS)
     gaps, courses = training_suggestions(runtime.store, session, candidate, jobs)
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="read_training_suggestions",
+        subject=f"candidates:{candidate_id}",
+        purpose=None,
+    )
+    session.commit()
     return TrainingSuggestions(
         candidate_id=candidate_id,
         jobs=[j.id for j in jobs],
