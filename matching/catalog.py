@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import select
 
+from matching.compliance import as_declared, latest_declarations
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.quota import MissingQuotaData, quota_gap
@@ -243,15 +244,21 @@ class Catalog:
     def from_store(
         cls, store: Store, settings: Settings, occupations: OccupationVocabulary | None
     ) -> Catalog:
-        """Build the snapshot from the store without decrypting any personal data.
+        """Build the snapshot from the store without decrypting any identifier.
 
-        Candidates are read from their non-sensitive record and their stored effective
-        capacities, so the disability category is never needed.
+        Candidates are read from their non-sensitive record and their sealed matching profile
+        (effective capacities and summary, opened in bulk), so the disability category is
+        never needed.
         """
         with store.session() as session:
+            # Quota figures (the quota gap feature and tie-break): the latest declaration's.
+            latest = latest_declarations(session)
             employers = [
-                Employer.model_validate(r)
-                for r in session.scalars(select(EmployerRow.record).order_by(EmployerRow.id))
+                as_declared(e, latest.get(e.id))
+                for e in map(
+                    Employer.model_validate,
+                    session.scalars(select(EmployerRow.record).order_by(EmployerRow.id)),
+                )
             ]
             jobs = [
                 Job.model_validate(r)
@@ -259,12 +266,12 @@ class Catalog:
             ]
             candidates, inactive = [], []
             rows = session.execute(
-                select(CandidateRow.record, CandidateRow.capacities, CandidateRow.active).order_by(
+                select(CandidateRow.record, CandidateRow.profile, CandidateRow.active).order_by(
                     CandidateRow.id
                 )
             )
-            for record, capacities, active in rows:
-                candidates.append(Candidate.model_validate({**record, "capacities": capacities}))
+            for record, profile, active in rows:
+                candidates.append(Candidate.model_validate(store.matching_record(record, profile)))
                 if not active:
                     inactive.append(record["id"])
             # The facts the history needs are columns of their own, validated when written:

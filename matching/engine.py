@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.catalog import PRIORITY_GROUPS, Catalog
+from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.explain import explain
 from matching.features import (
     FEATURES,
     HistoryIndex,
     build_features,
+    failed_market_streak,
     feasible,
     pair_similarity,
     region_proximity,
@@ -30,10 +31,10 @@ from matching.features import (
 from matching.index import VectorIndex
 from matching.lifecycle import StreakRule
 from matching.occupations import OccupationVocabulary
+from matching.policy import entitled, policy_tiers, served_order
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.vocabulary import PriorityGroup
 
 NON_PERSONALISED = "non-personalised"
 # Deepest index search before retrieval scores the feasible eligible items exactly: searches
@@ -238,6 +239,17 @@ class Matcher:
             lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
             self.candidate_vectors,
         )
+        # Rule 6: everyone entitled to a public-welfare post is proposed for it, not only
+        # those among the nearest retrieved.
+        claim = active[:0]
+        if self.catalog.jobs.public_welfare[j]:
+            streak = failed_market_streak(
+                self.catalog, self.history, active, np.full(len(active), day)
+            )
+            claim = active[entitled(self.catalog, active, j, streak, self.settings)]
+        if len(claim):
+            claim = claim[feasible(self.catalog, claim, np.full(len(claim), j))]
+            candidates = np.r_[candidates, np.setdiff1d(claim, candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
         return self._rank(candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k)
 
@@ -252,7 +264,9 @@ class Matcher:
         )
         scores = self.ranker.score(features, direction)
         tiers = self._policy_tiers(candidates, jobs, features, direction)
-        order = np.lexsort((-scores, tiers))[:k]
+        order = served_order(
+            scores, tiers, self._quota_gaps(jobs), self.settings.quota_gap_tie_break_decimals
+        )[:k]
         contributions = self.ranker.contributions(features[order], direction)
         matches = []
         for row, position in enumerate(order):
@@ -266,28 +280,24 @@ class Matcher:
             matches.append(Match(ident, float(scores[position]), reasons, self.ranker.name))
         return matches
 
-    def _policy_tiers(
-        self,
-        candidates: np.ndarray,
-        jobs: np.ndarray,
-        features: np.ndarray,
-        direction: Direction,
-    ) -> np.ndarray:
-        """Priority tiers of DOMAIN.md rule 6 (lower goes first), applied over the score.
+    def _quota_gaps(self, jobs: np.ndarray) -> np.ndarray:
+        """The quota gap of each job's employer, the tie-break among equally fit results
+        (README, "Quota compliance"); an unknown gap counts as none. For people for one job
+        every gap is the same, so only jobs for a person change order."""
+        return np.nan_to_num(self.catalog.jobs.quota_gap[jobs], nan=0.0)
 
-        Public-welfare posts go first to people with the configured number of consecutive
-        failed market referrals, then to the configured priority groups.
-        """
-        streak_first = features[:, FEATURES.index("public_welfare_priority")] > 0
-        if direction is Direction.JOBS_FOR_CANDIDATE:
-            return np.where(streak_first, 0, 1)
-        groups = sum(
-            1 << PRIORITY_GROUPS.index(PriorityGroup(g))
-            for g in self.settings.public_welfare_priority_groups
+    def _policy_tiers(
+        self, candidates: np.ndarray, jobs: np.ndarray, features: np.ndarray, direction: Direction
+    ) -> np.ndarray:
+        """Priority tiers of DOMAIN.md rule 6 (lower goes first), applied over the score."""
+        return policy_tiers(
+            self.catalog,
+            candidates,
+            jobs,
+            features[:, FEATURES.index("person_failed_market_streak")],
+            self.settings,
+            for_person=direction is Direction.JOBS_FOR_CANDIDATE,
         )
-        welfare = self.catalog.jobs.public_welfare[jobs]
-        in_groups = welfare & ((self.catalog.candidates.priority[candidates] & groups) > 0)
-        return np.where(streak_first, 0, np.where(in_groups, 1, 2))
 
     def _non_personalised(self, candidates: np.ndarray, jobs: np.ndarray, k: int) -> list[Match]:
         """PIPL art. 24: feasible jobs ordered by distance and posting date only."""

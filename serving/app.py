@@ -16,12 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.routes import (
     admin,
     assessments,
     candidates,
     cases,
+    compliance,
     employers,
     employment,
     health,
@@ -29,6 +31,7 @@ from serving.routes import (
     lifecycle,
     recommendations,
     referrals,
+    reports,
     training,
 )
 from serving.runtime import Resources, Runtime, load_resources
@@ -86,11 +89,22 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+    for module in (
+        health,
+        candidates,
+        employers,
+        compliance,
+        jobs,
+        recommendations,
+        referrals,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
     # Casework (issue 13).
     for module in (lifecycle, employment, assessments, cases, training):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 

@@ -370,6 +370,64 @@ def demo_command(
             for reason in match.reasons:
                 typer.echo(f"      - {reason}")
     typer.echo(f"\nhome: {settings.home}  database: {settings.resolved_database_url}")
+    _demo_accounts(settings)
+
+
+def _demo_accounts(settings: Settings) -> None:
+    """One console account per role over the demo world, each with a fresh password printed
+    once: the counselor works in the prefecture with the most people, the employer account is
+    the employer there with the most jobs."""
+    import secrets
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from matching.store.tables import AccountRow, CandidateRow, JobRow
+    from serving.auth import Account, Role, create_account_in
+    from serving.signin import set_password
+
+    store = open_store(settings)
+    lines = []
+    try:
+        with store.session() as session:
+            regions = Counter(r[:4] for r in session.scalars(select(CandidateRow.region_code)))
+            prefecture = regions.most_common(1)[0][0]
+            employers = Counter(
+                session.scalars(
+                    select(JobRow.employer_id).where(JobRow.region_code.startswith(prefecture))
+                )
+            )
+            employer = employers.most_common(1)[0][0] if employers else None
+            wanted = [
+                (Role.COUNSELOR, "演示指导员", prefecture, None),
+                (Role.EMPLOYER, "演示用人单位", None, employer),
+                (Role.MANAGER, "演示统计员", None, None),
+                (Role.ADMIN, "演示管理员", None, None),
+            ]
+            for role, name, region, employer_id in wanted:
+                if role is Role.EMPLOYER and employer_id is None:
+                    continue
+                row = session.scalar(
+                    select(AccountRow).where(AccountRow.name == name, AccountRow.role == role.value)
+                )
+                account = (
+                    Account.from_row(row)
+                    if row is not None
+                    else create_account_in(
+                        session, name=name, role=role, region=region, employer=employer_id
+                    )
+                )
+                password = secrets.token_urlsafe(9)
+                set_password(store, session, account, password, actor="cli:demo")
+                scope = account.region_code or account.employer_id or "全部"
+                lines.append(f"  {role.value:<9} 账号 {name}  密码 {password}  (范围 {scope})")
+    finally:
+        store.close()
+    typer.echo(
+        "\nweb console http://127.0.0.1:8000/console/ — demo accounts (passwords new each run):"
+    )
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command("serve")
@@ -445,6 +503,23 @@ class AccountRole(StrEnum):
     admin = "admin"
 
 
+def _password_from_stdin() -> str:
+    """The first line of standard input, without its line ending (never echoed)."""
+    import sys
+
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read a console sign-in password from the first line of standard input.",
+    ),
+]
+
+
 @users_app.command("create")
 def users_create_command(
     ctx: typer.Context,
@@ -456,20 +531,63 @@ def users_create_command(
     employer: Annotated[
         str | None, typer.Option(help="Employer accounts: the employer id.")
     ] = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Make an API account; its bearer token is the last line of output (shown only once)."""
-    from serving.auth import AccountError, create_account
+    """Make an account; its bearer token is the last line of output (shown only once). With
+    --password-stdin it can also sign in to the web console under its name."""
+    from serving.auth import AccountError, Role, create_account_in, issue_token
+    from serving.signin import PasswordRejected, set_password
 
+    password = _password_from_stdin() if password_stdin else None
     store = open_store(_settings(ctx))
     try:
-        account, token = create_account(
-            store, name=name or role.value, role=role.value, region=region, employer=employer
-        )
-    except AccountError as exc:
+        with store.session() as session:
+            account = create_account_in(
+                session,
+                name=name or role.value,
+                role=Role(role.value),
+                region=region,
+                employer=employer,
+            )
+            if password is not None:
+                set_password(store, session, account, password, actor="cli")
+            token = issue_token(session, account.id)
+    except (AccountError, PasswordRejected) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
         store.close()
     scope = account.region_code or account.employer_id or "all"
-    typer.echo(f"account {account.id} ({account.role.value}, {scope}); bearer token:")
+    signin = f", console sign-in as {account.name!r}" if password is not None else ""
+    typer.echo(f"account {account.id} ({account.role.value}, {scope}{signin}); bearer token:")
     typer.echo(token)
+
+
+@users_app.command("set-password")
+def users_set_password_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Set (or reset) an account's console password, read from standard input; this clears a
+    lock-out and signs the account out of every browser."""
+    from serving.signin import PasswordRejected, find_account, set_password
+
+    if not password_stdin:
+        typer.echo("error: pass --password-stdin and the password on standard input", err=True)
+        raise typer.Exit(2)
+    password = _password_from_stdin()
+    store = open_store(_settings(ctx))
+    try:
+        with store.session() as session:
+            account = find_account(session, name)
+            if account is None:
+                typer.echo(f"error: no account named {name!r}", err=True)
+                raise typer.Exit(2)
+            set_password(store, session, account, password, actor="cli")
+    except PasswordRejected as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(f"password set for account {account.id} ({account.name})")

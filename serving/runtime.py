@@ -2,8 +2,8 @@
 and the matcher, with an atomic swap of the matcher.
 
 Keeping the matcher current: every request that ranks first compares a cheap fingerprint of
-the data (row counts and latest ``updated_at`` of the four record tables) and of the ranker
-bundle in service with the one the matcher was built from. On a difference it rebuilds the
+the data (row counts and latest ``updated_at`` of the record tables and declarations) and of the
+ranker bundle in service with the one the matcher was built from. On a difference it rebuilds the
 matcher (``open_matcher``: vectors come from the embedding cache and the faiss indexes are
 updated by difference, so only changed records cost real work) and swaps it in. This gives
 read-your-writes across workers and picks up a newly promoted ranker (``jobmatch train``)
@@ -26,7 +26,13 @@ from matching.occupations import OccupationVocabulary
 from matching.ranker import SPEC_FILE, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.store.tables import CandidateRow, EmployerRow, JobRow, ReferralRow
+from matching.store.tables import (
+    CandidateRow,
+    EmployerRow,
+    JobRow,
+    QuotaDeclarationRow,
+    ReferralRow,
+)
 
 
 def load_ranker(settings: Settings) -> Ranker:
@@ -87,7 +93,7 @@ class Runtime:
         """What the matcher depends on: the record tables' sizes and last changes, and the
         ranker bundle in service."""
         parts: list[Any] = []
-        for table in (EmployerRow, JobRow, CandidateRow, ReferralRow):
+        for table in (EmployerRow, JobRow, CandidateRow, ReferralRow, QuotaDeclarationRow):
             parts.extend(session.execute(select(func.count(), func.max(table.updated_at))).one())
         spec = self.settings.ranker_dir / SPEC_FILE
         parts.append(spec.stat().st_mtime_ns if spec.exists() else None)

@@ -235,7 +235,9 @@ def test_the_latest_assessment_sets_the_capacities(store: Store, tmp_path: Path)
         )
     with store.session() as session:
         row = session.get(CandidateRow, "c1")
-        assert row is not None and row.capacities["vision"] == 1 and row.capacities["hearing"] == 3
+        assert row is not None
+        effective = store.matching_profile(row.profile)["effective"]
+        assert effective["vision"] == 1 and effective["hearing"] == 3
         # An older assessment is history: it changes nothing.
         assert not record_assessment(
             store, session, _person(store, "c1"), assessment("a1", "2024-05-01", {"vision": 0})

@@ -108,7 +108,8 @@ def test_counting_rules_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) 
 def test_settings_refuse_an_outcome_counted_both_ways_or_unknown() -> None:
     with pytest.raises(ValidationError, match="both failure and success"):
         Settings(referral_failure_outcomes=["hired"])
-    with pytest.raises(ValidationError, match="maybe: not referral outcomes"):
+    unknown = "referral_success_outcomes.0\n  Input should be 'pending'"
+    with pytest.raises(ValidationError, match=unknown):
         Settings(referral_success_outcomes=["maybe"])
 
 
@@ -262,7 +263,7 @@ def test_the_readme_table_is_the_lifecycle() -> None:
 def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:
     from matching.catalog import ReferralFacts
     from matching.ranker import Direction
-    from training.dataset import build_ranking_set
+    from training.dataset import TrainingSetSpec, build_ranking_set
 
     day = dt.date(2025, 3, 1)
     # r0: an employer reported "hired" (label 3) after a counselor's "interviewed" (label 1):
@@ -283,7 +284,7 @@ def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:
         settings=Settings(),
         direction=Direction.JOBS_FOR_CANDIDATE,
         rows=np.arange(len(catalog.history)),
-        negatives=1,
+        spec=TrainingSetSpec(random_negatives=1, retrieval_negatives=0),
     )
     referred = ranking.labels > 0
     assert sorted(

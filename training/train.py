@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -11,7 +12,7 @@ from matching.catalog import Catalog
 from matching.features import HistoryIndex
 from matching.ranker import DEFAULT_PARAMS, Direction, Ranker, fit_booster, new_version
 from matching.settings import Settings
-from training.dataset import RankingSet, build_ranking_set
+from training.dataset import RankingSet, TrainingSetSpec, build_ranking_set
 
 
 class NotEnoughData(ValueError):
@@ -29,10 +30,17 @@ def ranking_sets(
     candidate_vectors: np.ndarray,
     settings: Settings,
     rows: np.ndarray,
-    negatives: int = 10,
+    spec: TrainingSetSpec | None = None,
+    negatives: int | None = None,
     seed: int = 0,
 ) -> dict[Direction, RankingSet]:
-    """The person-grouped and the job-grouped ranking set of the given history rows."""
+    """The person-grouped and the job-grouped ranking set of the given history rows.
+
+    ``negatives``, when given, replaces the spec's number of random negatives per group.
+    """
+    spec = spec or TrainingSetSpec()
+    if negatives is not None:
+        spec = replace(spec, random_negatives=negatives)
     return {
         direction: build_ranking_set(
             catalog,
@@ -42,7 +50,7 @@ def ranking_sets(
             settings=settings,
             direction=direction,
             rows=rows,
-            negatives=negatives,
+            spec=spec,
             seed=seed,
         )
         for direction in Direction
