@@ -50,7 +50,7 @@ def patch(api: Api, referral: str, who: str, outcome: str, **extra: Any) -> Any:
 def test_the_lifecycle_refuses_every_step_it_does_not_have(api: Api) -> None:
     # The sequence measured on main (all answered 200 there): pending → left_early → hired →
     # pending → no_show → hired.
-    referral = refer(api, "key-life-0001", candidate_id="c2", job_id="j2").json()["id"]
+    referral = refer(api, "key-life-0001", candidate_id="c3", job_id="j2").json()["id"]
     refused = patch(api, referral, "counselor", "left_early")
     assert refused.status_code == 409
     error = error_of(refused)
@@ -70,7 +70,7 @@ def test_the_lifecycle_refuses_every_step_it_does_not_have(api: Api) -> None:
     again = patch(api, referral, "counselor", "hired")
     assert again.status_code == 200 and again.json()["outcome_at"] == today
 
-    history = api.call("GET", "/v1/candidates/c2/referrals", "counselor").json()
+    history = api.call("GET", "/v1/candidates/c3/referrals", "counselor").json()
     mine = next(h for h in history if h["referral"]["id"] == referral)
     steps = [(e["from_outcome"], e["to_outcome"], e["actor"]) for e in mine["events"]]
     assert steps == [("pending", "interviewed", "counselor"), ("interviewed", "hired", "counselor")]
@@ -78,14 +78,14 @@ def test_the_lifecycle_refuses_every_step_it_does_not_have(api: Api) -> None:
     assert mine["referral"]["allowed_next"] == ["left_early"]
     assert mine["referral"]["counselor"] == "counselor"
     audit = api.call("GET", "/v1/audit", "admin", params={"action": "read_referrals"}).json()
-    assert audit and audit[0]["subject"] == "candidates:c2"
+    assert audit and audit[0]["subject"] == "candidates:c3"
 
 
 def test_a_counselors_referral_list_filters_by_counselor_state_and_day(api: Api) -> None:
-    made = refer(api, "key-life-0002", candidate_id="c2", job_id="j2").json()["id"]
+    made = refer(api, "key-life-0002", candidate_id="c3", job_id="j2").json()["id"]
     patch(api, made, "counselor", "interviewed")
     listed = api.call("GET", "/v1/referrals", "counselor").json()
-    # c1's r1 (hired, imported), c2's r2 (pending, imported) and the new one, newest first.
+    # c1's r1 (hired, imported), c2's r2 (pending, imported) and c3's new one, newest first.
     assert {r["id"] for r in listed} == {"r1", "r2", made}
     assert listed[0]["id"] == made
     by_me = api.call("GET", "/v1/referrals", "counselor", params={"counselor": "counselor"})
@@ -94,8 +94,8 @@ def test_a_counselors_referral_list_filters_by_counselor_state_and_day(api: Api)
     assert [r["id"] for r in hired] == ["r1"]
     recent = api.call("GET", "/v1/referrals", "counselor", params={"since": "2025-05-01"}).json()
     assert "r1" not in {r["id"] for r in recent} and "r2" in {r["id"] for r in recent}
-    # Furong district (430102) holds none of these people.
-    assert api.call("GET", "/v1/referrals", "counselor_other").json() == []
+    # Furong district (430102) holds only c3.
+    assert [r["id"] for r in api.call("GET", "/v1/referrals", "counselor_other").json()] == [made]
     assert api.call("GET", "/v1/referrals", "employer2").status_code == 403
     bad = api.call("GET", "/v1/referrals", "counselor", params={"state": "maybe"})
     assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "state"
@@ -364,7 +364,9 @@ def test_an_assessment_sets_the_capacities_and_the_coverage(api: Api) -> None:
         json={"assessed_on": "2025-06-01", "capacities": {"hearing": 1, "cognition": 3}},
     )
     assert made.status_code == 201 and made.json()["assessor"] == "counselor"
-    record = api.call("GET", "/v1/candidates/c2", "counselor").json()
+    record = api.call(
+        "GET", "/v1/candidates/c2", "counselor", params={"purpose": "核对评估结果"}
+    ).json()
     assert record["capacities"] == {"hearing": 1, "cognition": 3}
     after = api.call("GET", "/v1/statistics/assessments", "manager").json()
     assert (after["assessed"], after["coverage"]) == (1, 0.5)  # 1 of 2
@@ -413,7 +415,9 @@ def test_courses_places_and_suggestions(api: Api) -> None:
     )
     done = api.call("POST", f"/v1/enrolments/{place.json()['id']}/complete", "counselor")
     assert done.status_code == 200 and done.json()["state"] == "completed"
-    record = api.call("GET", "/v1/candidates/c2", "counselor").json()
+    record = api.call(
+        "GET", "/v1/candidates/c2", "counselor", params={"purpose": "核对评估结果"}
+    ).json()
     assert "打字" in record["skills"]
     assert record["trainings"] == [{"name": "文字录入培训", "year": today.year}]
     assert (

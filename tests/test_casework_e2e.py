@@ -165,7 +165,7 @@ def test_a_graduates_case_from_registration_to_a_hire(demo: tuple[Api, str]) -> 
         ),
         201,
     )
-    profile = ok(api.call("GET", "/v1/candidates/grad-1", me))
+    profile = ok(api.call("GET", "/v1/candidates/grad-1", me, params={"purpose": "核对培训结果"}))
     assert top_gap in profile["skills"]
     assert profile["capacities"] == {"mobility": 3}
     after_training = ok(api.call("GET", "/v1/statistics/training", manager, params=training))
