@@ -43,22 +43,39 @@ from matching.settings import Settings
 from matching.store import Store
 from training.dataset import TrainingSetSpec
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
-from training.train import fit_ranker, ranking_sets
+from training.train import BASELINE_PRIOR, fit_ranker, ranking_sets
 from training.worlds import Truth, WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23
 
-# Training-set choices compared by --ablation (the first is what training uses by default).
-ABLATION: dict[str, TrainingSetSpec] = {
-    "whole history, 10 random + 10 retrieval negatives (default)": TrainingSetSpec(),
-    "one day per group (before), 10 random": TrainingSetSpec(
-        window_days=1, random_negatives=10, retrieval_negatives=0
+# Training choices compared by --ablation: the training set and the baseline prior (the first
+# is what training uses by default).
+ABLATION: dict[str, tuple[TrainingSetSpec, float]] = {
+    "whole history, 10 random + 10 retrieval, content features, prior 5 (default)": (
+        TrainingSetSpec(),
+        BASELINE_PRIOR,
     ),
-    "whole history, 10 random": TrainingSetSpec(retrieval_negatives=0),
-    "whole history, 10 retrieval": TrainingSetSpec(random_negatives=0),
-    "90-day windows, 10 random + 10 retrieval": TrainingSetSpec(window_days=90),
-    "whole history, referred above unreferred labels": TrainingSetSpec(labels="referred"),
+    "one day per group, 10 random, all features, from scratch (before)": (
+        TrainingSetSpec(window_days=1, retrieval_negatives=0, history_features=True),
+        0.0,
+    ),
+    "whole history, 10 random + 10 retrieval, all features, prior 5": (
+        TrainingSetSpec(history_features=True),
+        BASELINE_PRIOR,
+    ),
+    "one day per group, 10 random + 10 retrieval, content features, prior 5": (
+        TrainingSetSpec(window_days=1),
+        BASELINE_PRIOR,
+    ),
+    "whole history, 10 random + 10 retrieval, content features, from scratch": (
+        TrainingSetSpec(),
+        0.0,
+    ),
+    "whole history, 10 random only, content features, prior 5": (
+        TrainingSetSpec(retrieval_negatives=0),
+        BASELINE_PRIOR,
+    ),
 }
 
 
@@ -131,7 +148,9 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(world: World, spec: TrainingSetSpec, params: dict[str, object]) -> Ranker:
+def train(
+    world: World, spec: TrainingSetSpec, params: dict[str, object], prior: float = BASELINE_PRIOR
+) -> Ranker:
     """A learned ranker on every recorded referral of the world."""
     sets = ranking_sets(
         world.catalog,
@@ -142,7 +161,9 @@ def train(world: World, spec: TrainingSetSpec, params: dict[str, object]) -> Ran
         rows=np.arange(len(world.catalog.history)),
         spec=spec,
     )
-    return fit_ranker(sets, embedding_model_id=world.embedding_model_id, params=params)
+    return fit_ranker(
+        sets, embedding_model_id=world.embedding_model_id, params=params, baseline_prior=prior
+    )
 
 
 def features_of(world: World, query: Query) -> np.ndarray:
@@ -225,6 +246,7 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=9000)
     parser.add_argument("--pool", type=int, default=200, help="Retrieval pool (as serving).")
     parser.add_argument("--ablation", action="store_true", help="Also compare training sets.")
+    parser.add_argument("--world", choices=[s.value for s in WorldStyle], help="Only this one.")
     parser.add_argument(
         "--trees",
         type=int,
@@ -236,7 +258,8 @@ def main() -> None:
 
     report: dict[str, object] = {}
     ablation: dict[str, dict[str, float]] = {}
-    for style in WorldStyle:
+    styles = [WorldStyle(args.world)] if args.world else [WorldStyle.MONTHS, *WorldStyle]
+    for style in dict.fromkeys(styles):  # the proxy world first
         world = open_world(args.work, style, args)
         started = time.perf_counter()
         params = {"n_estimators": args.trees, "learning_rate": 0.05 * 300 / args.trees}
@@ -246,8 +269,8 @@ def main() -> None:
         print_world(style, results)
         report[style.value] = results
         if args.ablation:
-            for name, spec in ABLATION.items():
-                ranker = learned if spec == TrainingSetSpec() else train(world, spec, params)
+            for n, (name, (spec, prior)) in enumerate(ABLATION.items()):
+                ranker = learned if n == 0 else train(world, spec, params, prior)
                 scores = measure(
                     world, {"learned ranker": methods(world, ranker)["learned ranker"]}
                 )
@@ -256,6 +279,12 @@ def main() -> None:
                     ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[
                         "learned ranker"
                     ]["ndcg@10"] / max(reference, 1e-9)
+                row = ablation[name]
+                print(
+                    f"ablation {style}: {name}: "
+                    + ", ".join(f"{k} {v:.2f}x" for k, v in row.items() if k.startswith(style)),
+                    flush=True,
+                )
     if ablation:
         columns = list(next(iter(ablation.values())))
         print("\n**Ablation: learned ranker NDCG@10 ÷ tf-idf + feasibility**\n")

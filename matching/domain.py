@@ -256,6 +256,11 @@ class Candidate(Record):
     # phone number (sensitive, encrypted at rest).
     target_occupations: TextList = []
     phone: Annotated[str | None, Field(pattern=r"^\+?[0-9 -]{5,20}$")] = None
+    # PIPL art. 24: true when the person declined ranking by their personal profile. Their
+    # lists (and their place in a job's list) then use distance and dates only, and their
+    # referrals never train the ranker. Absent (not false) by default, so exports of people
+    # who never chose stay as they were.
+    non_personalised: bool | None = None
 
     @field_validator("capacities", mode="before")
     @classmethod

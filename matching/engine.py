@@ -213,15 +213,26 @@ class Matcher:
             self.job_vectors,
         )
         candidates = np.full(len(jobs), c, dtype=np.int64)
-        if not personalised:
+        # The person's own stored choice (PIPL art. 24) holds whatever the caller asks.
+        if not personalised or self.catalog.candidates.records[c].non_personalised:
             return self._non_personalised(candidates, jobs, k)
         return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
 
     def candidates_for_job(
-        self, job_id: str, k: int, *, on: dt.date | None = None, region_prefix: str = ""
+        self,
+        job_id: str,
+        k: int,
+        *,
+        on: dt.date | None = None,
+        personalised: bool = True,
+        region_prefix: str = "",
     ) -> list[Match]:
         """The top ``k`` active candidates for whom the job is feasible, best first (only
-        people whose region code starts with ``region_prefix``)."""
+        people whose region code starts with ``region_prefix``).
+
+        ``personalised=False`` orders everyone by distance and registration date only; people
+        who declined personalised ranking (PIPL art. 24) are always ordered so, and take
+        their places in the list in proportion (see :meth:`_place_declined`)."""
         j = self.catalog.jobs.index.get(job_id)
         if j is None:
             raise UnknownRecord(f"no job with id {job_id}")
@@ -251,10 +262,19 @@ class Matcher:
             claim = claim[feasible(self.catalog, claim, np.full(len(claim), j))]
             candidates = np.r_[candidates, np.setdiff1d(claim, candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
-        return self._rank(candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k)
+        return self._rank(
+            candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k, personalised=personalised
+        )
 
     def _rank(
-        self, candidates: np.ndarray, jobs: np.ndarray, day: int, direction: Direction, k: int
+        self,
+        candidates: np.ndarray,
+        jobs: np.ndarray,
+        day: int,
+        direction: Direction,
+        k: int,
+        *,
+        personalised: bool = True,
     ) -> list[Match]:
         if len(jobs) == 0:
             return []
@@ -263,14 +283,37 @@ class Matcher:
             self.catalog, self.history, candidates, jobs, day, similarity, self.settings
         )
         scores = self.ranker.score(features, direction)
+        key = scores
+        declined = np.zeros(len(candidates), dtype=bool)
+        if direction is Direction.CANDIDATES_FOR_JOB:
+            records = self.catalog.candidates.records
+            declined = np.array(
+                [not personalised or bool(records[c].non_personalised) for c in candidates.tolist()]
+            )
+            if declined.any():
+                key = self._place_declined(candidates, jobs, scores, declined)
+                # Shown score of a declined person: closeness only, as in their own lists.
+                proximity = region_proximity(
+                    self.catalog.candidates.region[candidates], self.catalog.jobs.region[jobs]
+                )
+                scores = np.where(declined, proximity / 3, scores)
         tiers = self._policy_tiers(candidates, jobs, features, direction)
         order = served_order(
-            scores, tiers, self._quota_gaps(jobs), self.settings.quota_gap_tie_break_decimals
+            key, tiers, self._quota_gaps(jobs), self.settings.quota_gap_tie_break_decimals
         )[:k]
         contributions = self.ranker.contributions(features[order], direction)
         matches = []
         for row, position in enumerate(order):
             c, j = int(candidates[position]), int(jobs[position])
+            if declined[position]:
+                record = self.catalog.candidates.records[c]
+                reasons = [
+                    "按距离与登记时间排序（未使用个性化推荐）",
+                    f"登记于 {record.registered_at.isoformat()}",
+                ]
+                ident = self.catalog.candidates.ids[c]
+                matches.append(Match(ident, float(scores[position]), reasons, NON_PERSONALISED))
+                continue
             reasons = explain(self.catalog, c, j, features[position], contributions[row])
             ident = (
                 self.catalog.jobs.ids[j]
@@ -298,6 +341,35 @@ class Matcher:
             self.settings,
             for_person=direction is Direction.JOBS_FOR_CANDIDATE,
         )
+
+    def _place_declined(
+        self, candidates: np.ndarray, jobs: np.ndarray, scores: np.ndarray, declined: np.ndarray
+    ) -> np.ndarray:
+        """An ordering key (higher first) that places people who declined personalised
+        ranking without profiling them.
+
+        They are ordered among themselves by distance to the job, then by registration date
+        (longest waiting first), and interleaved with the others at the same relative rank
+        (the i-th of m takes the place of quantile (i + 0.5) / m of the others' list; on a
+        tie the other goes first): as a group neither pushed down for declining nor lifted,
+        and nothing of their place comes from their profile. The others keep their order.
+        """
+        people = self.catalog.candidates
+        mine = np.flatnonzero(declined)
+        proximity = region_proximity(
+            people.region[candidates[mine]], self.catalog.jobs.region[jobs[mine]]
+        )
+        mine = mine[np.lexsort((people.registered[candidates[mine]], -proximity))]
+        others = np.flatnonzero(~declined)
+        others = others[np.argsort(-scores[others], kind="stable")]
+        # Relative rank in each list; on equal ranks the other person goes first.
+        quantile = np.empty(len(scores), dtype=np.float64)
+        quantile[others] = (np.arange(len(others)) + 0.5) / max(len(others), 1)
+        quantile[mine] = (np.arange(len(mine)) + 0.5) / len(mine)
+        merged = np.lexsort((declined, quantile))
+        key = np.empty(len(scores), dtype=np.float64)
+        key[merged] = np.arange(len(scores), 0, -1, dtype=np.float64)
+        return key
 
     def _non_personalised(self, candidates: np.ndarray, jobs: np.ndarray, k: int) -> list[Match]:
         """PIPL art. 24: feasible jobs ordered by distance and posting date only."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from matching.catalog import Catalog
 from matching.features import FEATURES
-from matching.rules import Requirement, Unmet
+from matching.rules import Requirement, Unmet, bridging_accommodations
 from matching.vocabulary import (
     ACCOMMODATION_NAMES_ZH,
     DIMENSION_NAMES_ZH,
@@ -39,6 +39,7 @@ _NOT_FOR_EMPLOYERS = re.compile(
     )
 )
 _PROXIMITY_ZH = {3: "同一区县", 2: "同一地市", 1: "同省，跨地市", 0: "跨省"}
+_LEVEL_ZH = {1: "一定", 2: "较好", 3: "很好"}
 _F = {name: i for i, name in enumerate(FEATURES)}
 
 
@@ -89,7 +90,9 @@ def _reason_for(
             if np.isnan(value):
                 return None
             return f"符合意向就业形式：{mode}" if value else f"非意向就业形式：{mode}"
-        case "accommodations_bridging" | "needs_count" | "accommodations_offered":
+        case "accommodations_bridging":
+            return _bridged(catalog, candidate, job)
+        case "needs_count" | "accommodations_offered":
             needs = c.records[candidate].needs
             if needs:
                 return (
@@ -110,6 +113,8 @@ def _reason_for(
             if np.isnan(value) or minimum is None:
                 return None
             have = EDUCATION_NAMES_ZH[Education(c.records[candidate].education)]
+            if value < 0:  # not a hard requirement, but a counselor must see the shortfall
+                return f"学历不足：{have}，岗位要求{EDUCATION_NAMES_ZH[minimum]}"
             return f"学历{have}，满足{EDUCATION_NAMES_ZH[minimum]}要求"
         case "public_welfare_priority":
             return _PUBLIC_WELFARE_PRIORITY if value else None
@@ -126,6 +131,22 @@ def _reason_for(
         case "hard_to_employ":
             return _HARD_TO_EMPLOY if value else None
     return None
+
+
+def _bridged(catalog: Catalog, candidate: int, job: int) -> str | None:
+    """Each dimension the job's stated demand puts beyond the person and an offered
+    accommodation brings back within reach, named with it: "岗位需要较好视力，已提供读屏软件"."""
+    capacities = dict(
+        zip(Dimension, catalog.candidates.capacities[candidate].tolist(), strict=True)
+    )
+    record = catalog.jobs.records[job]
+    bridged = bridging_accommodations(capacities, record.demands, record.accommodations)
+    texts = [
+        f"岗位需要{_LEVEL_ZH[int(record.demands[dimension])]}{DIMENSION_NAMES_ZH[dimension]}，"
+        "已提供" + "、".join(ACCOMMODATION_NAMES_ZH[a] for a in accommodations)
+        for dimension, accommodations in bridged.items()
+    ]
+    return "；".join(texts) or None
 
 
 def explain(

@@ -62,6 +62,25 @@ FEATURES: list[str] = [
     "job_age_days",
 ]
 CATEGORICAL = ["employer_type"]
+# Features of referral activity and time rather than of the pair's fit. Against unreferred
+# negatives they tell who gets referred, not who would be hired, and a person or job without
+# history (cold start) has none of them: training leaves them out by default
+# (training.dataset.TrainingSetSpec.history_features; README, Ranking quality).
+HISTORY_FEATURES: frozenset[str] = frozenset(
+    {
+        "public_welfare_priority",
+        "days_since_registration",
+        "person_prior_referrals",
+        "person_prior_interviews",
+        "person_prior_hires",
+        "person_failed_market_streak",
+        "days_since_last_referral",
+        "job_recent_referrals",
+        "job_prior_hires",
+        "job_openings_left",
+        "job_age_days",
+    }
+)
 
 _SUCCESS = {OUTCOMES.index(Outcome.HIRED), OUTCOMES.index(Outcome.LEFT_EARLY)}
 _FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW)}

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
         '"新增就业 180 人 by 31 December"; reports show progress toward them.',
     )
 
+    event_follow_up_days: int = Field(
+        30, ge=0, description="Referrals this many days after a recruitment event count for it."
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)
@@ -190,6 +194,12 @@ class Settings(BaseSettings):
     def ranker_dir(self) -> Path:
         """Where the ranker bundle in service lives (absent: the non-learned scorer ranks)."""
         return self.home / "models" / "ranker"
+
+    @property
+    def occupation_coder_dir(self) -> Path:
+        """Where ``jobmatch occupations train`` puts this home's occupation re-ranker; the
+        coder prefers it to the one shipped in the package."""
+        return self.home / "models" / "occupation_coder"
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed, readable by the service account only (0700:

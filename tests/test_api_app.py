@@ -454,12 +454,13 @@ def test_infeasible_referral_names_the_failed_requirement(api: Api) -> None:
     response = refer(api, "key-0002-abc", candidate_id="c1", job_id="j2", override_reason="试试")
     assert response.status_code == 409
     error = error_of(response)
-    assert error["code"] == "infeasible" and "accommodation" in error["message"]
+    # In Chinese like every other reason a counselor reads, naming what is missing.
+    assert error["code"] == "infeasible"
+    assert (
+        error["message"] == "岗位 j2 不符合此人的硬性条件：本人需要的合理便利岗位未提供：读屏软件"
+    )
     assert error["fields"] == [
-        {
-            "field": "accommodation",
-            "reason": "the person needs screen_reader, which the job does not offer",
-        }
+        {"field": "accommodation", "reason": "本人需要的合理便利岗位未提供：读屏软件"}
     ]
 
 

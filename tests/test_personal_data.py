@@ -401,10 +401,11 @@ def test_an_id_number_is_registered_once(api: Api, tmp_path: Path) -> None:  # n
     assert response.status_code == 409
     assert error_of(response)["code"] == "id_number_registered"
     assert "c1" in error_of(response)["message"]
-    moved = api.call(
-        "PATCH", "/v1/candidates/c2", "counselor", json={"id_number": CANDIDATES[0]["id_number"]}
-    )
-    assert moved.status_code in (409, 422)  # 422: the number disagrees with c2's birth year
+    # A counselor of another region learns that the number is taken, not by whom.
+    far = {**twin, "id": "c-far", "region_code": "430102"}
+    elsewhere = api.call("POST", "/v1/candidates", "counselor_other", json=far)
+    assert elsewhere.status_code == 409
+    assert "c1" not in elsewhere.text and "其他地区" in error_of(elsewhere)["message"]
     store = Store.open(api.settings)
     try:
         files = write_world(

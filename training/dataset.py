@@ -26,6 +26,8 @@ import numpy as np
 from matching.catalog import OUTCOMES, Catalog
 from matching.features import (
     DAY_SPAN,
+    FEATURES,
+    HISTORY_FEATURES,
     HistoryIndex,
     build_features,
     feasible,
@@ -50,6 +52,9 @@ class TrainingSetSpec:
     unreferred items drawn at random, and drawn from the ``retrieval_depth`` nearest feasible
     items by embedding. ``labels``: ``"outcome"`` grades as above; ``"referred"`` also ranks a
     referred item that failed (1) above an unreferred one (0), positives shifted up by one.
+    ``history_features``: whether the model may learn from
+    :data:`matching.features.HISTORY_FEATURES` (blanked to NaN when not, so no tree splits
+    on them and they contribute nothing when serving).
     """
 
     window_days: int | None = None
@@ -57,6 +62,7 @@ class TrainingSetSpec:
     retrieval_negatives: int = 10
     retrieval_depth: int = 50
     labels: Literal["outcome", "referred"] = "outcome"
+    history_features: bool = False
 
 
 @dataclass
@@ -106,7 +112,10 @@ def build_ranking_set(
     """
     spec = spec or TrainingSetSpec()
     h = catalog.history
-    rows = rows[h.outcome[rows] != _PENDING]
+    # People who declined personalised ranking (PIPL art. 24) never train it: neither their
+    # referrals nor as negatives.
+    declined = declined_personalisation(catalog)
+    rows = rows[(h.outcome[rows] != _PENDING) & ~declined[h.candidate[rows]]]
     by_person = direction is Direction.JOBS_FOR_CANDIDATE
     query = h.candidate[rows] if by_person else h.job[rows]
     window = h.referred[rows] // spec.window_days if spec.window_days else np.zeros(len(rows))
@@ -179,6 +188,8 @@ def build_ranking_set(
     candidates, jobs = (all_query, all_item) if by_person else (all_item, all_query)
     similarity = pair_similarity(candidate_vectors, job_vectors, candidates, jobs)
     features = build_features(catalog, history, candidates, jobs, all_day, similarity, settings)
+    if not spec.history_features:
+        features[:, [FEATURES.index(name) for name in sorted(HISTORY_FEATURES)]] = np.nan
     return RankingSet(
         features,
         all_labels.astype(np.int32),
@@ -190,6 +201,11 @@ def build_ranking_set(
     )
 
 
+def declined_personalisation(catalog: Catalog) -> np.ndarray:
+    """Per person (catalog order), whether they declined personalised ranking."""
+    return np.array([bool(r.non_personalised) for r in catalog.candidates.records], dtype=bool)
+
+
 def _eligible(
     catalog: Catalog,
     history: HistoryIndex,
@@ -199,11 +215,13 @@ def _eligible(
     day: np.ndarray,
 ) -> np.ndarray:
     """Whether each item could have been proposed for its query on its day: open and vacant
-    (a job) or active and registered (a person), and feasible for the pair."""
+    (a job) or active and registered (a person) who did not decline personalised ranking,
+    and feasible for the pair."""
     if by_person:
         return vacant(catalog, history, item, day) & feasible(catalog, query, item)
     people = catalog.candidates
     ok = people.active[item] & (people.registered[item] <= day)
+    ok &= ~declined_personalisation(catalog)[item]
     return ok & feasible(catalog, item, query)
 
 

@@ -74,11 +74,16 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/console/jobs/new", "发布岗位"),
         ("/console/quota", "按比例就业"),
     ],
-    Role.MANAGER: [("/console/reports", "统计报表")],
+    Role.MANAGER: [
+        ("/console/reports", "季度报告"),
+        ("/console/compliance", "达标与公示"),
+        ("/console/statistics", "实时统计"),
+    ],
     Role.ADMIN: [
         ("/console/accounts", "账号管理"),
         ("/console/audit", "审计日志"),
-        ("/console/reports", "统计报表"),
+        ("/console/reports", "季度报告"),
+        ("/console/compliance", "达标与公示"),
     ],
 }
 
@@ -264,9 +269,11 @@ def problems_of(error: ApiError) -> tuple[str, dict[str, str]]:
         return "该推荐当前的结果不能改为所选结果，请从列出的选项中选择。", fields
     if error.code == "quota_data_missing":
         return "单位信息不全，无法计算按比例就业情况：" + "；".join(fields.values()), {}
-    summary = _CODES_ZH.get(error.code)
-    if summary is None:
-        summary = error.message if _is_chinese(error.message) else "操作未能完成。"
+    # A route's own Chinese message says more than the generic one for its code.
+    if _is_chinese(error.message):
+        summary = error.message
+    else:
+        summary = _CODES_ZH.get(error.code, "操作未能完成。")
     return summary, fields
 
 

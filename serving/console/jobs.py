@@ -27,7 +27,7 @@ from serving.console.core import (
 from serving.console.people import allowed_outcomes
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
-from serving.routes import employers, jobs, recommendations
+from serving.routes import compliance, employers, jobs, recommendations
 from serving.runtime import Runtime
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -95,6 +95,7 @@ def _form_page(
     job: dict[str, Any],
     action: str,
     title: str,
+    editing: bool = False,
     summary: str | None = None,
     problems: dict[str, str] | None = None,
     status_code: int = 200,
@@ -104,6 +105,7 @@ def _form_page(
         "job_form.html",
         {
             "job": job,
+            "editing": editing,
             "action": action,
             "summary": summary,
             "problems": problems or {},
@@ -176,6 +178,7 @@ def edit_job_form(
         job=job.model_dump(mode="json"),
         action=f"/console/jobs/{job_id}/edit",
         title=f"修改岗位：{job.title}",
+        editing=True,
     )
 
 
@@ -189,7 +192,9 @@ def edit_job(
     runtime: RuntimeDep,
 ) -> Response:
     """Save an edited job through the API's route (the same validation as a PATCH)."""
-    fields = _job_fields(form)
+    # Whether it is a public-welfare post and where it is filed are a counselor's decision
+    # (the route refuses them from an employer): the edit form does not offer them.
+    fields = {k: v for k, v in _job_fields(form).items() if k not in jobs.COUNSELOR_FIELDS}
     try:
         jobs.update_job(job_id, fields, user, session, runtime)
     except ApiError as error:
@@ -202,6 +207,7 @@ def edit_job(
             job=fields,
             action=f"/console/jobs/{job_id}/edit",
             title="修改岗位",
+            editing=True,
             summary="岗位信息有误，请按提示修改。",
             problems={k.split(".")[0]: v for k, v in problems.items()},
             status_code=422,
@@ -253,9 +259,11 @@ def occupation_suggestions(
 ) -> Response:
     """2022 occupation codes for a job title as it is typed (an htmx fragment)."""
     found = runtime.resources.coder.suggest(title, k=5) if title.strip() else []
+    # htmx asks for the fragment; without JavaScript the same address is a whole page.
+    fragment = request.headers.get("HX-Request") == "true"
     return render(
         request,
-        "_suggestions.html",
+        "_suggestions.html" if fragment else "suggestions.html",
         {"suggestions": found, "typed": title.strip()},
         title="职业编码建议",
     )
@@ -267,26 +275,51 @@ def quota_page(
     user: EmployerPage,
     session: SessionDep,
     runtime: RuntimeDep,
+    hire: Annotated[str, Query()] = "",
+    hire_severe: Annotated[str, Query()] = "",
 ) -> Response:
-    """The employer's standing under the quota rules."""
+    """The employer's quota standing, and what hiring N more disabled people would change
+    (the API's ``?hire=N``)."""
     employer = employers.read_employer(user.employer_id or "", user, session)
+    problems: dict[str, str] = {}
+    counts = {}
+    for name, text, label in (
+        ("hire", hire, "拟新增录用人数"),
+        ("hire_severe", hire_severe, "其中一、二级"),
+    ):
+        if text and not (text.isdigit() and int(text) <= 100_000):
+            problems[name] = f"{label}：须为 0 至 100000 的整数"
+        counts[name] = int(text) if text.isdigit() else 0
+    if counts["hire_severe"] > counts["hire"]:
+        problems["hire_severe"] = "其中一、二级：不能多于拟新增录用人数"
     summary = None
     standing = None
-    try:
-        standing = employers.employer_quota(
-            employer.id,
-            user,
-            session,
-            runtime,
-            local_avg_social_wage=None,
-            local_min_monthly_wage=None,
-            is_school=False,
-        )
-    except ApiError as error:
-        summary, _ = problems_of(error)
+    if not problems:
+        try:
+            standing = compliance.employer_quota(
+                employer.id,
+                user,
+                session,
+                runtime,
+                year=None,
+                hire=counts["hire"],
+                hire_severe=counts["hire_severe"],
+                local_avg_social_wage=None,
+                local_min_monthly_wage=None,
+                is_school=None,
+            )
+        except ApiError as error:
+            summary, _ = problems_of(error)
     return render(
         request,
         "quota.html",
-        {"employer": employer, "standing": standing, "summary": summary, "problems": {}},
+        {
+            "employer": employer,
+            "standing": standing,
+            "hire": hire,
+            "hire_severe": hire_severe,
+            "summary": summary,
+            "problems": problems,
+        },
         title="按比例安排残疾人就业",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,9 +17,10 @@ from serving.auth import Account, Role
 from serving.console.core import AdminPage, FormDep, ManagerPage, problems_of, render
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
-from serving.routes import admin
+from serving.routes import admin, compliance, reports
 from serving.schemas import AccountCreate
 from serving.signin import PasswordRejected, check_password_rules, end_sessions, set_password
+from serving.tabular import TableFormat
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -229,21 +231,207 @@ def audit_page(
     )
 
 
+def _report_period(year: str, quarter: str) -> tuple[int, int, dict[str, str]]:
+    """The year and quarter asked for (default: the current quarter), or the problems."""
+    today = dt.date.today()
+    problems: dict[str, str] = {}
+    chosen_year, chosen_quarter = today.year, (today.month - 1) // 3 + 1
+    if year:
+        if year.isdigit() and 1990 <= int(year) <= 2100:
+            chosen_year = int(year)
+        else:
+            problems["year"] = "年份：须为 1990 至 2100 之间的年份"
+    if quarter:
+        if quarter in ("1", "2", "3", "4"):
+            chosen_quarter = int(quarter)
+        else:
+            problems["quarter"] = "季度：须为 1 至 4"
+    return chosen_year, chosen_quarter, problems
+
+
+def _region_problem(region: str) -> dict[str, str]:
+    if region and not (region.isdigit() and len(region) <= 6):
+        return {"region": "地区代码：须为 1 至 6 位数字"}
+    return {}
+
+
 @router.get("/reports", response_class=HTMLResponse)
-def reports_page(
+async def reports_page(
+    request: Request,
+    user: ManagerPage,
+    runtime: RuntimeDep,
+    year: Annotated[str, Query()] = "",
+    quarter: Annotated[str, Query()] = "",
+    region: Annotated[str, Query()] = "",
+) -> Response:
+    """The quarterly real-name report (the API's own), its charts and downloads."""
+    chosen_year, chosen_quarter, problems = _report_period(year, quarter)
+    problems |= _region_problem(region)
+    report = None
+    summary = None
+    if not problems:
+        try:
+            report = await reports.quarterly_report(
+                user, runtime, chosen_year, chosen_quarter, region or None, TableFormat.JSON
+            )
+        except ApiError as error:
+            summary, problems = problems_of(error)
+    query = urlencode({"year": chosen_year, "quarter": chosen_quarter, "region": region})
+    return render(
+        request,
+        "reports.html",
+        {
+            "report": report,
+            "year": chosen_year,
+            "quarter": chosen_quarter,
+            "region": region,
+            "query": query,
+            "charted": CHARTED_SECTIONS,
+            "problems": problems,
+            "summary": summary,
+        },
+        title="季度实名制统计报告",
+    )
+
+
+#: Report sections drawn as charts on the page (each also shown as a table).
+CHARTED_SECTIONS = ("employment", "referrals", "quota")
+
+
+@router.get("/reports/quarterly.{extension}")
+async def report_download(
+    extension: str,
+    user: ManagerPage,
+    runtime: RuntimeDep,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    quarter: Annotated[int, Query(ge=1, le=4)],
+    region: Annotated[str, Query()] = "",
+) -> Response:
+    """The quarterly report as CSV or XLSX, as the API produces it."""
+    if extension not in ("csv", "xlsx"):
+        raise ApiError(404, "not_found", "只提供 csv 或 xlsx 下载")
+    answer: Response = await reports.quarterly_report(
+        user, runtime, year, quarter, region or None, TableFormat(extension)
+    )
+    return answer
+
+
+@router.get("/reports/quarterly/charts/{section}.svg")
+async def report_chart(
+    section: str,
+    user: ManagerPage,
+    runtime: RuntimeDep,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    quarter: Annotated[int, Query(ge=1, le=4)],
+    region: Annotated[str, Query()] = "",
+) -> Response:
+    """One section of the quarterly report as an SVG chart (the API's)."""
+    return await reports.quarterly_chart(
+        section, "svg", user, runtime, year, quarter, region or None
+    )
+
+
+@router.get("/compliance", response_class=HTMLResponse)
+def compliance_page(
+    request: Request,
+    user: ManagerPage,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    year: Annotated[str, Query()] = "",
+    region: Annotated[str, Query()] = "",
+    below_ratio: Annotated[bool, Query()] = False,
+) -> Response:
+    """Quota compliance by employer type, the employers below the ratio (largest gap first)
+    and the public disclosure list (公示), with CSV and XLSX downloads."""
+    problems = _region_problem(region)
+    chosen_year = None
+    if year:
+        if year.isdigit() and 1990 <= int(year) <= 2100:
+            chosen_year = int(year)
+        else:
+            problems["year"] = "年份：须为 1990 至 2100 之间的年份"
+    context: dict[str, object] = {"year": year, "region": region, "below_ratio": below_ratio}
+    if not problems:
+        listed = compliance.list_employers(
+            user,
+            session,
+            runtime,
+            year=chosen_year,
+            region=region or None,
+            type=None,
+            below_ratio=True if below_ratio else None,
+            limit=200,
+            offset=0,
+        )
+        rollup = compliance.quota_rollup(
+            user,
+            session,
+            runtime,
+            year=chosen_year,
+            region=region or None,
+            by=compliance.RollupBy.TYPE,
+            type=None,
+        )
+        disclosure = compliance.quota_disclosure(
+            user,
+            session,
+            runtime,
+            year=chosen_year,
+            region=region or None,
+            type=None,
+            format=TableFormat.JSON,
+        )
+        context |= {
+            "listed": listed,
+            "rollup": rollup,
+            "disclosure": disclosure,
+            "query": urlencode({"year": listed.year, "region": region}),
+        }
+    return render(
+        request,
+        "compliance.html",
+        context | {"problems": problems, "summary": None},
+        title="按比例就业达标情况与公示",
+    )
+
+
+@router.get("/compliance/disclosure.{extension}")
+def disclosure_download(
+    extension: str,
+    user: ManagerPage,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    region: Annotated[str, Query()] = "",
+) -> Response:
+    """The 公示 list as CSV or XLSX, as the API produces it."""
+    if extension not in ("csv", "xlsx"):
+        raise ApiError(404, "not_found", "只提供 csv 或 xlsx 下载")
+    answer: Response = compliance.quota_disclosure(
+        user,
+        session,
+        runtime,
+        year=year,
+        region=region or None,
+        type=None,
+        format=TableFormat(extension),
+    )
+    return answer
+
+
+@router.get("/statistics", response_class=HTMLResponse)
+def statistics_page(
     request: Request,
     user: ManagerPage,
     session: SessionDep,
     region: Annotated[str, Query()] = "",
 ) -> Response:
-    """Real-name statistics for a region prefix."""
-    problems: dict[str, str] = {}
-    if region and not (region.isdigit() and len(region) <= 6):
-        problems["region"] = "地区代码：须为 1 至 6 位数字"
+    """Current counts of people, jobs, referrals and outcomes for a region prefix."""
+    problems = _region_problem(region)
     figures = admin.statistics(user, session, region=region or None) if not problems else None
     return render(
         request,
-        "reports.html",
+        "statistics.html",
         {"figures": figures, "region": region, "problems": problems, "summary": None},
-        title="统计报表",
+        title="实时统计",
     )

@@ -35,16 +35,23 @@ Purpose = Annotated[
 ]
 
 
-def _save(session: Session, runtime: Runtime, candidate: Candidate) -> None:
-    """Store a record; 409 when its ID number is registered for another person."""
+def _save(session: Session, runtime: Runtime, user: Account, candidate: Candidate) -> None:
+    """Store a record; 409 when its ID number is registered for another person, naming that
+    record only to a counselor whose region holds it (elsewhere its id would disclose it)."""
     try:
         runtime.store.upsert(session, "candidates", [candidate])
     except DuplicateIdNumber as duplicate:
+        holder = session.get(CandidateRow, duplicate.registered_as)
+        if holder is not None and user.covers_region(holder.region_code):
+            where = f"求职者 {duplicate.registered_as}"
+            reason = f"is already registered as candidate {duplicate.registered_as}"
+        else:
+            where, reason = "其他地区的服务机构", "is already registered in another region"
         raise ApiError(
             409,
             "id_number_registered",
-            f"该身份证号已登记为求职者 {duplicate.registered_as}，同一人不能重复登记",
-            [("id_number", f"is already registered as candidate {duplicate.registered_as}")],
+            f"该身份证号已登记在{where}，同一人不能重复登记",
+            [("id_number", reason)],
         ) from None
 
 
@@ -73,7 +80,7 @@ def create_candidate(
     check_region(user, candidate.region_code, f"region {candidate.region_code}")
     if session.get(CandidateRow, candidate.id) is not None:
         raise ApiError(409, "conflict", f"candidate {candidate.id} already exists")
-    _save(session, runtime, candidate)
+    _save(session, runtime, user, candidate)
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -173,7 +180,7 @@ def update_candidate(
     except ValidationError as error:
         raise invalid(error) from None
     check_region(user, updated.region_code, f"region {updated.region_code}")
-    _save(session, runtime, updated)
+    _save(session, runtime, user, updated)
     runtime.store.audit(
         session,
         actor=user.actor,

@@ -63,12 +63,21 @@ def candidates_for_job(
     session: SessionDep,
     matcher: MatcherDep,
     k: K = 10,
+    personalised: Annotated[
+        bool,
+        Query(
+            description="false: order feasible people by distance and registration date only "
+            "(PIPL art. 24). People who declined personalised ranking are always so ordered."
+        ),
+    ] = True,
 ) -> Recommendations:
     """The top ``k`` active people for whom the job is feasible. Counselors see people of
     their region by id; the employer sees each as an anonymised card, with only the reasons
     that say nothing of the person's history or support status."""
     job_row(session, user, job_id)
-    shown = matcher.candidates_for_job(job_id, k, region_prefix=_area(user))
+    shown = matcher.candidates_for_job(
+        job_id, k, personalised=personalised, region_prefix=_area(user)
+    )
     cards: dict[str, CandidateCard] = {}
     employer = user.role is Role.EMPLOYER
     if employer and shown:

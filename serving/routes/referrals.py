@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from matching.casework import ActorRole
 from matching.domain import Job, Referral
+from matching.explain import unmet_reason
 from matching.lifecycle import InvalidTransition
 from matching.rules import Feasibility, Unmet, check_feasibility
 from matching.store import Store
@@ -53,15 +54,8 @@ REFERRAL_TOP_K = 10
 
 
 def _describe(unmet: Unmet) -> tuple[str, str]:
-    if unmet.demand is not None:
-        return (
-            f"capacity.{unmet.item}",
-            f"the job needs {unmet.demand} even with its accommodations; the person has "
-            f"{unmet.capacity}",
-        )
-    if unmet.requirement.value == "certificate":
-        return ("certificate", f"the job requires {unmet.item}, which the person does not hold")
-    return ("accommodation", f"the person needs {unmet.item}, which the job does not offer")
+    field = f"capacity.{unmet.item}" if unmet.demand is not None else unmet.requirement.value
+    return (field, unmet_reason(unmet))
 
 
 def _out(store: Store, referral: Referral, context: ReferralContextRow | None) -> ReferralOut:
@@ -256,11 +250,12 @@ def _check_referable(store: Store, person: CandidateRow, job: Job) -> None:
         raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
     verdict = feasibility_of(store, person, job)
     if not verdict.feasible:
-        failed = ", ".join(r.value for r in verdict.failed_requirements)
+        # The counselor reads the reasons: in Chinese, naming exactly what is missing.
         raise ApiError(
             409,
             "infeasible",
-            f"job {job.id} is infeasible for this person: {failed} requirement not met",
+            f"岗位 {job.id} 不符合此人的硬性条件："
+            + "；".join(unmet_reason(u) for u in verdict.unmet),
             [_describe(u) for u in verdict.unmet],
         )
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,17 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="session")
-def resources() -> Resources:
+def ngram_resources() -> Resources:
     """The real m3e model and vocabulary; the occupation coder on character n-grams only
     (with embeddings it first embeds the whole vocabulary, which its own tests cover)."""
     occupations = OccupationVocabulary.load()
     embedder = Embedder(Settings().resolved_embedding_model)
     return Resources(embedder, occupations, OccupationCoder(occupations))
+
+
+@pytest.fixture(scope="session")
+def resources() -> Resources:
+    return ngram_resources()
 
 
 def write_console_world(directory: Path) -> Path:
@@ -96,11 +101,10 @@ class Console:
     tokens: dict[str, str]
 
 
-@pytest.fixture
-def console_home(settings: Settings, tmp_path: Path) -> Console:
-    """A home with the console world and an account per role with a console password."""
+def prepare_console_home(settings: Settings, directory: Path) -> Console:
+    """Import the console world into a home and give every account of ACCOUNTS a password."""
     store = Store.open(settings)
-    assert import_directory(store, write_console_world(tmp_path / "world")).ok
+    assert import_directory(store, write_console_world(directory)).ok
     tokens = {}
     for name, scope in ACCOUNTS.items():
         account, token = create_account(store, name=name, **scope)
@@ -109,6 +113,12 @@ def console_home(settings: Settings, tmp_path: Path) -> Console:
         tokens[name] = token
     store.close()
     return Console(settings, tokens)
+
+
+@pytest.fixture
+def console_home(settings: Settings, tmp_path: Path) -> Console:
+    """A home with the console world and an account per role with a console password."""
+    return prepare_console_home(settings, tmp_path / "world")
 
 
 @pytest.fixture
@@ -124,10 +134,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(console_home: Console, resources: Resources) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1 (a real server for a real browser)."""
-    app = create_app(console_home.settings, resources=lambda _settings, _store: resources)
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve an app with uvicorn on a free port of 127.0.0.1 for as long as the block runs."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -139,6 +148,16 @@ def live_server(console_home: Console, resources: Resources) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the console server did not start")
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def live_server(console_home: Console, resources: Resources) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 (a real server for a real browser)."""
+    app = create_app(console_home.settings, resources=lambda _settings, _store: resources)
+    with serving(app) as url:
+        yield url

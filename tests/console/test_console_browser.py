@@ -139,7 +139,16 @@ def test_every_counselor_page_is_accessible(page: Page) -> None:
 
 def test_every_employer_page_is_accessible(page: Page) -> None:
     sign_in(page, "长沙市图书馆")
-    visit_all(page, ["/console/jobs", "/console/jobs/new", "/console/jobs/j3", "/console/quota"])
+    visit_all(
+        page,
+        [
+            "/console/jobs",
+            "/console/jobs/new",
+            "/console/jobs/j3",
+            "/console/quota?hire=2",
+            "/console/occupations/suggest?title=图书管理员",
+        ],
+    )
     visit_all(page, ["/console/jobs/j3/edit"], narrow=False)
     page.goto("/console/jobs/new")
     page.get_by_role("button", name="保存岗位").click()  # nothing filled in
@@ -151,7 +160,7 @@ def test_every_employer_page_is_accessible(page: Page) -> None:
 def test_every_admin_and_manager_page_is_accessible(page: Page) -> None:
     sign_in(page, "管理员")
     visit_all(page, ["/console/accounts", "/console/audit", "/console/audit?action=sign_in"])
-    visit_all(page, ["/console/reports"])
+    visit_all(page, ["/console/reports", "/console/compliance"])
     # Create an account in the form: an error first (short password), then for real.
     page.goto("/console/accounts")
     page.get_by_label("账号名（登录用）").fill("新统计员")
@@ -165,7 +174,16 @@ def test_every_admin_and_manager_page_is_accessible(page: Page) -> None:
     expect(page.locator(".notice")).to_contain_text("只显示这一次")
     page.get_by_role("button", name="退出登录").click()
     sign_in(page, "统计员")
-    visit_all(page, ["/console/reports", "/console/reports?region=43"])
+    visit_all(
+        page,
+        [
+            "/console/reports",
+            "/console/reports?year=2025&quarter=2&region=43",
+            "/console/compliance",
+            "/console/compliance?below_ratio=true",
+            "/console/statistics",
+        ],
+    )
     # A failed sign-in page is accessible too.
     page.get_by_role("button", name="退出登录").click()
     page.get_by_label("账号").fill("统计员")
@@ -231,6 +249,14 @@ def test_employer_posts_a_job_sees_anonymous_candidates_and_reports_a_decision(
     text = page.locator("main").inner_text()
     for identifier in IDENTIFIERS:
         assert identifier not in text
+    # Editing: the employer changes the openings (region and public-welfare status are the
+    # counselor's to change, so the form does not offer them).
+    page.get_by_role("link", name="修改岗位").click()
+    expect(page.get_by_label("工作地区代码（必填）")).to_have_count(0)
+    page.get_by_label("招聘人数").fill("2")
+    page.get_by_role("button", name="保存岗位").click()
+    expect(page.get_by_role("status").first).to_contain_text("岗位已保存")
+    expect(page.locator("main")).to_contain_text("招聘人数2")
     # The decision on the referral of c2 to j3.
     page.goto("/console/jobs/j3")
     referral = page.locator(".card", has_text="推荐 r3")
@@ -293,3 +319,44 @@ def test_counselor_flow_by_keyboard_alone(page: Page) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_manager_opens_the_quarterly_report_and_downloads_the_xlsx(
+    page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, "统计员")
+    expect(page.get_by_role("heading", level=1)).to_have_text("季度实名制统计报告")
+    page.get_by_label("年份").fill("2025")
+    page.get_by_label("季度").select_option("2")
+    page.get_by_role("button", name="查看报告").click()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("2025 年第 2 季度")
+    chart = page.locator("img.chart").first
+    expect(chart).to_have_attribute("alt", re.compile("柱状图"))
+    svg = page.request.get(chart.get_attribute("src") or "")
+    assert svg.status == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+    )
+    check_accessibility(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel 文件（XLSX）").click()
+    saved = tmp_path / "report.xlsx"
+    download.value.save_as(saved)
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(saved)
+    assert "全部" in workbook.sheetnames
+    rows = list(workbook["全部"].iter_rows(values_only=True))
+    assert len(rows) > 1
+
+
+def test_employer_sees_what_hiring_more_would_change(page: Page) -> None:
+    sign_in(page, "长沙市图书馆")
+    page.get_by_role("link", name="按比例就业").click()
+    expect(page.locator("main")).to_contain_text("应安排残疾人数")
+    page.get_by_label("拟新增录用人数").fill("1")
+    page.get_by_role("button", name="计算").click()
+    # e1: 120 staff at 1.5 % need 1.8; one employee now, one more makes 2: compliant.
+    expect(page.locator("main [role=status]").last).to_contain_text("再录用 1 人")
+    expect(page.locator("main [role=status]").last).to_contain_text("已达标")
+    check_accessibility(page)

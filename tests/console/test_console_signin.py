@@ -260,7 +260,7 @@ def test_demo_prints_one_account_per_role_that_signs_in(
     homes = {
         "counselor": "/console/candidates",
         "employer": "/console/jobs",
-        "manager": "/console/reports",
+        "manager": "/console/reports",  # the quarterly report
         "admin": "/console/accounts",
     }
     for role, name, password in accounts:
