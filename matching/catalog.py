@@ -23,6 +23,7 @@ from matching.quota import MissingQuotaData, quota_gap
 from matching.rules import effective_demands, person_capacities
 from matching.settings import Settings
 from matching.skills import canonical_skills
+from matching.store.casework import unconfirmed_outcomes
 from matching.store.database import Store
 from matching.store.tables import CandidateRow, EmployerRow, JobRow, ReferralRow
 from matching.vocabulary import (
@@ -180,6 +181,9 @@ class ReferralFacts(NamedTuple):
     referred_at: dt.date
     outcome: str
     outcome_at: dt.date | None
+    # False while an employer's report on the referral awaits a counselor: ``outcome`` is then
+    # the last confirmed one (matching.lifecycle.confirmed_outcome).
+    confirmed: bool = True
 
 
 @dataclass
@@ -192,6 +196,9 @@ class History:
     referred: np.ndarray
     known: np.ndarray  # the day the outcome became known
     outcome: np.ndarray  # index into OUTCOMES
+    # Whether the outcome is confirmed by a counselor (False: an employer's report awaits one,
+    # and ``outcome`` is the last confirmed outcome, not the report).
+    confirmed: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -282,6 +289,17 @@ class Catalog:
                     ).order_by(ReferralRow.id)
                 )
             ]
+            # Employers' reports awaiting a counselor are not learned from (issue 9 item 6).
+            awaiting = unconfirmed_outcomes(store, session)
+            if awaiting:
+                referrals = [
+                    r._replace(
+                        outcome=awaiting[r.id][0], outcome_at=awaiting[r.id][1], confirmed=False
+                    )
+                    if r.id in awaiting
+                    else r
+                    for r in referrals
+                ]
         return cls.from_records(
             employers=employers,
             jobs=jobs,
@@ -424,4 +442,5 @@ def _history(
         referred=referred,
         known=known,
         outcome=np.array([OUTCOMES.index(r.outcome) for r in kept], dtype=np.int8),
+        confirmed=np.array([getattr(r, "confirmed", True) for r in kept], dtype=bool),
     )

@@ -29,6 +29,7 @@ from matching.features import (
     vacant,
 )
 from matching.index import VectorIndex
+from matching.lifecycle import StreakRule
 from matching.occupations import OccupationVocabulary
 from matching.policy import entitled, policy_tiers, served_order
 from matching.ranker import Direction, Ranker
@@ -135,7 +136,7 @@ class Matcher:
         self.catalog = catalog
         self.ranker = ranker
         self.settings = settings
-        self.history = HistoryIndex(catalog)
+        self.history = HistoryIndex(catalog, StreakRule.of(settings))
         self.job_vectors = job_vectors
         self.candidate_vectors = candidate_vectors
         self.job_index = job_index

@@ -23,6 +23,7 @@ from matching.catalog import (
     WORK_MODES,
     Catalog,
 )
+from matching.lifecycle import StreakRule
 from matching.policy import first_claim
 from matching.regions import prefecture_code
 from matching.settings import Settings
@@ -232,7 +233,7 @@ class _Events:
 class HistoryIndex:
     """Sorted views of the referral history, built once per catalog."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, rule: StreakRule | None = None) -> None:
         h = catalog.history
         success = np.isin(h.outcome, list(_SUCCESS))
         failure = np.isin(h.outcome, list(_FAILURE))
@@ -242,7 +243,11 @@ class HistoryIndex:
         self.person_interviewed = _Events(h.candidate[interviewed], h.known[interviewed])
         self.job_referred = _Events(h.job, h.referred)
         self.job_hired = _Events(h.job[success], h.known[success])
-        # Consecutive failed market referrals: failures since the last success, by known day.
+        # Consecutive failed market referrals: failures since the last success, by known day,
+        # counted as the settings say (matching.lifecycle.failed_market_streak, vectorised).
+        rule = rule or StreakRule()
+        success = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.successes])
+        failure = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.failures])
         market = ~catalog.jobs.public_welfare[h.job] & (success | failure)
         group, known, fail = h.candidate[market], h.known[market], failure[market].astype(int)
         order = np.lexsort((known, group))

@@ -32,6 +32,13 @@ REFERENCES: dict[str, dict[str, str]] = {
     "quota_declarations": {"employer_id": "employers"},
     # Lists: every id named must exist.
     "events": {"employer_ids": "employers", "job_ids": "jobs", "attendee_ids": "candidates"},
+    # Casework (issue 13); an optional reference left empty names nothing.
+    "referral_events": {"referral_id": "referrals"},
+    "employment": {"candidate_id": "candidates", "employer_id": "employers"},
+    "assessments": {"candidate_id": "candidates"},
+    "enrolments": {"course_id": "courses", "candidate_id": "candidates"},
+    "cases": {"candidate_id": "candidates"},
+    "case_actions": {"case_id": "cases"},
 }
 
 _WRITE_BATCH = 5000
@@ -235,7 +242,7 @@ def _check_record(
     for attribute, target in REFERENCES.get(kind, {}).items():
         value = getattr(record, attribute)
         for named in value if isinstance(value, list) else [value]:
-            if named not in known[target]:
+            if named is not None and named not in known[target]:
                 problems.append(
                     Problem(
                         name,

@@ -10,10 +10,10 @@ import importlib.util
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matching.vocabulary import PriorityGroup
+from matching.vocabulary import Outcome, PriorityGroup
 
 
 def bundled_embedding_model() -> Path | None:
@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
+    # What counts toward the three-failures rule (README, "Casework"): a referral whose
+    # known outcome is a failure lengthens the streak, a success ends it, any other outcome
+    # (pending, interviewed) leaves it as it is. JSON lists, e.g. '["rejected", "no_show"]'.
+    referral_failure_outcomes: list[Outcome] = Field(
+        [Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW],
+        description="Referral outcomes that count as a failed market referral (DOMAIN.md rule 6).",
+    )
+    referral_success_outcomes: list[Outcome] = Field(
+        [Outcome.HIRED, Outcome.LEFT_EARLY],
+        description="Referral outcomes that count as getting a job and end a failure streak.",
+    )
+
     # A JSON list of PriorityGroup values, e.g. '["dibao", "poverty_monitoring"]'; an unknown
     # group is refused at start-up rather than silently never matching anyone.
     public_welfare_priority_groups: list[PriorityGroup] = Field(
@@ -140,6 +152,27 @@ class Settings(BaseSettings):
         description="Mark the session cookie Secure even when the request arrived over plain "
         "HTTP (a TLS proxy that does not forward X-Forwarded-Proto); HTTPS requests always are.",
     )
+
+    # Casework (issue 13): 一人一策 graduates and training targets (DOMAIN.md rules 8, 9).
+    graduate_employment_target: float = Field(
+        0.6, ge=0, le=1, description="Share of a year's graduates employed in that year (seed 003)."
+    )
+    training_target_province: float = Field(
+        0.001, ge=0, le=1, description="Share of working-age disabled people a province trains."
+    )
+    training_target_prefecture: float = Field(
+        0.002, ge=0, le=1, description="Share of working-age disabled people a city trains."
+    )
+    training_target_county: float = Field(
+        0.0065, ge=0, le=1, description="Share of working-age disabled people a county trains."
+    )
+
+    @model_validator(mode="after")
+    def _failure_is_not_success(self) -> Settings:
+        both = sorted(set(self.referral_failure_outcomes) & set(self.referral_success_outcomes))
+        if both:
+            raise ValueError(f"{', '.join(both)} cannot count as both failure and success")
+        return self
 
     @field_validator("home", mode="after")
     @classmethod

@@ -21,15 +21,20 @@ from serving.errors import install_error_handlers
 from serving.guard import RequestGuard
 from serving.routes import (
     admin,
+    assessments,
     candidates,
+    cases,
     compliance,
     employers,
+    employment,
     events,
     health,
     jobs,
+    lifecycle,
     recommendations,
     referrals,
     reports,
+    training,
 )
 from serving.runtime import Resources, Runtime, load_resources
 
@@ -99,6 +104,9 @@ def create_app(
         reports,
         admin,
     ):
+        app.include_router(module.router)
+    # Casework (issue 13).
+    for module in (lifecycle, employment, assessments, cases, training):
         app.include_router(module.router)
     install_console(app)
     return app

@@ -423,12 +423,13 @@ def import_command(
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Directory to write the four .jsonl files to.")],
+    directory: Annotated[Path, typer.Argument(help="Directory to write the .jsonl files to.")],
     purpose: Annotated[
         str | None, typer.Option(help="Why the data is exported (kept in the audit log).")
     ] = None,
 ) -> None:
-    """Write employers, jobs, candidates and referrals in the interchange format."""
+    """Write employers, jobs, candidates, referrals and the casework files (those holding
+    records) in the interchange format."""
     store = open_store(_settings(ctx))
     try:
         counts = export_directory(store, directory, actor="cli", purpose=purpose)
@@ -659,6 +660,55 @@ def serve_command(
         # 5 s liveness ping; it would be killed and restarted for ever, never serving.
         timeout_worker_healthcheck=120,
     )
+
+
+cases_app = typer.Typer(help="一人一策 cases of graduates and hard-to-employ people.")
+app.add_typer(cases_app, name="cases")
+
+
+class CaseKindOption(StrEnum):
+    graduate = "graduate"
+    hard_to_employ = "hard_to_employ"
+
+
+@cases_app.command("open")
+def cases_open_command(
+    ctx: typer.Context,
+    kind: Annotated[CaseKindOption, typer.Option(help="Graduates, or hard-to-employ people.")],
+    counselor: Annotated[str, typer.Option(help="The named counselor of the new cases.")],
+    region: Annotated[str, typer.Option(help="Region code prefix of the people.")] = "",
+    graduation_year: Annotated[
+        int | None, typer.Option(help="Graduates of this year only.")
+    ] = None,
+) -> None:
+    """Open a case for every eligible person in the region who has none open yet (seed 004:
+    every disabled graduate, every hard-to-employ person), all with one named counselor."""
+    from matching.casework import CaseKind
+    from matching.store.casework import open_missing_cases
+
+    store = open_store(_settings(ctx))
+    try:
+        with store.session() as session:
+            opened = open_missing_cases(
+                store,
+                session,
+                CaseKind(kind.value),
+                counselor=counselor,
+                region_prefix=region,
+                graduation_year=graduation_year,
+            )
+            store.audit(
+                session,
+                actor="cli",
+                action="open_case",
+                subject=f"{len(opened)} cases in {region or 'all regions'}",
+                purpose=kind.value,
+            )
+    finally:
+        store.close()
+    typer.echo(f"opened {len(opened)} {kind.value} cases for {counselor}")
+    for case in opened:
+        typer.echo(f"  {case.id} {case.candidate_id}")
 
 
 users_app = typer.Typer(help="API accounts and their bearer tokens.")

@@ -177,6 +177,9 @@ class OutcomeUpdate(BaseModel):
 
     outcome: Outcome
     outcome_at: dt.date | None = None
+    reason: str | None = Field(
+        None, max_length=4000, description="Why (kept sealed with the transition)."
+    )
 
 
 class ReferralCard(BaseModel):

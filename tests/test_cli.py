@@ -126,3 +126,24 @@ def test_train_refuses_too_little_data_clearly(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot train" in result.output and "groups with a positive outcome" in result.output
     assert not (home / "models" / "ranker").exists()
+
+
+def test_cases_open_for_every_graduate_without_one(tmp_path: Path) -> None:
+    assert jobmatch(tmp_path / "h", "import", str(write_world(tmp_path / "in"))).exit_code == 0
+    args = ("cases", "open", "--kind", "graduate", "--counselor", "王老师", "--region", "4301")
+    first = jobmatch(tmp_path / "h", *args)
+    # c2 is the world's one graduate (bachelor, 2025, in 430103).
+    assert first.exit_code == 0, first.output
+    assert "opened 1 graduate cases for 王老师" in first.output and " c2" in first.output
+    again = jobmatch(tmp_path / "h", *args)
+    assert "opened 0 graduate cases" in again.output
+    hard = jobmatch(
+        tmp_path / "h", "cases", "open", "--kind", "hard_to_employ", "--counselor", "赵老师"
+    )
+    assert "opened 1 hard_to_employ cases" in hard.output and " c1" in hard.output
+    assert jobmatch(tmp_path / "h", "export", str(tmp_path / "out")).exit_code == 0
+    cases = [json.loads(line) for line in (tmp_path / "out/cases.jsonl").open(encoding="utf-8")]
+    assert sorted((c["candidate_id"], c["counselor"]) for c in cases) == [
+        ("c1", "赵老师"),
+        ("c2", "王老师"),
+    ]

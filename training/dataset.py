@@ -6,7 +6,9 @@ default, so that a person's hired job stands beside the jobs they were rejected 
 the referrals were weeks apart (groups of one day held a single referral in real centres, and
 LambdaRank then only learned who gets referred). Labels are graded from outcomes: hired 3,
 left early 2 (a job was found, a weaker positive), interviewed 1, everything else 0; pending
-referrals are left out, and so are groups without a positive. Each group also gets feasible,
+referrals are left out, and so are groups without a positive. An employer's report awaiting a
+counselor's confirmation is not learned from: its row carries the last confirmed outcome and
+``confirmed`` False. Each group also gets feasible,
 open, unreferred items as negatives: drawn at random, and from what retrieval would return
 for the query (the nearest feasible items by embedding), so that training sees what serving
 ranks. Every row's features come from :func:`matching.features.build_features` as of its own
@@ -75,6 +77,10 @@ class RankingSet:
     candidates: np.ndarray
     jobs: np.ndarray
     days: np.ndarray
+    # Whether each row's label comes from a confirmed outcome: False where an employer's
+    # report awaits a counselor and the label is that of the last confirmed outcome
+    # (matching.lifecycle); negatives are True.
+    confirmed: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -175,9 +181,10 @@ def build_ranking_set(
     all_item = np.r_[item, neg_item]
     all_day = np.r_[h.referred[rows], neg_day]
     all_labels = np.r_[labels, np.zeros(len(neg_group), dtype=np.int32)]
+    all_confirmed = np.r_[h.confirmed[rows], np.ones(len(neg_group), dtype=bool)]
     order = np.argsort(all_group, kind="stable")
-    all_group, all_item, all_labels, all_day = (
-        a[order] for a in (all_group, all_item, all_labels, all_day)
+    all_group, all_item, all_labels, all_day, all_confirmed = (
+        a[order] for a in (all_group, all_item, all_labels, all_day, all_confirmed)
     )
     all_query = group_query[all_group]
     candidates, jobs = (all_query, all_item) if by_person else (all_item, all_query)
@@ -192,6 +199,7 @@ def build_ranking_set(
         candidates,
         jobs,
         all_day,
+        all_confirmed,
     )
 
 

@@ -44,6 +44,7 @@ from matching.catalog import OUTCOMES, Catalog
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import embed_catalog, matcher_over
 from matching.features import FEATURES, HistoryIndex, build_features, feasible, pair_similarity
+from matching.lifecycle import StreakRule
 from matching.occupations import OccupationVocabulary
 from matching.policy import policy_tiers, served_scores
 from matching.ranker import Direction, Ranker
@@ -594,7 +595,7 @@ def _retrain(
         as_of = today.toordinal()
         split = time_split(catalog, weeks=config.validation_weeks, as_of=as_of)
         window = data_window(catalog, split, as_of)
-        history = HistoryIndex(catalog)
+        history = HistoryIndex(catalog, StreakRule.of(settings))
         sets = ranking_sets(
             catalog,
             history,

@@ -15,6 +15,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.casework import (
+    Assessment,
+    Case,
+    CaseAction,
+    CaseworkRecord,
+    Course,
+    EmploymentRecord,
+    Enrolment,
+    ReferralEvent,
+)
 from matching.domain import (
     Candidate,
     Employer,
@@ -29,13 +39,20 @@ from matching.privacy import scrub, single_line
 from matching.rules import person_capacities
 from matching.settings import Settings
 from matching.store.tables import (
+    AssessmentRow,
     AuditRow,
     Base,
     CandidateRow,
+    CaseActionRow,
+    CaseRow,
+    CourseRow,
     EmployerRow,
+    EmploymentRecordRow,
+    EnrolmentRow,
     EventRow,
     JobRow,
     QuotaDeclarationRow,
+    ReferralEventRow,
     ReferralRow,
     WageStandardRow,
 )
@@ -57,6 +74,20 @@ KINDS: dict[str, tuple[type[Record], type[Base]]] = {
     "events": (RecruitmentEvent, EventRow),
 }
 OPTIONAL_KINDS = frozenset({"wage_standards", "quota_declarations", "events"})
+
+# Casework (issue 13): optional interchange files, each after the kinds it refers to.
+CASEWORK_KINDS: dict[str, tuple[type[Record], type[Base]]] = {
+    "referral_events": (ReferralEvent, ReferralEventRow),
+    "employment": (EmploymentRecord, EmploymentRecordRow),
+    "assessments": (Assessment, AssessmentRow),
+    "courses": (Course, CourseRow),
+    "enrolments": (Enrolment, EnrolmentRow),
+    "cases": (Case, CaseRow),
+    "case_actions": (CaseAction, CaseActionRow),
+}
+KINDS |= CASEWORK_KINDS
+_CASEWORK_ROWS = tuple(table for _, table in CASEWORK_KINDS.values())
+OPTIONAL_KINDS |= frozenset(CASEWORK_KINDS)
 
 _CHUNK = 900  # below SQLite's limit on bound parameters in one statement
 
@@ -251,6 +282,11 @@ class Store:
                     "starts_on": record.starts_on,
                     "ends_on": record.ends_on,
                 }
+            case CaseworkRecord():
+                sensitive = {k: data.pop(k) for k in record.sensitive_fields if k in data}
+                row |= record.columns() | {
+                    "sealed": self.vault.seal(sensitive) if sensitive else None
+                }
         row["record"] = data
         return row
 
@@ -263,6 +299,9 @@ class Store:
             data |= {k: profile[k] for k in PROFILE_FIELDS if k in profile}
             if row.sealed:
                 data |= self.vault.open(row.sealed)
+        elif isinstance(row, _CASEWORK_ROWS) and row.sealed:
+            # Casework records keep their counselors' text (and assessed capacities) sealed.
+            data |= self.vault.open(row.sealed)
         return model.model_validate(data)
 
     def matching_profile(self, profile: str | None) -> dict[str, Any]:

@@ -280,3 +280,87 @@ class ConsoleSessionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+# -- casework (issue 13; migration 0300) --------------------------------------------------------
+# Each keeps its interchange record (``record``, without the sealed fields) like the core
+# tables, the vault-sealed free text and assessed capacities (``sealed``), and the columns its
+# queries filter on.
+
+
+class ReferralEventRow(_Stored, Base):
+    """One transition of a referral's outcome (``matching.casework.ReferralEvent``)."""
+
+    __tablename__ = "referral_events"
+
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    to_outcome: Mapped[str] = mapped_column(String(16))
+    review: Mapped[str | None] = mapped_column(String(16), index=True)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class EmploymentRecordRow(_Stored, Base):
+    """A person's employment status from a date on."""
+
+    __tablename__ = "employment_records"
+
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    since: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class AssessmentRow(_Stored, Base):
+    """A vocational ability assessment (职业能力评估)."""
+
+    __tablename__ = "assessments"
+
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseRow(_Stored, Base):
+    """A 一人一策 case."""
+
+    __tablename__ = "cases"
+
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    counselor: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseActionRow(_Stored, Base):
+    """A service action given in a case."""
+
+    __tablename__ = "case_actions"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    on: Mapped[dt.date] = mapped_column(Date)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class CourseRow(_Stored, Base):
+    """A training course of the catalogue."""
+
+    __tablename__ = "courses"
+
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
+class EnrolmentRow(_Stored, Base):
+    """A person's place on a course."""
+
+    __tablename__ = "enrolments"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), index=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    sealed: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from matching.explain import unmet_reason
+from matching.lifecycle import EMPLOYER_OUTCOMES, NEXT_OUTCOMES
 from matching.rules import bridging_accommodations, person_capacities
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
 from matching.vocabulary import Dimension, Outcome
@@ -44,13 +45,11 @@ FILTERS = {
 
 
 def allowed_outcomes(current: Outcome, role: Role) -> list[Outcome]:
-    """The outcomes the console offers for a referral that is ``current``: every other one
-    (employers: their own decisions only)."""
-    offered = [o for o in Outcome if o is not current and o is not Outcome.PENDING]
+    """The outcomes the console offers for a referral that is ``current``: the lifecycle's
+    next steps (``matching.lifecycle``; employers: their own decisions only)."""
+    offered = list(NEXT_OUTCOMES[current])
     if role is Role.EMPLOYER:
-        offered = [
-            o for o in offered if o in (Outcome.INTERVIEWED, Outcome.HIRED, Outcome.REJECTED)
-        ]
+        offered = [o for o in offered if o in EMPLOYER_OUTCOMES]
     return offered
 
 

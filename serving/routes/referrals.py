@@ -17,10 +17,13 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.casework import ActorRole
 from matching.domain import Job, Referral
 from matching.explain import unmet_reason
+from matching.lifecycle import InvalidTransition
 from matching.rules import Feasibility, Unmet, check_feasibility
 from matching.store import Store
+from matching.store.casework import NotAnEmployerDecision, follow_outcome, record_transition
 from matching.store.tables import (
     CandidateRow,
     JobRow,
@@ -39,9 +42,10 @@ from serving.access import (
 )
 from serving.auth import Account, Role
 from serving.cards import referral_card
+from serving.casework import invalid_transition
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
-from serving.patching import IfMatch, save_change, set_etag
+from serving.patching import set_etag
 from serving.schemas import OutcomeUpdate, ReferralCard, ReferralCreate, ReferralOut
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
@@ -293,10 +297,7 @@ def read_referral(
 @router.patch(
     "/{referral_id}",
     response_model=ReferralOut | ReferralCard,
-    responses={
-        409: {"description": "Changed concurrently too often; retry"},
-        412: {"description": "If-Match names a version that is no longer current"},
-    },
+    responses={409: {"description": "Not a step of the referral lifecycle (invalid_transition)"}},
 )
 def record_outcome(
     referral_id: str,
@@ -304,43 +305,47 @@ def record_outcome(
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
 ) -> ReferralOut | ReferralCard:
-    """Record what became of a referral (interviewed, hired, …); the ranker learns from it.
-    Employers are answered with the card view."""
-    outcome_at = update.outcome_at or (
-        None if update.outcome is Outcome.PENDING else dt.date.today()
-    )
-
-    def change(row: ReferralRow) -> Referral:
-        try:
-            return Referral.model_validate(
-                {
-                    **as_referral(row).model_dump(),
-                    "outcome": update.outcome,
-                    "outcome_at": outcome_at,
-                }
-            )
-        except ValidationError as error:
-            raise invalid(error) from None
-
-    _, changed, version = save_change(
-        session,
-        runtime.store,
-        "referrals",
-        lambda: referral_row(session, user, referral_id),
-        change,
-        if_match,
-    )
-    assert isinstance(changed, Referral)
-    set_etag(response, version)
+    """Move a referral along its lifecycle (README, "Casework"); the ranker learns from it.
+    Employers report only their decision (interviewed, hired, rejected) on their own jobs, a
+    counselor confirms it, and they are answered with the card view. Asking for the outcome
+    the referral already has changes nothing."""
+    row = referral_row(session, user, referral_id)
+    current = as_referral(row)
+    if update.outcome is current.outcome:
+        view = _view(runtime.store, session, user, current)
+        session.commit()  # an employer's view may have disclosed an identity: keep its audit
+        return view
+    role = ActorRole.EMPLOYER if user.role is Role.EMPLOYER else ActorRole.COUNSELOR
+    try:
+        changed, _event = record_transition(
+            runtime.store,
+            session,
+            current,
+            update.outcome,
+            actor=user.name,
+            role=role,
+            reason=update.reason,
+            outcome_at=update.outcome_at,
+        )
+    except NotAnEmployerDecision as error:
+        raise ApiError(
+            403, "not_employer_decision", str(error), [("outcome", str(error))]
+        ) from None
+    except InvalidTransition as error:
+        raise invalid_transition(error) from None
+    except ValidationError as error:
+        raise invalid(error) from None
+    if role is ActorRole.COUNSELOR:
+        follow_outcome(
+            runtime.store, session, changed, recorded_by=user.name, settings=runtime.settings
+        )
     runtime.store.audit(
         session,
         actor=user.actor,
         action="referral_outcome",
         subject=f"referrals:{referral_id}",
-        purpose=update.outcome.value,
+        purpose=f"{current.outcome.value} -> {update.outcome.value}",
     )
     view = _view(runtime.store, session, user, changed)
     session.commit()
