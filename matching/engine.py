@@ -28,6 +28,7 @@ from matching.features import (
     vacant,
 )
 from matching.index import VectorIndex
+from matching.locks import ReadWriteLock
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
@@ -139,6 +140,8 @@ class Matcher:
         self.candidate_vectors = candidate_vectors
         self.job_index = job_index
         self.candidate_index = candidate_index
+        # Queries share it; applying changed records (matching.live) takes it alone.
+        self.lock = ReadWriteLock()
 
     # -- retrieval ------------------------------------------------------------------------
 
@@ -193,6 +196,12 @@ class Matcher:
     ) -> list[Match]:
         """The top ``k`` open, feasible jobs for a candidate, best first (only jobs whose
         region code starts with ``region_prefix``, e.g. a counselor's area)."""
+        with self.lock.reading():
+            return self._jobs_for_candidate(candidate_id, k, on, personalised, region_prefix)
+
+    def _jobs_for_candidate(
+        self, candidate_id: str, k: int, on: dt.date | None, personalised: bool, region_prefix: str
+    ) -> list[Match]:
         c = self.catalog.candidates.index.get(candidate_id)
         if c is None:
             raise UnknownRecord(f"no candidate with id {candidate_id}")
@@ -220,6 +229,12 @@ class Matcher:
     ) -> list[Match]:
         """The top ``k`` active candidates for whom the job is feasible, best first (only
         people whose region code starts with ``region_prefix``)."""
+        with self.lock.reading():
+            return self._candidates_for_job(job_id, k, on, region_prefix)
+
+    def _candidates_for_job(
+        self, job_id: str, k: int, on: dt.date | None, region_prefix: str
+    ) -> list[Match]:
         j = self.catalog.jobs.index.get(job_id)
         if j is None:
             raise UnknownRecord(f"no job with id {job_id}")
@@ -388,10 +403,11 @@ def matcher_over(
     on: dt.date | None = None,
 ) -> Matcher:
     """A matcher over a catalog snapshot and its vectors, with the retrieval indexes in the
-    home (open jobs on ``on``; active candidates) brought up to date."""
+    home (jobs not closed on ``on``, those posted for later included, so that a server
+    running for days finds them once they open; active candidates) brought up to date."""
     ranker.check_compatible(embedding_model_id)
     today = (on or dt.date.today()).toordinal()
-    open_jobs = catalog.jobs.open_on(today)
+    open_jobs = np.flatnonzero(catalog.jobs.closes >= today)
     active = np.flatnonzero(catalog.candidates.active)
     root = settings.home / "index" / embedding_model_id
     job_index = sync_index(
