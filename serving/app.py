@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
@@ -60,7 +61,7 @@ def create_app(
             runtime = Runtime(settings, store, loaded)
             # The first build happens before the first request: a process is ready only with
             # its matcher loaded.
-            await run_in_threadpool(runtime.current_matcher)
+            await run_in_threadpool(runtime.load)
             app.state.runtime = runtime
             yield
         finally:
@@ -73,9 +74,29 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ApplyWrites)
     for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
         app.include_router(module.router)
     return app
+
+
+class ApplyWrites:
+    """After a write's response is sent, apply it to this worker's matcher, so that the
+    worker's next request finds it applied (every ranking request also catches up itself:
+    this only moves the work off the next request's path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] in _WRITES:
+            runtime = getattr(scope["app"].state, "runtime", None)
+            if runtime is not None:
+                await run_in_threadpool(runtime.catch_up)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def app_from_env() -> FastAPI:

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from matching.catalog import Catalog
-from matching.domain import Candidate, Employer, Job, Referral
+from matching.domain import Employer, Job, Referral
 from matching.embedding import EmbeddingCache
 from matching.engine import open_matcher
 from matching.features import FEATURES, build_features, feasible, pair_similarity
