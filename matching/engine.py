@@ -142,6 +142,7 @@ class Matcher:
         self.candidate_index = candidate_index
         # Queries share it; applying changed records (matching.live) takes it alone.
         self.lock = ReadWriteLock()
+        self._index_rows: dict[int, tuple[int, np.ndarray]] = {}
 
     # -- retrieval ------------------------------------------------------------------------
 
@@ -172,9 +173,10 @@ class Matcher:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
+        rows = self._rows_of(index, positions)
         while True:
-            hits = index.search(query[None, :], min(wanted, len(index)))[0]
-            items = np.array([positions[i] for i, _ in hits if i in positions], dtype=np.int64)
+            items = rows[index.search_storage(query, min(wanted, len(index)))]
+            items = items[items >= 0]
             items = items[allowed[items]]
             found = items[is_feasible(items)] if len(items) else items
             if len(found) >= pool or wanted >= len(index):
@@ -182,6 +184,26 @@ class Matcher:
             wanted *= 2
             if wanted > MAX_SEARCH:
                 return nearest_feasible(query, eligible, is_feasible, vectors, pool)
+
+    def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
+        """Catalog row of each storage position of ``index`` (-1: none), cached per index and
+        extended as items are appended (a Python look-up per hit cost milliseconds)."""
+        key = id(index)
+        cached = self._index_rows.get(key)
+        stored = index.storage_ids
+        if cached is None or cached[0] != index.generation:
+            done, rows = 0, np.empty(0, dtype=np.int64)
+        else:
+            done, rows = len(cached[1]), cached[1]
+        if done < len(stored):
+            fresh = np.fromiter(
+                (positions.get(i, -1) if i is not None else -1 for i in stored[done:]),
+                dtype=np.int64,
+                count=len(stored) - done,
+            )
+            rows = np.concatenate([rows, fresh])
+            self._index_rows[key] = (index.generation, rows)
+        return rows
 
     # -- ranking --------------------------------------------------------------------------
 

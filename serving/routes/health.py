@@ -29,6 +29,11 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = False
     ready = all(checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            # Full matcher builds of this worker (1: every write so far applied in place).
+            "matcher_builds": runtime.builds,
+        },
         status_code=200 if ready else 503,
     )

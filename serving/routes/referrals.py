@@ -117,7 +117,11 @@ def create_referral(
     check_region(user, job_found.region_code, f"job {body.job_id}")
     job = as_job(job_found)
     _check_referable(person, job)
-    ranked = matcher.jobs_for_candidate(body.candidate_id, REFERRAL_TOP_K)
+    # Ranked as the counselor's recommendations are, within their area: the top job they
+    # were shown must not need an override reason.
+    ranked = matcher.jobs_for_candidate(
+        body.candidate_id, REFERRAL_TOP_K, region_prefix=user.region_code or ""
+    )
     place = next((n for n, m in enumerate(ranked, 1) if m.id == job.id), None)
     override = (body.override_reason or "").strip() or None
     if place is None and override is None:
