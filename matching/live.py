@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -162,7 +163,11 @@ class LiveMatcher:
         self.settings = settings
         self._jobs = _Rows(matcher.job_vectors)
         self._candidates = _Rows(matcher.candidate_vectors)
-        self._referrals: dict[str, int] | None = None
+        # History id -> row, kept up to date by Catalog.with_records.
+        self._referrals: dict[str, int] | None = self._referral_rows()
+
+    def _referral_rows(self) -> dict[str, int]:
+        return {rid: row for row, rid in enumerate(self.matcher.catalog.history.ids)}
 
     def apply(self, changes: Changes, *, on: dt.date | None = None) -> Applied:
         """Bring the matcher up to date with the records ``changes`` names (not a bulk one).
@@ -197,7 +202,7 @@ class LiveMatcher:
                 record = catalog.jobs.records[catalog.jobs.index[jid]]
                 jobs.append(record.model_copy(update={"posted_at": gone, "closes_at": gone}))
         if self._referrals is None:
-            self._referrals = {rid: row for row, rid in enumerate(catalog.history.ids)}
+            self._referrals = self._referral_rows()
         before = self._referral_parties(catalog, [r.id for r in referrals])
         updated = catalog.with_records(
             employers=employers,
@@ -215,9 +220,15 @@ class LiveMatcher:
             history = updated_history(history, updated, people, affected_jobs)
         job_rows = np.array([updated.jobs.index[j.id] for j in jobs], dtype=np.int64)
         person_rows = np.array([updated.candidates.index[c.id] for c in candidates], dtype=np.int64)
-        job_vectors = self.cache.vectors([job_text(j, self.occupations) for j in jobs])
-        person_vectors = self.cache.vectors(
-            [candidate_text(c, self.occupations) for c in candidates]
+        job_vectors = self._vectors(
+            jobs, catalog.jobs.index, catalog.jobs.records, self._jobs, job_text
+        )
+        person_vectors = self._vectors(
+            candidates,
+            catalog.candidates.index,
+            catalog.candidates.records,
+            self._candidates,
+            candidate_text,
         )
         job_edits = _index_edits(
             matcher.job_index,
@@ -259,6 +270,30 @@ class LiveMatcher:
         return applied
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _vectors(
+        self,
+        records: list,
+        index: dict[str, int],
+        current: list,
+        rows: _Rows,
+        text: Any,
+    ) -> np.ndarray:
+        """Vectors of the records: the one in use where the text did not change (most edits:
+        pay, needs, status), else from the embedding cache (embedding what it lacks)."""
+        out = np.empty((len(records), rows.buffer.shape[1]), dtype=np.float32)
+        wanted: list[int] = []
+        for n, record in enumerate(records):
+            row = index.get(record.id)
+            if row is not None and text(current[row], self.occupations) == text(
+                record, self.occupations
+            ):
+                out[n] = rows.buffer[row]
+            else:
+                wanted.append(n)
+        if wanted:
+            out[wanted] = self.cache.vectors([text(records[n], self.occupations) for n in wanted])
+        return out
 
     def _load(self, changes: Changes) -> tuple[list[Job], list, list[Candidate], set[str], list]:
         """The changed records as stored now (an employer's change reloads its jobs: their

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
@@ -81,19 +81,27 @@ def create_app(
 
 
 class ApplyWrites:
-    """After a write's response is sent, apply it to this worker's matcher, so that the
-    worker's next request finds it applied (every ranking request also catches up itself:
-    this only moves the work off the next request's path)."""
+    """A successful write is applied to this worker's matcher before its response goes out,
+    so the writer's next request finds nothing left to apply and the write's own latency
+    says what it costs. (Other workers apply it on their next ranking request: every one
+    catches up with the change log first.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-        if scope["type"] == "http" and scope["method"] in _WRITES:
-            runtime = getattr(scope["app"].state, "runtime", None)
-            if runtime is not None:
-                await run_in_threadpool(runtime.catch_up)
+        if scope["type"] != "http" or scope["method"] not in _WRITES:
+            await self.app(scope, receive, send)
+            return
+
+        async def applied_first(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                runtime = getattr(scope["app"].state, "runtime", None)
+                if runtime is not None:
+                    await run_in_threadpool(runtime.catch_up)
+            await send(message)
+
+        await self.app(scope, receive, applied_first)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

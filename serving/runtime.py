@@ -6,8 +6,8 @@ Keeping the matcher current: every request that ranks first reads the change log
 the records named there to the matcher in place (``matching.live``: the catalog rows, the
 history events, the vectors and the faiss indexes of just those records). A write is so
 visible to the next request on every worker, and no worker rebuilds its matcher for it; the
-worker that wrote applies it as soon as its response is sent (``serving.app``), so its next
-request usually finds nothing left to do. Only a bulk change (more than
+worker that wrote applies it before its response is sent (``serving.app``), so its next
+request finds nothing left to do. Only a bulk change (more than
 ``incremental_limit`` records at once, e.g. an import), a deletion or a newly promoted ranker
 bundle (``jobmatch train``) leads to a rebuild (for a ranker: just loading the new bundle),
 and that runs in a background thread while the previous matcher keeps serving; it is swapped
