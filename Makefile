@@ -20,12 +20,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# In a terminal the demo ends with the API and its docs at http://127.0.0.1:8000 (Ctrl-C
-# stops it); run by a script (no terminal), it ends after the demo job.
+# In a terminal the demo ends with the web console at http://127.0.0.1:8000/console/ (and the
+# API docs at /docs; Ctrl-C stops it), signed in with the demo accounts it prints; run by a
+# script (no terminal), it ends after the demo job.
 demo: $(STAMP)
 	$(BIN)/jobmatch demo
 	@if [ -t 0 ]; then \
-		echo "API and docs: http://127.0.0.1:8000/docs (make an account: .venv/bin/jobmatch users create --role counselor --region 43)"; \
+		echo "web console: http://127.0.0.1:8000/console/  API docs: http://127.0.0.1:8000/docs"; \
 		$(BIN)/jobmatch serve --host 127.0.0.1 --port 8000; \
 	fi
 

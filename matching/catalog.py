@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.compliance import as_declared, latest_declarations
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.quota import MissingQuotaData, quota_gap
@@ -240,15 +241,16 @@ class Catalog:
     def from_store(
         cls, store: Store, settings: Settings, occupations: OccupationVocabulary | None
     ) -> Catalog:
-        """Build the snapshot from the store without decrypting any personal data.
+        """Build the snapshot from the store without decrypting any identifier.
 
-        Candidates are read from their non-sensitive record and their stored effective
-        capacities, so the disability category is never needed.
+        Candidates are read from their non-sensitive record and their sealed matching profile
+        (effective capacities and summary, opened in bulk), so the disability category is
+        never needed.
         """
         with store.session() as session:
             employers = stored_employers(session)
             jobs = stored_jobs(session)
-            candidates, inactive = stored_candidates(session)
+            candidates, inactive = stored_candidates(session, store)
             referrals = stored_referral_facts(session)
         return cls.from_records(
             employers=employers,
@@ -324,9 +326,16 @@ def _selected(session: Session, query: Any, column: Any, ids: Sequence[str] | No
 
 
 def stored_employers(session: Session, ids: Sequence[str] | None = None) -> list[Employer]:
-    """The stored employers (those of ``ids`` if given), in id order."""
+    """The stored employers (those of ``ids`` if given), in id order, with the quota figures
+    of their latest declaration (the quota gap feature and tie-break)."""
     query = select(EmployerRow.record).order_by(EmployerRow.id)
-    return [Employer.model_validate(r) for (r,) in _selected(session, query, EmployerRow.id, ids)]
+    latest = latest_declarations(session, ids)
+    return [
+        as_declared(e, latest.get(e.id))
+        for e in (
+            Employer.model_validate(r) for (r,) in _selected(session, query, EmployerRow.id, ids)
+        )
+    ]
 
 
 def stored_jobs(session: Session, ids: Sequence[str] | None = None) -> list[Job]:
@@ -336,17 +345,17 @@ def stored_jobs(session: Session, ids: Sequence[str] | None = None) -> list[Job]
 
 
 def stored_candidates(
-    session: Session, ids: Sequence[str] | None = None
+    session: Session, store: Store, ids: Sequence[str] | None = None
 ) -> tuple[list[Candidate], list[str]]:
-    """The stored candidates (those of ``ids`` if given) in id order, without decrypting
-    anything (their stored effective capacities stand in for the disability), and the ids
-    of those taken out of matching."""
-    query = select(CandidateRow.record, CandidateRow.capacities, CandidateRow.active).order_by(
+    """The stored candidates (those of ``ids`` if given) in id order, from their plain
+    record and sealed matching profile (effective capacities and summary: never an
+    identifier or the disability category), and the ids of those taken out of matching."""
+    query = select(CandidateRow.record, CandidateRow.profile, CandidateRow.active).order_by(
         CandidateRow.id
     )
     candidates, inactive = [], []
-    for record, capacities, active in _selected(session, query, CandidateRow.id, ids):
-        candidates.append(Candidate.model_validate({**record, "capacities": capacities}))
+    for record, profile, active in _selected(session, query, CandidateRow.id, ids):
+        candidates.append(Candidate.model_validate(store.matching_record(record, profile)))
         if not active:
             inactive.append(record["id"])
     return candidates, inactive

@@ -8,6 +8,7 @@ that the person fixing a spreadsheet understands it.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -97,6 +98,8 @@ AccommodationList = Annotated[
     list[Accommodation], BeforeValidator(_none_as_empty), AfterValidator(_unique)
 ]
 Money = Annotated[float, Field(ge=0)]
+# A year whose figures can exist (the current year's are partial, a later year's cannot be).
+PastYear = Annotated[int, Field(ge=1950, strict=True), AfterValidator(_year_not_future)]
 Count = Annotated[int, Field(ge=0, strict=True)]
 NonEmptyText = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
 
@@ -131,22 +134,23 @@ class Employer(Record):
     disabled_staff: Count | None = None
     disabled_staff_severe: Count | None = None
     avg_annual_wage: Money | None = None
+    # Extension: a primary or secondary school or kindergarten (中小学、幼儿园), excepted from
+    # the lead-by-example rule (DOMAIN.md rule 5). Null: not recorded as one.
+    is_school: bool | None = None
 
     @model_validator(mode="after")
     def _consistent_counts(self) -> Employer:
-        if (
-            self.disabled_staff_severe is not None
-            and self.disabled_staff is not None
-            and self.disabled_staff_severe > self.disabled_staff
-        ):
-            raise _field_error("disabled_staff_severe", "cannot exceed disabled_staff")
-        if (
-            self.disabled_staff is not None
-            and self.staff_count is not None
-            and self.disabled_staff > self.staff_count
-        ):
-            raise _field_error("disabled_staff", "cannot exceed staff_count")
+        check_quota_counts(self.staff_count, self.disabled_staff, self.disabled_staff_severe)
         return self
+
+
+def check_quota_counts(staff: int | None, disabled: int | None, severe: int | None) -> None:
+    """Refuse head counts that contradict each other (an employer record or a yearly quota
+    declaration): grade 1-2 employees are among the disabled ones, who are among the staff."""
+    if severe is not None and disabled is not None and severe > disabled:
+        raise _field_error("disabled_staff_severe", "cannot exceed disabled_staff")
+    if disabled is not None and staff is not None and disabled > staff:
+        raise _field_error("disabled_staff", "cannot exceed staff_count")
 
 
 class Training(BaseModel):
@@ -252,6 +256,11 @@ class Candidate(Record):
     # phone number (sensitive, encrypted at rest).
     target_occupations: TextList = []
     phone: Annotated[str | None, Field(pattern=r"^\+?[0-9 -]{5,20}$")] = None
+    # PIPL art. 24: true when the person declined ranking by their personal profile. Their
+    # lists (and their place in a job's list) then use distance and dates only, and their
+    # referrals never train the ranker. Absent (not false) by default, so exports of people
+    # who never chose stay as they were.
+    non_personalised: bool | None = None
 
     @field_validator("capacities", mode="before")
     @classmethod
@@ -395,3 +404,78 @@ def describe_errors(error: ValidationError) -> list[tuple[str, str]]:
             reason = item["msg"][0].lower() + item["msg"][1:]
         problems.append((field, reason))
     return problems
+
+
+# -- quota compliance and recruitment events (README, "Quota compliance") ----------------------
+
+
+class WageStandard(Record):
+    """A region's local wage standards for one year (wage_standards.jsonl)."""
+
+    region_code: RegionCode
+    year: PastYear
+    avg_social_wage: Money | None = None  # CNY per year
+    min_monthly_wage: Money | None = None  # CNY per month
+
+    @property
+    def id(self) -> str:
+        """The natural key, as stored: one record per region and year."""
+        return f"{self.region_code}-{self.year}"
+
+
+class QuotaDeclaration(Record):
+    """An employer's declaration of one year's figures for the quota (quota_declarations.jsonl)."""
+
+    employer_id: RecordId
+    year: PastYear
+    staff_count: Count | None = None
+    disabled_staff: Count | None = None
+    disabled_staff_severe: Count | None = None
+    avg_annual_wage: Money | None = None
+
+    @model_validator(mode="after")
+    def _consistent_counts(self) -> QuotaDeclaration:
+        check_quota_counts(self.staff_count, self.disabled_staff, self.disabled_staff_severe)
+        return self
+
+    @property
+    def id(self) -> str:
+        """The natural key, as stored: one declaration per employer and year."""
+        return f"{self.employer_id}@{self.year}"
+
+
+class EventKind(StrEnum):
+    """Kinds of recruitment event named in the seeds (000, 003, 004)."""
+
+    SPECIAL = "special"  # 专场招聘: a job fair for disabled job seekers
+    ASSISTANCE_MONTH = "assistance_month"  # 就业援助月 (January-February)
+    SPRING_BREEZE = "spring_breeze"  # 春风行动 (after the Spring Festival)
+    DISABILITY_DAY = "disability_day"  # 全国助残日 (third Sunday of May)
+    GRADUATES = "graduates"  # 高校残疾人毕业生专场
+    OTHER = "other"
+
+
+class RecruitmentEvent(Record):
+    """A recruitment event (events.jsonl): who takes part, which jobs are offered, who came."""
+
+    id: RecordId
+    name: NonEmptyText
+    kind: EventKind
+    region_code: RegionCode
+    starts_on: dt.date
+    ends_on: dt.date
+    employer_ids: Annotated[
+        list[RecordId], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+    ] = []
+    job_ids: Annotated[
+        list[RecordId], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+    ] = []
+    attendee_ids: Annotated[
+        list[RecordId], BeforeValidator(_none_as_empty), AfterValidator(_unique)
+    ] = []  # registered candidates
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecruitmentEvent:
+        if self.ends_on < self.starts_on:
+            raise _field_error("ends_on", "is before starts_on")
+        return self

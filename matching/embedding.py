@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from matching.domain import Candidate, Job
 from matching.occupations import OccupationVocabulary
+from matching.privacy import scrub as _scrubbed
 from matching.store.database import Store
 from matching.store.tables import EmbeddingRow
-from matching.vocabulary import CATEGORY_NAMES_ZH
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -46,25 +46,6 @@ _NOT_MODEL_FILES = re.compile(r"^(\.|README)", re.IGNORECASE)
 _HASH_CONTENT_MAX = 1 << 20
 
 _LIST_SEPARATOR = "、"
-
-# Personal identifiers a counselor may have typed into free text: ID and certificate numbers,
-# mobile and landline numbers, and any other run of 7 or more digits (years have 4).
-_NUMBERS = re.compile(
-    r"\d{17}[\dXx](?:\d{2})?"
-    r"|(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"
-    r"|(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)"
-    r"|\d{7,}"
-)
-_PUNCTUATION_RUN = re.compile(r"(?:\s*[，,、；;：:]\s*){2,}")
-_GRADE = "[一二三四1-4１-４]级"
-_CATEGORY = "|".join(name.removesuffix("残疾") for name in CATEGORY_NAMES_ZH.values())
-# 视力残疾, 听力残疾人, 肢体残疾二级, 视力二级, 二级残疾, 残疾等级：三级, 残疾人证号.
-_DISABILITY = re.compile(
-    rf"(?:{_CATEGORY})(?:残疾人?(?:{_GRADE})?|{_GRADE})"
-    rf"|{_GRADE}(?:残疾人?|伤残)"
-    rf"|残疾(?:等级|级别)[：:\s]*(?:为|是)?(?:{_GRADE})?"
-    r"|残疾人?证号?"
-)
 
 
 def job_text(
@@ -298,17 +279,6 @@ def _occupation_name(
     if with_definition and occupation.definition:
         return f"{occupation.name}（{occupation.definition.rstrip('。')}）"
     return occupation.name
-
-
-def _scrubbed(text: str, personal: tuple[str | None, ...] = ()) -> str:
-    """``text`` without the ``personal`` values, identifier-like numbers or disability mentions."""
-    for value in personal:
-        if value:
-            text = text.replace(value, "")
-    text = _DISABILITY.sub("", _NUMBERS.sub("", text))
-    # Removal leaves runs of separators behind ("男，，，持"): keep the last of each.
-    text = _PUNCTUATION_RUN.sub(lambda match: match.group()[-1], _clean(text))
-    return text.strip("，,、；;：: ")
 
 
 def _labelled(label: str, text: str | None) -> str:

@@ -9,19 +9,22 @@ catalog, vectors, indexes and a ranker.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from matching.catalog import PRIORITY_GROUPS, Catalog
+from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.explain import explain
 from matching.features import (
     FEATURES,
     HistoryIndex,
     build_features,
+    failed_market_streak,
     feasible,
     pair_similarity,
     region_proximity,
@@ -30,10 +33,10 @@ from matching.features import (
 from matching.index import VectorIndex
 from matching.locks import ReadWriteLock
 from matching.occupations import OccupationVocabulary
+from matching.policy import entitled, policy_tiers, served_order
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.vocabulary import PriorityGroup
 
 NON_PERSONALISED = "non-personalised"
 # Deepest index search before retrieval scores the feasible eligible items exactly: searches
@@ -116,6 +119,17 @@ class Match:
 
 class UnknownRecord(LookupError):
     """The query names a candidate or job the catalog does not hold."""
+
+
+def _reading(method: Callable[..., list[Match]]) -> Callable[..., list[Match]]:
+    """Run a query with the matcher's lock held shared (no update half applied under it)."""
+
+    @functools.wraps(method)
+    def locked(self: Matcher, *args: Any, **kwargs: Any) -> list[Match]:
+        with self.lock.reading():
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class Matcher:
@@ -207,6 +221,7 @@ class Matcher:
 
     # -- ranking --------------------------------------------------------------------------
 
+    @_reading
     def jobs_for_candidate(
         self,
         candidate_id: str,
@@ -218,12 +233,6 @@ class Matcher:
     ) -> list[Match]:
         """The top ``k`` open, feasible jobs for a candidate, best first (only jobs whose
         region code starts with ``region_prefix``, e.g. a counselor's area)."""
-        with self.lock.reading():
-            return self._jobs_for_candidate(candidate_id, k, on, personalised, region_prefix)
-
-    def _jobs_for_candidate(
-        self, candidate_id: str, k: int, on: dt.date | None, personalised: bool, region_prefix: str
-    ) -> list[Match]:
         c = self.catalog.candidates.index.get(candidate_id)
         if c is None:
             raise UnknownRecord(f"no candidate with id {candidate_id}")
@@ -242,21 +251,27 @@ class Matcher:
             self.job_vectors,
         )
         candidates = np.full(len(jobs), c, dtype=np.int64)
-        if not personalised:
+        # The person's own stored choice (PIPL art. 24) holds whatever the caller asks.
+        if not personalised or self.catalog.candidates.records[c].non_personalised:
             return self._non_personalised(candidates, jobs, k)
         return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
 
+    @_reading
     def candidates_for_job(
-        self, job_id: str, k: int, *, on: dt.date | None = None, region_prefix: str = ""
+        self,
+        job_id: str,
+        k: int,
+        *,
+        on: dt.date | None = None,
+        personalised: bool = True,
+        region_prefix: str = "",
     ) -> list[Match]:
         """The top ``k`` active candidates for whom the job is feasible, best first (only
-        people whose region code starts with ``region_prefix``)."""
-        with self.lock.reading():
-            return self._candidates_for_job(job_id, k, on, region_prefix)
+        people whose region code starts with ``region_prefix``).
 
-    def _candidates_for_job(
-        self, job_id: str, k: int, on: dt.date | None, region_prefix: str
-    ) -> list[Match]:
+        ``personalised=False`` orders everyone by distance and registration date only; people
+        who declined personalised ranking (PIPL art. 24) are always ordered so, and take
+        their places in the list in proportion (see :meth:`_place_declined`)."""
         j = self.catalog.jobs.index.get(job_id)
         if j is None:
             raise UnknownRecord(f"no job with id {job_id}")
@@ -274,11 +289,31 @@ class Matcher:
             lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
             self.candidate_vectors,
         )
+        # Rule 6: everyone entitled to a public-welfare post is proposed for it, not only
+        # those among the nearest retrieved.
+        claim = active[:0]
+        if self.catalog.jobs.public_welfare[j]:
+            streak = failed_market_streak(
+                self.catalog, self.history, active, np.full(len(active), day)
+            )
+            claim = active[entitled(self.catalog, active, j, streak, self.settings)]
+        if len(claim):
+            claim = claim[feasible(self.catalog, claim, np.full(len(claim), j))]
+            candidates = np.r_[candidates, np.setdiff1d(claim, candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
-        return self._rank(candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k)
+        return self._rank(
+            candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k, personalised=personalised
+        )
 
     def _rank(
-        self, candidates: np.ndarray, jobs: np.ndarray, day: int, direction: Direction, k: int
+        self,
+        candidates: np.ndarray,
+        jobs: np.ndarray,
+        day: int,
+        direction: Direction,
+        k: int,
+        *,
+        personalised: bool = True,
     ) -> list[Match]:
         if len(jobs) == 0:
             return []
@@ -287,12 +322,37 @@ class Matcher:
             self.catalog, self.history, candidates, jobs, day, similarity, self.settings
         )
         scores = self.ranker.score(features, direction)
+        key = scores
+        declined = np.zeros(len(candidates), dtype=bool)
+        if direction is Direction.CANDIDATES_FOR_JOB:
+            records = self.catalog.candidates.records
+            declined = np.array(
+                [not personalised or bool(records[c].non_personalised) for c in candidates.tolist()]
+            )
+            if declined.any():
+                key = self._place_declined(candidates, jobs, scores, declined)
+                # Shown score of a declined person: closeness only, as in their own lists.
+                proximity = region_proximity(
+                    self.catalog.candidates.region[candidates], self.catalog.jobs.region[jobs]
+                )
+                scores = np.where(declined, proximity / 3, scores)
         tiers = self._policy_tiers(candidates, jobs, features, direction)
-        order = np.lexsort((-scores, tiers))[:k]
+        order = served_order(
+            key, tiers, self._quota_gaps(jobs), self.settings.quota_gap_tie_break_decimals
+        )[:k]
         contributions = self.ranker.contributions(features[order], direction)
         matches = []
         for row, position in enumerate(order):
             c, j = int(candidates[position]), int(jobs[position])
+            if declined[position]:
+                record = self.catalog.candidates.records[c]
+                reasons = [
+                    "按距离与登记时间排序（未使用个性化推荐）",
+                    f"登记于 {record.registered_at.isoformat()}",
+                ]
+                ident = self.catalog.candidates.ids[c]
+                matches.append(Match(ident, float(scores[position]), reasons, NON_PERSONALISED))
+                continue
             reasons = explain(self.catalog, c, j, features[position], contributions[row])
             ident = (
                 self.catalog.jobs.ids[j]
@@ -302,28 +362,53 @@ class Matcher:
             matches.append(Match(ident, float(scores[position]), reasons, self.ranker.name))
         return matches
 
-    def _policy_tiers(
-        self,
-        candidates: np.ndarray,
-        jobs: np.ndarray,
-        features: np.ndarray,
-        direction: Direction,
-    ) -> np.ndarray:
-        """Priority tiers of DOMAIN.md rule 6 (lower goes first), applied over the score.
+    def _quota_gaps(self, jobs: np.ndarray) -> np.ndarray:
+        """The quota gap of each job's employer, the tie-break among equally fit results
+        (README, "Quota compliance"); an unknown gap counts as none. For people for one job
+        every gap is the same, so only jobs for a person change order."""
+        return np.nan_to_num(self.catalog.jobs.quota_gap[jobs], nan=0.0)
 
-        Public-welfare posts go first to people with the configured number of consecutive
-        failed market referrals, then to the configured priority groups.
-        """
-        streak_first = features[:, FEATURES.index("public_welfare_priority")] > 0
-        if direction is Direction.JOBS_FOR_CANDIDATE:
-            return np.where(streak_first, 0, 1)
-        groups = sum(
-            1 << PRIORITY_GROUPS.index(PriorityGroup(g))
-            for g in self.settings.public_welfare_priority_groups
+    def _policy_tiers(
+        self, candidates: np.ndarray, jobs: np.ndarray, features: np.ndarray, direction: Direction
+    ) -> np.ndarray:
+        """Priority tiers of DOMAIN.md rule 6 (lower goes first), applied over the score."""
+        return policy_tiers(
+            self.catalog,
+            candidates,
+            jobs,
+            features[:, FEATURES.index("person_failed_market_streak")],
+            self.settings,
+            for_person=direction is Direction.JOBS_FOR_CANDIDATE,
         )
-        welfare = self.catalog.jobs.public_welfare[jobs]
-        in_groups = welfare & ((self.catalog.candidates.priority[candidates] & groups) > 0)
-        return np.where(streak_first, 0, np.where(in_groups, 1, 2))
+
+    def _place_declined(
+        self, candidates: np.ndarray, jobs: np.ndarray, scores: np.ndarray, declined: np.ndarray
+    ) -> np.ndarray:
+        """An ordering key (higher first) that places people who declined personalised
+        ranking without profiling them.
+
+        They are ordered among themselves by distance to the job, then by registration date
+        (longest waiting first), and interleaved with the others at the same relative rank
+        (the i-th of m takes the place of quantile (i + 0.5) / m of the others' list; on a
+        tie the other goes first): as a group neither pushed down for declining nor lifted,
+        and nothing of their place comes from their profile. The others keep their order.
+        """
+        people = self.catalog.candidates
+        mine = np.flatnonzero(declined)
+        proximity = region_proximity(
+            people.region[candidates[mine]], self.catalog.jobs.region[jobs[mine]]
+        )
+        mine = mine[np.lexsort((people.registered[candidates[mine]], -proximity))]
+        others = np.flatnonzero(~declined)
+        others = others[np.argsort(-scores[others], kind="stable")]
+        # Relative rank in each list; on equal ranks the other person goes first.
+        quantile = np.empty(len(scores), dtype=np.float64)
+        quantile[others] = (np.arange(len(others)) + 0.5) / max(len(others), 1)
+        quantile[mine] = (np.arange(len(mine)) + 0.5) / len(mine)
+        merged = np.lexsort((declined, quantile))
+        key = np.empty(len(scores), dtype=np.float64)
+        key[merged] = np.arange(len(scores), 0, -1, dtype=np.float64)
+        return key
 
     def _non_personalised(self, candidates: np.ndarray, jobs: np.ndarray, k: int) -> list[Match]:
         """PIPL art. 24: feasible jobs ordered by distance and posting date only."""

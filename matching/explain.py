@@ -8,19 +8,38 @@ drove the score.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from matching.catalog import Catalog
 from matching.features import FEATURES
+from matching.rules import Requirement, Unmet, bridging_accommodations
 from matching.vocabulary import (
     ACCOMMODATION_NAMES_ZH,
+    DIMENSION_NAMES_ZH,
     EDUCATION_NAMES_ZH,
     WORK_MODE_NAMES_ZH,
+    Accommodation,
+    Dimension,
     Education,
 )
 
 MAX_REASONS = 5
+
+# Reasons about a person's referral history and support status: a counselor needs them, an
+# employer must not see them (they hint at the disability and at past failures).
+_FAILED_STREAK = "近期连续 {} 次推荐未成功"
+_PUBLIC_WELFARE_PRIORITY = "公益性岗位优先：连续多次市场推荐未就业"
+_HARD_TO_EMPLOY = "就业困难残疾人"
+_NOT_FOR_EMPLOYERS = re.compile(
+    "|".join(
+        "^" + re.escape(text).replace(r"\{\}", r"\d+") + "$"
+        for text in (_FAILED_STREAK, _PUBLIC_WELFARE_PRIORITY, _HARD_TO_EMPLOY)
+    )
+)
 _PROXIMITY_ZH = {3: "同一区县", 2: "同一地市", 1: "同省，跨地市", 0: "跨省"}
+_LEVEL_ZH = {1: "一定", 2: "较好", 3: "很好"}
 _F = {name: i for i, name in enumerate(FEATURES)}
 
 
@@ -71,7 +90,9 @@ def _reason_for(
             if np.isnan(value):
                 return None
             return f"符合意向就业形式：{mode}" if value else f"非意向就业形式：{mode}"
-        case "accommodations_bridging" | "needs_count" | "accommodations_offered":
+        case "accommodations_bridging":
+            return _bridged(catalog, candidate, job)
+        case "needs_count" | "accommodations_offered":
             needs = c.records[candidate].needs
             if needs:
                 return (
@@ -92,22 +113,40 @@ def _reason_for(
             if np.isnan(value) or minimum is None:
                 return None
             have = EDUCATION_NAMES_ZH[Education(c.records[candidate].education)]
+            if value < 0:  # not a hard requirement, but a counselor must see the shortfall
+                return f"学历不足：{have}，岗位要求{EDUCATION_NAMES_ZH[minimum]}"
             return f"学历{have}，满足{EDUCATION_NAMES_ZH[minimum]}要求"
         case "public_welfare_priority":
-            return "公益性岗位优先：连续多次市场推荐未就业" if value else None
+            return _PUBLIC_WELFARE_PRIORITY if value else None
         case "public_welfare_post":
             return "公益性岗位" if value else None
         case "job_openings_left":
             return f"尚有 {int(value)} 个空缺" if value > 0 else "招聘名额已满"
         case "person_failed_market_streak":
-            return f"近期连续 {int(value)} 次推荐未成功" if value else None
+            return _FAILED_STREAK.format(int(value)) if value else None
         case "employer_quota_gap":
             return "用人单位未达按比例就业要求" if value > 0 else None
         case "graduate":
             return "高校毕业生（一人一策）" if value else None
         case "hard_to_employ":
-            return "就业困难残疾人" if value else None
+            return _HARD_TO_EMPLOY if value else None
     return None
+
+
+def _bridged(catalog: Catalog, candidate: int, job: int) -> str | None:
+    """Each dimension the job's stated demand puts beyond the person and an offered
+    accommodation brings back within reach, named with it: "岗位需要较好视力，已提供读屏软件"."""
+    capacities = dict(
+        zip(Dimension, catalog.candidates.capacities[candidate].tolist(), strict=True)
+    )
+    record = catalog.jobs.records[job]
+    bridged = bridging_accommodations(capacities, record.demands, record.accommodations)
+    texts = [
+        f"岗位需要{_LEVEL_ZH[int(record.demands[dimension])]}{DIMENSION_NAMES_ZH[dimension]}，"
+        "已提供" + "、".join(ACCOMMODATION_NAMES_ZH[a] for a in accommodations)
+        for dimension, accommodations in bridged.items()
+    ]
+    return "；".join(texts) or None
 
 
 def explain(
@@ -129,3 +168,24 @@ def explain(
         if len(reasons) == MAX_REASONS:
             break
     return reasons
+
+
+def unmet_reason(unmet: Unmet) -> str:
+    """One failed hard requirement in Chinese, naming exactly what is missing ("why not this
+    job"), e.g. ``视力：岗位要求 2（已计入岗位提供的便利），本人能力 0``."""
+    if unmet.requirement is Requirement.CAPACITY:
+        dimension = DIMENSION_NAMES_ZH[Dimension(unmet.item)]
+        return (
+            f"功能能力不足：{dimension}——岗位要求 {unmet.demand}（已计入岗位提供的合理便利），"
+            f"本人能力 {unmet.capacity}"
+        )
+    if unmet.requirement is Requirement.CERTIFICATE:
+        return f"缺少岗位要求的证书：{unmet.item}"
+    need = ACCOMMODATION_NAMES_ZH[Accommodation(unmet.item)]
+    return f"本人需要的合理便利岗位未提供：{need}"
+
+
+def for_employers(reasons: list[str]) -> list[str]:
+    """The reasons an employer may read: none about the person's referral history or support
+    status (failed referrals in a row, public-welfare priority, hard to employ)."""
+    return [reason for reason in reasons if not _NOT_FOR_EMPLOYERS.match(reason)]

@@ -19,6 +19,7 @@ from matching.catalog import (
     PRIORITY_GROUPS,
     Catalog,
 )
+from matching.policy import first_claim
 from matching.regions import prefecture_code
 from matching.settings import Settings
 from matching.vocabulary import Outcome, PriorityGroup
@@ -62,6 +63,25 @@ FEATURES: list[str] = [
     "job_age_days",
 ]
 CATEGORICAL = ["employer_type"]
+# Features of referral activity and time rather than of the pair's fit. Against unreferred
+# negatives they tell who gets referred, not who would be hired, and a person or job without
+# history (cold start) has none of them: training leaves them out by default
+# (training.dataset.TrainingSetSpec.history_features; README, Ranking quality).
+HISTORY_FEATURES: frozenset[str] = frozenset(
+    {
+        "public_welfare_priority",
+        "days_since_registration",
+        "person_prior_referrals",
+        "person_prior_interviews",
+        "person_prior_hires",
+        "person_failed_market_streak",
+        "days_since_last_referral",
+        "job_recent_referrals",
+        "job_prior_hires",
+        "job_openings_left",
+        "job_age_days",
+    }
+)
 
 _SUCCESS = {OUTCOMES.index(Outcome.HIRED), OUTCOMES.index(Outcome.LEFT_EARLY)}
 _FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW)}
@@ -268,7 +288,7 @@ def build_features(
         j.employer_type[jobs],
         j.quota_gap[jobs],
         public_welfare,
-        public_welfare & (streak >= settings.public_welfare_failed_referrals),
+        public_welfare & first_claim(streak, settings),
         _bitcount(priority, len(PRIORITY_GROUPS)),
         (priority & _GRADUATE) > 0,
         (priority & _HARD) > 0,

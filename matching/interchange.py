@@ -12,14 +12,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from matching.domain import Record, describe_errors
-from matching.store.database import KINDS, Store
+from matching.domain import Candidate, Record, describe_errors
+from matching.store.database import KINDS, OPTIONAL_KINDS, Store
+from matching.store.tables import CandidateRow
 
 REPORT_NAME = "import-report.json"
 
@@ -27,9 +29,20 @@ REPORT_NAME = "import-report.json"
 REFERENCES: dict[str, dict[str, str]] = {
     "jobs": {"employer_id": "employers"},
     "referrals": {"candidate_id": "candidates", "job_id": "jobs"},
+    "quota_declarations": {"employer_id": "employers"},
+    # Lists: every id named must exist.
+    "events": {"employer_ids": "employers", "job_ids": "jobs", "attendee_ids": "candidates"},
 }
 
 _WRITE_BATCH = 5000
+
+
+def _private_file(path: Path) -> TextIO:
+    """A file opened for writing (emptied), readable by its owner only: exports, rejected lines
+    and import reports hold ID numbers and other personal data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def file_name(kind: str) -> str:
@@ -130,11 +143,12 @@ def import_directory(
         report.files.append(file_report)
     if skip_invalid:
         report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / REPORT_NAME).write_text(
-            json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
-            + "\n",
-            encoding="utf-8",
-        )
+        # Problems quote the values refused (a malformed phone number): private like rejects.
+        with _private_file(report_dir / REPORT_NAME) as handle:
+            handle.write(
+                json.dumps([_report_dict(f) for f in report.files], ensure_ascii=False, indent=2)
+                + "\n"
+            )
     return report
 
 
@@ -154,6 +168,18 @@ def _import_file(
     first_line: dict[str, int] = {}
     with store.session() as session:
         known = {ref: store.all_ids(session, ref) for ref in set(REFERENCES.get(kind, {}).values())}
+        # One person, one registration: ID number fingerprint → the candidate holding it.
+        registered = (
+            dict(
+                session.execute(
+                    select(CandidateRow.id_number_hash, CandidateRow.id).where(
+                        CandidateRow.id_number_hash.is_not(None)
+                    )
+                ).all()
+            )
+            if kind == "candidates"
+            else {}
+        )
         lines = tqdm(
             _read_lines(path), desc=f"checking {name}", unit=" lines", disable=not progress
         )
@@ -162,6 +188,8 @@ def _import_file(
             record, problems, raw = _parse(kind, name, number, line)
             if record is not None:
                 problems = _check_record(record, kind, name, number, known, first_line)
+                if isinstance(record, Candidate) and record.id_number and not problems:
+                    problems = _check_id_number(store, record, name, number, registered)
             if problems:
                 report.problems.extend(problems)
                 rejects.append(
@@ -180,7 +208,7 @@ def _import_file(
     if rejects:
         report.skipped = len(rejects)
         report_dir.mkdir(parents=True, exist_ok=True)
-        with (report_dir / f"{kind}.rejects.jsonl").open("w", encoding="utf-8") as handle:
+        with _private_file(report_dir / f"{kind}.rejects.jsonl") as handle:
             for reject in rejects:
                 handle.write(json.dumps(reject, ensure_ascii=False) + "\n")
     return report
@@ -206,16 +234,30 @@ def _check_record(
         first_line[record.id] = number
     for attribute, target in REFERENCES.get(kind, {}).items():
         value = getattr(record, attribute)
-        if value not in known[target]:
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    attribute,
-                    f"no {target[:-1]} with id {value} (import {target} first)",
+        for named in value if isinstance(value, list) else [value]:
+            if named not in known[target]:
+                problems.append(
+                    Problem(
+                        name,
+                        number,
+                        attribute,
+                        f"no {target[:-1]} with id {named} (import {target} first)",
+                    )
                 )
-            )
     return problems
+
+
+def _check_id_number(
+    store: Store, record: Candidate, name: str, number: int, registered: dict[str, str]
+) -> list[Problem]:
+    """A problem when the record's ID number is registered for another candidate (stored, or
+    earlier in the file); otherwise the number is now the record's."""
+    assert record.id_number is not None
+    digest = store.vault.fingerprint(record.id_number)
+    owner = registered.setdefault(digest, record.id)
+    if owner == record.id:
+        return []
+    return [Problem(name, number, "id_number", f"is already registered as candidate {owner}")]
 
 
 def _write(
@@ -241,22 +283,26 @@ def _write(
 def export_directory(
     store: Store, directory: Path, *, actor: str, purpose: str | None = None
 ) -> dict[str, int]:
-    """Write every stored record to the four interchange files, in id order.
+    """Write every stored record to the interchange files, in id order (the optional files,
+    such as ``wage_standards.jsonl``, only when they hold records).
 
     Export → import into an empty home → export gives identical files. The export reads
     personal data, so it is audit-logged. Files are written whole or not at all.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     with store.session() as session:
         for kind in KINDS:
             target = directory / file_name(kind)
             partial = target.with_suffix(".jsonl.partial")
             count = 0
-            with partial.open("w", encoding="utf-8") as handle:
+            with _private_file(partial) as handle:
                 for record in store.iter_records(session, kind):
                     handle.write(json.dumps(record.to_interchange(), ensure_ascii=False) + "\n")
                     count += 1
+            if count == 0 and kind in OPTIONAL_KINDS:
+                partial.unlink()
+                continue
             os.replace(partial, target)
             counts[kind] = count
         store.audit(

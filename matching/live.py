@@ -37,7 +37,8 @@ from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import JobRow, RecordChangeRow
 
-KINDS = ("employers", "jobs", "candidates", "referrals")
+# Declarations carry an employer's latest quota figures: a change is the employer's.
+KINDS = ("employers", "jobs", "candidates", "referrals", "declarations")
 
 
 @dataclass
@@ -190,7 +191,7 @@ class LiveMatcher:
         matcher, catalog = self.matcher, self.matcher.catalog
         today = (on or dt.date.today()).toordinal()
         jobs, employers, candidates, inactive, referrals = self._load(changes)
-        applied.needs_rebuild = any(changes.deleted[k] for k in KINDS)
+        applied.needs_rebuild = any(changes.deleted[k] for k in KINDS if k != "declarations")
         # A deleted person or job is out of matching at once (the rebuild then drops it).
         for cid in changes.deleted["candidates"]:
             if cid in catalog.candidates.index:
@@ -301,14 +302,19 @@ class LiveMatcher:
         upserted = changes.upserted
         with self.store.session() as session:
             job_ids = set(upserted["jobs"])
-            for start in range(0, len(upserted["employers"]), 500):
-                chunk = sorted(upserted["employers"])[start : start + 500]
+            # A declaration's id is "<employer id>@<year>" (a deleted one can only be read so).
+            declared = changes.upserted["declarations"] | changes.deleted["declarations"]
+            employer_ids = upserted["employers"] | {d.rsplit("@", 1)[0] for d in declared}
+            for start in range(0, len(employer_ids), 500):
+                chunk = sorted(employer_ids)[start : start + 500]
                 job_ids.update(
                     session.scalars(select(JobRow.id).where(JobRow.employer_id.in_(chunk)))
                 )
             jobs = stored_jobs(session, sorted(job_ids))
             employers = stored_employers(session, sorted({j.employer_id for j in jobs}))
-            candidates, inactive = stored_candidates(session, sorted(upserted["candidates"]))
+            candidates, inactive = stored_candidates(
+                session, self.store, sorted(upserted["candidates"])
+            )
             referrals = stored_referral_facts(session, sorted(upserted["referrals"]))
         return jobs, employers, candidates, set(inactive), referrals
 

@@ -1,67 +1,106 @@
 """Occupation coding: suggest the 2022 occupation (CSCO) code of a job posting from its title.
 
-Four similarity signals are computed between a title and every detailed occupation, each
-rescaled to [0, 1], and fused by a fixed weighted average (:class:`FusionWeights`):
+Three stages:
 
-* ``char_name``: cosine of character 1–3-gram TF-IDF vectors, title against the occupation's
-  name and each of its aliases (the best of them counts). Catches shared words of the trade
-  (``超市收银员`` → 收银员) with no model at all.
-* ``char_text``: the same kind of n-grams, title (and description) against the definition and
-  tasks. Weak alone, but it knows the words of the work (``录入`` is in 打字员's definition).
-* ``embedding_name``: cosine of sentence embeddings, title against name and aliases (best).
-  Catches paraphrases that share no characters (``外卖骑手`` → 网约配送员).
-* ``embedding_text``: embedding cosine, title (and description) against ``name：definition``.
+1. **Normalisation** (:func:`matching.job_titles.normalise_title`): seniority, place, employer
+   and recruiting words are stripped (``急聘 高级Java开发工程师（长沙）`` → ``java开发工程师``);
+   what was stripped is kept for display.
+2. **Candidates.** Every detailed occupation (细类) and every group (小类, 中类, 大类; a group
+   competes with what it contains) is compared with the title on character n-grams and m3e
+   embeddings of its name, aliases, definition and task list (:data:`CODER_FEATURES`). The
+   best few dozen by a fixed fusion of those signals (:data:`FUSION_WEIGHTS`), or by any one
+   of them, are the candidates.
+3. **Re-ranking.** A LightGBM LambdaRank model (:class:`CoderModel`) trained on the
+   classification's own aliases and names, split by occupation (``training/occupation_coder.py``),
+   orders the candidates; its bundle (model, feature list, embedding model id) ships in the
+   package (:data:`SHIPPED_MODEL`), so a fresh home needs no training. A group is proposed
+   (``level == "group"``) where the title fits a group better than any occupation in it,
+   e.g. the classification's own generic titles (``技术研究员`` → 工程技术人员 2-02-00-00).
 
-An exact code, name or alias (:meth:`OccupationVocabulary.find_all`, on the raw title or on the
-title stripped of job-ad boilerplate) ranks first with score 1.0, whatever the signals say.
-
-The default weights were chosen by ``benchmarks/occupation_coding.py --tune`` (grid of 0.05,
-maximising top-1 + top-5 accuracy) on two of five folds of aliases held out of the index; the
-other three folds and a hand-written set of job-ad titles are the test sets (results in that
-script's docstring). The embedding of the title against names and aliases carries most of the
-weight: on held-out aliases it is right more often than the character n-grams, which add
-most where a title shares the wording of a name, alias or definition.
+An exact code, name or alias (of an occupation, or of a group) ranks first with score 1.0.
+Without an embedder, or with an embedding model the shipped re-ranker was not trained on,
+the coder falls back to the fixed fusion (:class:`FusionWeights`) of the signals it has.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
+import lightgbm as lgb
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from matching.occupations import Occupation, OccupationVocabulary, normalize_text
+from matching.job_titles import TitleParts, normalise_title
+from matching.occupation_vectors import (
+    VocabularyVectors,
+    WithVocabularyVectors,
+    definition_text,
+    encoder_model_id,
+    tasks_text,
+)
+from matching.occupations import OccupationVocabulary, normalize_text
 
 # m3e-small puts unrelated short Chinese texts at a cosine of about 0.6–0.7 and near-synonyms
-# above 0.85, so embedding cosines are read on [0.6, 1] rather than [-1, 1].
+# above 0.85, so embedding cosines are read on [0.6, 1] rather than [-1, 1] when fused.
 EMBEDDING_FLOOR = 0.6
 # A title shares few n-grams with a definition-and-tasks paragraph: the right occupation's
 # cosine is ~0.1 and the best one's rarely above 0.3, so that range is stretched to [0, 1].
 CHAR_TEXT_CEILING = 0.3
-# Titles scored per matrix product: bounds memory to a few MB per signal whatever the batch.
-_CHUNK = 512
+# Titles scored per matrix product: bounds memory to tens of MB whatever the batch.
+_CHUNK = 256
+# Candidates: the best occupations by the fusion, plus the best by each single signal, plus
+# the best groups. On held-out aliases the right occupation is among them 97 % of the time.
+_FUSED_CANDIDATES = 40
+_SIGNAL_CANDIDATES = 8
+_GROUP_CANDIDATES = 8
+# At most this many groups among the suggestions: a group is a fallback, not a crowd.
+_MAX_GROUPS = 1
 
-# Job-ad boilerplate that says nothing about the occupation: recruiting words, terms and
-# conditions, who is preferred, pay and head counts. Bracketed remarks go too: 保洁员（包吃住）.
-_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|《[^《》]*》")
-_BOILERPLATE = re.compile(
-    r"急招|急聘|诚聘|直招|高薪|招聘|聘请|招募|"
-    r"长期|短期|临时|兼职|全职|日结|周结|月结|包吃住|包吃|包住|五险一金|五险|双休|单休|"
-    r"男女不限|不限学历|经验不限|无经验|可培训|带薪培训|持证上岗|持证|"
-    r"可?居家办公|在家办公|远程办公|计件工资|计件|"
-    r"残疾人?(?:专岗|岗位)?|(?:听障|视障|聋哑|聋人|盲人|肢残|残障|退役军人|应届生?|女性|宝妈)?"
-    r"(?:人士)?优先|"
-    r"\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?(?:k|千|万|元)(?:/(?:月|天|时|小时))?|"
-    r"若干名?|\d+名|多名|数名"
-)
-_SEPARATORS = re.compile(r"^[\W_]+|[\W_]+$")
+SHIPPED_MODEL = Path(__file__).parent / "data" / "occupation_coder"
+SPEC_FILE = "coder.json"
+MODEL_FILE = "model.txt"
+
+LEVELS = {0: "occupation", 1: "group", 2: "group", 3: "group"}
+
+#: Features the re-ranker reads, one row per (title, candidate). "form" is the name or any
+#: alias (the best one counts); a group's definition/tasks features are the best of what it
+#: contains; ranks are among all candidates of the same title (0 = best).
+CODER_FEATURES: list[str] = [
+    "char_form",  # TF-IDF cosine of character 1–3-grams, title against the best form
+    "char_name",  # the same against the official name only
+    "char_text",  # title against definition and tasks
+    "cover_form",  # share of the title's characters and bigrams found in the best form
+    "cover_text",  # ... in the definition and tasks
+    "emb_form",  # m3e cosine, title against the best form
+    "emb_name",  # ... against the official name
+    "emb_definition",  # ... against the definition
+    "emb_tasks",  # ... against the task list
+    "emb_group",  # ... against the name of the candidate's minor group (its own for a group)
+    "suffix_match",  # characters at the end shared with the best form (…员, …师, …工), max 3
+    "head_in_form",  # the title's last two characters occur in some form (head noun)
+    "exact_form",  # the title is a form
+    "title_chars",  # length of the normalised title
+    "title_latin",  # share of Latin letters and digits (Java, UI, CAD)
+    "level",  # 0 occupation, 1 minor, 2 middle, 3 major group
+    "log_children",  # log(1 + detailed occupations inside) for a group, 0 for an occupation
+    "log_forms",  # log(1 + aliases): how many titles the classification lists for it
+    "rank_fused",  # rank by the fixed fusion (among candidates of the same level kind)
+    "rank_emb_form",
+    "rank_char_form",
+    "gap_emb_form",  # best emb_form of the title minus this one
+    "gap_char_form",
+    "sibling_share",  # share of the top 10 fused occupations in this candidate's group
+]
 
 
 class Encoder(Protocol):
@@ -76,16 +115,18 @@ class Encoder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    """One suggested occupation: its code, its name and a score in [0, 1] (1.0: exact)."""
+    """One suggested code: its name, a score in [0, 1] (1.0: exact) and whether it is a
+    detailed occupation or a group (``"occupation"`` | ``"group"``)."""
 
     code: str
     name: str
     score: float
+    level: str = "occupation"
 
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    """Relative weights of the four signals; the fused score is their weighted average."""
+    """Relative weights of the fixed fusion (candidate generation, and the fallback ranker)."""
 
     char_name: float
     char_text: float
@@ -109,33 +150,104 @@ class FusionWeights:
         return {name: value / total for name, value in values.items()}
 
 
-#: Weights with an embedder (tuned on held-out aliases, see the module docstring).
+#: Fusion with an embedder (tuned on held-out aliases by ``benchmarks/occupation_coding.py``).
 FUSION_WEIGHTS = FusionWeights(
     char_name=0.10, char_text=0.10, embedding_name=0.60, embedding_text=0.20
 )
-#: Weights without an embedder: the two character n-gram signals.
+#: Fusion without an embedder: the two character n-gram signals.
 CHAR_WEIGHTS = FusionWeights(char_name=0.60, char_text=0.40)
 
 
 def clean_title(title: str) -> str:
-    """The title as a lookup key (:func:`normalize_text`) without job-ad boilerplate.
+    """The title as a lookup key without seniority, place, employer and recruiting words.
 
-    ``"急招 保洁员（包吃住）残疾人优先"`` → ``"保洁员"``. When nothing would be left (the
-    whole title is boilerplate, or it is all in brackets) the normalised title is returned.
+    ``"急招 保洁员（包吃住）残疾人优先"`` → ``"保洁员"`` (see :func:`normalise_title`).
     """
-    key = normalize_text(title)
-    stripped = _BOILERPLATE.sub("", _BRACKETED.sub("", key))
-    stripped = _SEPARATORS.sub("", stripped)
-    return stripped or key
+    return normalise_title(title).core
+
+
+@dataclass
+class CoderModel:
+    """The learned re-ranker: a LightGBM booster over :data:`CODER_FEATURES`.
+
+    Saved as a bundle directory like the matcher's ranker: the booster, the feature list and
+    the embedding model id it was trained with; a coder refuses a bundle whose features or
+    embedding model differ from its own.
+    """
+
+    booster: lgb.Booster
+    features: list[str] = field(default_factory=lambda: list(CODER_FEATURES))
+    embedding_model_id: str | None = None
+    version: str = "unversioned"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, directory: Path) -> None:
+        """Write the bundle atomically (a crash leaves the previous one whole)."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".coder-", dir=directory.parent))
+        self.booster.save_model(staging / MODEL_FILE)
+        spec = {
+            "features": self.features,
+            "embedding_model_id": self.embedding_model_id,
+            "version": self.version,
+            "metrics": self.metrics,
+            "params": self.params,
+            "training": self.training,
+        }
+        (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
+        retired = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(directory, retired)
+        os.replace(staging, directory)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> CoderModel | None:
+        """The bundle at ``directory``; ``None`` when there is none."""
+        directory = Path(directory)
+        if not (directory / SPEC_FILE).is_file():
+            return None
+        spec = json.loads((directory / SPEC_FILE).read_text(encoding="utf-8"))
+        return cls(
+            booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),
+            features=list(spec["features"]),
+            embedding_model_id=spec.get("embedding_model_id"),
+            version=spec.get("version", "unversioned"),
+            metrics=spec.get("metrics", {}),
+            params=spec.get("params", {}),
+            training=spec.get("training", {}),
+        )
+
+    def compatible_with(self, embedding_model_id: str | None) -> bool:
+        """Whether this bundle reads the coder's features under this embedding model."""
+        return self.features == CODER_FEATURES and self.embedding_model_id == embedding_model_id
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Ranking scores of candidate rows (higher is better)."""
+        return self.booster.predict(features, num_threads=0)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRows:
+    """Candidates of a batch of titles and their features, grouped by title."""
+
+    query: np.ndarray  # title index of each row, non-decreasing
+    entity: np.ndarray  # entity index of each row (see OccupationCoder.entity_codes)
+    features: np.ndarray  # (rows, len(CODER_FEATURES)) float32
+    fused: np.ndarray  # the fixed fusion's score of each row, in [0, 1]
 
 
 class OccupationCoder:
     """Suggests 2022 occupation codes for job titles; build once, then query many times.
 
-    Construction fits the n-gram vectorisers and, with an embedder, embeds every name, alias
-    and ``name：definition`` of the vocabulary once (m3e-small: about 45 s on two idle CPU
-    cores, most of it the definitions; about 2 s without an embedder). Queries are batched
-    matrix products, and with an embedder one batched encoding of the titles.
+    Construction fits the n-gram vectorisers (about 2 s) and, with an embedder, takes the
+    vocabulary's vectors from the shipped file when it holds the embedder's model
+    (:mod:`matching.occupation_vectors`), embedding them otherwise (minutes on two cores,
+    then cached by an ``EmbeddingCache``).
     """
 
     def __init__(
@@ -144,9 +256,16 @@ class OccupationCoder:
         embedder: Encoder | None = None,
         *,
         weights: FusionWeights | None = None,
+        model: CoderModel | None | Literal["shipped"] = "shipped",
+        vectors: VocabularyVectors | None | Literal["shipped"] = "shipped",
     ) -> None:
-        """Index ``vocabulary``; ``weights`` default to :data:`FUSION_WEIGHTS` with an
-        ``embedder`` and :data:`CHAR_WEIGHTS` without one.
+        """Index ``vocabulary``.
+
+        ``weights`` (default :data:`FUSION_WEIGHTS` with an ``embedder``, :data:`CHAR_WEIGHTS`
+        without) fuse the signals for candidate generation and, where no re-ranker applies,
+        for the ranking. ``model`` is the re-ranker (default: the shipped bundle, used when it
+        was trained with the embedder's model id; ``None``: fusion only). ``vectors`` are
+        precomputed vocabulary vectors (default: the shipped file).
 
         Raises ``ValueError`` when ``weights`` give an embedding signal weight but there is
         no embedder.
@@ -155,38 +274,105 @@ class OccupationCoder:
         if weights.uses_embeddings and embedder is None:
             raise ValueError("these weights use embedding signals: pass an embedder")
         self.vocabulary = vocabulary
-        self.embedder = embedder
         self._weights = weights
-        self._occupations: list[Occupation] = list(vocabulary)
-        if not self._occupations:
+        occupations = list(vocabulary)
+        if not occupations:
             raise ValueError("the vocabulary has no occupations")
 
-        # One row per surface form (name or alias), grouped by occupation: an occupation
-        # scores its best form, so 47 aliases neither dilute nor inflate it.
+        # Entities: the occupations in code order, then the groups that contain at least one
+        # of them (a minor group that is itself an occupation, 2-05-10-00, is not repeated).
+        codes = [occ.code for occ in occupations]
+        self._n_occupations = len(occupations)
+        code_array = np.array(codes)
+        groups: list[tuple[str, str, int, int, int]] = []  # code, name, level, first, stop
+        for code, name in vocabulary.groups():
+            if code in vocabulary:
+                continue
+            prefix = _group_prefix(code)
+            first = int(np.searchsorted(code_array, prefix, side="left"))
+            stop = int(np.searchsorted(code_array, prefix + "\uffff", side="left"))
+            if stop > first:
+                groups.append((code, name, _group_level(code), first, stop))
+        self._groups = groups
+        self.entity_codes: list[str] = codes + [g[0] for g in groups]
+        self.entity_names: list[str] = [occ.name for occ in occupations] + [g[1] for g in groups]
+        levels = [0] * len(occupations) + [g[2] for g in groups]
+        self._levels = np.array(levels, dtype=np.float32)
+        children = [0] * len(occupations) + [g[4] - g[3] for g in groups]
+        self._log_children = np.log1p(np.array(children, dtype=np.float32))
+        # For each entity, the entity index of its minor group (itself for a group; for an
+        # occupation whose minor group is itself an occupation, that occupation).
+        entity_of = {code: index for index, code in enumerate(self.entity_codes)}
+        self._minor_of = np.array(
+            [entity_of.get(occ.minor_group, i) for i, occ in enumerate(occupations)]
+            + [self._n_occupations + j for j in range(len(groups))]
+        )
+        self._entity_of = entity_of
+
+        # One row per surface form (name, then aliases), grouped by entity: an entity scores
+        # its best form, so 47 aliases neither dilute nor inflate it.
         forms: list[str] = []
         owners: list[int] = []
-        for index, occ in enumerate(self._occupations):
+        for index, occ in enumerate(occupations):
             for form in (occ.name, *occ.aliases):
                 forms.append(form)
                 owners.append(index)
+        for j, (code, name, *_rest) in enumerate(groups):
+            for form in (name, *vocabulary.group_aliases(code)):
+                forms.append(form)
+                owners.append(self._n_occupations + j)
+        self._forms = forms
+        self._form_keys = [normalize_text(form) for form in forms]
+        self._form_owner = np.array(owners)
         self._form_starts = np.flatnonzero(np.diff(owners, prepend=-1))
+        self._name_form = self._form_starts  # the first form of each entity is its name
+        counts = np.diff(np.append(self._form_starts, len(forms)))
+        self._log_forms = np.log1p(counts - 1).astype(np.float32)
+        self._exact: dict[str, list[int]] = {}
+        for form_index, key in enumerate(self._form_keys):
+            self._exact.setdefault(key, []).append(form_index)
 
+        texts = [normalize_text("。".join((occ.definition, *occ.tasks))) for occ in occupations]
         self._name_vectoriser = _char_vectoriser()
-        self._form_matrix = self._name_vectoriser.fit_transform(
-            [normalize_text(form) for form in forms]
-        ).T.tocsr()
+        self._form_matrix = self._name_vectoriser.fit_transform(self._form_keys).T.tocsr()
         self._text_vectoriser = _char_vectoriser()
-        self._text_matrix = self._text_vectoriser.fit_transform(
-            [normalize_text(_occupation_text(occ)) for occ in self._occupations]
-        ).T.tocsr()
+        self._text_matrix = self._text_vectoriser.fit_transform(texts).T.tocsr()
+        self._cover_vectoriser = CountVectorizer(
+            analyzer="char", ngram_range=(1, 2), lowercase=False, binary=True, dtype=np.float32
+        )
+        self._cover_vectoriser.fit(self._form_keys + texts)
+        self._cover_forms = self._cover_vectoriser.transform(self._form_keys).T.tocsr()
+        self._cover_texts = self._cover_vectoriser.transform(texts).T.tocsr()
+        self._cover_forms_rows = self._cover_forms  # (vocabulary × forms), rows by n-gram
+        suffixes = [_suffixes(key) for key in self._form_keys]
+        self._suffix_ids: dict[str, int] = {}
+        self._form_suffix = np.array(
+            [[self._suffix_id(s) for s in triple] for triple in suffixes], dtype=np.int64
+        )
 
+        self.encoder: Encoder | None = None
         self._form_embeddings: np.ndarray | None = None
-        self._text_embeddings: np.ndarray | None = None
+        self._definition_embeddings: np.ndarray | None = None
+        self._tasks_embeddings: np.ndarray | None = None
+        embedding_model = encoder_model_id(embedder) if embedder is not None else None
         if embedder is not None:
-            self._form_embeddings = embedder.encode(forms).T.copy()
-            self._text_embeddings = embedder.encode(
-                [vocabulary.text_of(occ.code) for occ in self._occupations]
+            shipped = VocabularyVectors.load() if vectors == "shipped" else vectors
+            self.encoder = WithVocabularyVectors(embedder, shipped)
+            self._form_embeddings = self.encoder.encode(forms).T.copy()
+            self._definition_embeddings = self.encoder.encode(
+                [definition_text(occ) for occ in occupations]
             ).T.copy()
+            self._tasks_embeddings = self.encoder.encode(
+                [tasks_text(occ) for occ in occupations]
+            ).T.copy()
+
+        loaded = CoderModel.load(SHIPPED_MODEL) if model == "shipped" else model
+        usable = (
+            loaded is not None and embedder is not None and loaded.compatible_with(embedding_model)
+        )
+        self.model: CoderModel | None = loaded if usable else None
+
+    # -- public API ----------------------------------------------------------------------
 
     @property
     def weights(self) -> FusionWeights:
@@ -194,20 +380,37 @@ class OccupationCoder:
         return self._weights
 
     @property
+    def embedder(self) -> Encoder | None:
+        """The encoder the coder embeds titles with (``None``: character n-grams only)."""
+        return self.encoder
+
+    @property
     def codes(self) -> list[str]:
-        """Occupation codes in the column order of :meth:`signals` and :meth:`scores`."""
-        return [occ.code for occ in self._occupations]
+        """Detailed occupation codes in the column order of :meth:`scores`."""
+        return self.entity_codes[: self._n_occupations]
+
+    @property
+    def ranker_name(self) -> str:
+        """What orders the suggestions: ``lightgbm-lambdarank@<version>`` or ``fusion``."""
+        return f"lightgbm-lambdarank@{self.model.version}" if self.model else "fusion"
 
     def with_weights(self, weights: FusionWeights) -> OccupationCoder:
-        """The same index with other fusion weights (shares the precomputed matrices)."""
-        if weights.uses_embeddings and self.embedder is None:
+        """The same index ranking by the fixed fusion ``weights`` (no re-ranker)."""
+        if weights.uses_embeddings and self.encoder is None:
             raise ValueError("these weights use embedding signals: pass an embedder")
         other = copy.copy(self)
         other._weights = weights
+        other.model = None
+        return other
+
+    def with_model(self, model: CoderModel | None) -> OccupationCoder:
+        """The same index re-ranked by ``model`` (``None``: the fixed fusion)."""
+        other = copy.copy(self)
+        other.model = model
         return other
 
     def suggest(self, title: str, description: str | None = None, k: int = 5) -> list[Suggestion]:
-        """The ``k`` most likely occupations for one job posting, best first.
+        """The ``k`` most likely codes for one job posting, best first.
 
         ``description`` (the ad's text, optional) joins the title in the definition-and-tasks
         signals; the name signals read the title alone.
@@ -221,10 +424,8 @@ class OccupationCoder:
         *,
         descriptions: Sequence[str | None] | None = None,
     ) -> list[list[Suggestion]]:
-        """:meth:`suggest` for many titles at once (one matrix product per chunk of titles).
-
-        A blank title gets no suggestions.
-        """
+        """:meth:`suggest` for many titles at once (batched matrix products and one batched
+        encoding of the titles). A blank title gets no suggestions."""
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         if descriptions is not None and len(descriptions) != len(titles):
@@ -235,84 +436,412 @@ class OccupationCoder:
             chunk_descriptions = (
                 None if descriptions is None else list(descriptions[start : start + _CHUNK])
             )
-            fused = self.scores(chunk, chunk_descriptions)
-            results.extend(
-                self._ranked(title, row, k) for title, row in zip(chunk, fused, strict=True)
-            )
+            parts = [normalise_title(title) for title in chunk]
+            if self.model is None:
+                fused = self.scores(chunk, chunk_descriptions)
+                results.extend(
+                    self._ranked_fused(part, row, k) for part, row in zip(parts, fused, strict=True)
+                )
+                continue
+            rows = self.candidates([p.core for p in parts], chunk_descriptions)
+            scores = self.model.score(rows.features)
+            bounds = np.searchsorted(rows.query, np.arange(len(chunk) + 1))
+            for index, part in enumerate(parts):
+                lo, hi = bounds[index], bounds[index + 1]
+                results.append(self._ranked_model(part, rows.entity[lo:hi], scores[lo:hi], k))
         return results
 
     def scores(
-        self, titles: Sequence[str], descriptions: Sequence[str | None] | None = None
+        self,
+        titles: Sequence[str],
+        descriptions: Sequence[str | None] | None = None,
+        *,
+        masked_forms: Sequence[Iterable[int]] | None = None,
     ) -> np.ndarray:
-        """Fused scores, shape ``(len(titles), len(codes))``, in [0, 1] (no exact-match rule)."""
-        return fuse(self.signals(titles, descriptions), self._weights)
+        """Fixed-fusion scores of the detailed occupations, ``(len(titles), len(codes))``."""
+        signals = self.signals(titles, descriptions, masked_forms=masked_forms)
+        return fuse(signals, self._weights)
 
     def signals(
-        self, titles: Sequence[str], descriptions: Sequence[str | None] | None = None
+        self,
+        titles: Sequence[str],
+        descriptions: Sequence[str | None] | None = None,
+        *,
+        masked_forms: Sequence[Iterable[int]] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Each weighted signal's scores in [0, 1]: name → ``(len(titles), len(codes))``.
-
-        Signals of weight 0 are not computed. This is what :meth:`scores` fuses; it is public
-        so that weights can be tuned without recomputing the signals.
-        """
+        """The fusion's four signals over the detailed occupations, each in [0, 1]:
+        ``char_name``, ``char_text``, ``embedding_name``, ``embedding_text`` → arrays of shape
+        ``(len(titles), len(codes))`` (embedding ones only with an embedder). ``masked_forms``
+        hides forms from each title (held-out evaluation)."""
         queries = [clean_title(title) for title in titles]
+        # Character n-gram weights alone embed nothing.
+        embed = self._weights.uses_embeddings
+        raw = self._raw(queries, descriptions, masked_forms, embed=embed)
+        n = self._n_occupations
+        out = {
+            "char_name": raw["char_form"][:, :n],
+            "char_text": np.clip(raw["char_text"] / CHAR_TEXT_CEILING, 0.0, 1.0),
+        }
+        if "emb_form" in raw:
+            out["embedding_name"] = _from_cosine(raw["emb_form"][:, :n])
+            out["embedding_text"] = _from_cosine(raw["emb_definition"])
+        return out
+
+    def candidates(
+        self,
+        queries: Sequence[str],
+        descriptions: Sequence[str | None] | None = None,
+        *,
+        masked_forms: Sequence[Iterable[int]] | None = None,
+    ) -> CandidateRows:
+        """Candidates and their :data:`CODER_FEATURES` for normalised titles ``queries``.
+
+        ``masked_forms`` (training only) hides forms from each query, so that an alias used
+        as a training title does not find itself.
+        """
+        raw = self._raw(list(queries), descriptions, masked_forms)
+        n = self._n_occupations
+        q = len(queries)
+        # Group features that are "the best of what it contains".
+        char_text = self._with_groups(raw["char_text"])
+        cover_text = self._with_groups(raw["cover_text"])
+        has_embeddings = "emb_form" in raw
+        zeros = np.zeros((q, len(self.entity_codes)), dtype=np.float32)
+        emb_form = raw.get("emb_form", zeros)
+        emb_definition = self._with_groups(raw["emb_definition"]) if has_embeddings else zeros
+        emb_tasks = self._with_groups(raw["emb_tasks"]) if has_embeddings else zeros
+        emb_name = raw.get("emb_name", zeros)
+        emb_group = emb_name[:, self._minor_of] if has_embeddings else zeros
+
+        weights = self._weights.normalised()
+        fused_occ = weights["char_name"] * raw["char_form"][:, :n] + weights["char_text"] * np.clip(
+            raw["char_text"] / CHAR_TEXT_CEILING, 0, 1
+        )
+        if has_embeddings:
+            fused_occ = fused_occ + weights["embedding_name"] * _from_cosine(emb_form[:, :n])
+            fused_occ = fused_occ + weights["embedding_text"] * _from_cosine(raw["emb_definition"])
+        fused_groups = self._with_groups(fused_occ)[:, n:]
+        own = (
+            0.75 * _from_cosine(emb_form[:, n:]) + 0.25 * raw["char_form"][:, n:]
+            if has_embeddings
+            else raw["char_form"][:, n:]
+        )
+        fused = np.concatenate([fused_occ, 0.5 * fused_groups + 0.5 * own], axis=1)
+        fused = np.clip(fused, 0.0, 1.0).astype(np.float32)
+
+        rank_fused = np.concatenate([_ranks(fused[:, :n]), _ranks(fused[:, n:])], axis=1).astype(
+            np.float32
+        )
+        rank_emb = _ranks(emb_form).astype(np.float32)
+        rank_char = _ranks(raw["char_form"]).astype(np.float32)
+        selected = rank_fused < _FUSED_CANDIDATES
+        selected[:, n:] = rank_fused[:, n:] < _GROUP_CANDIDATES
+        selected[:, :n] |= rank_char[:, :n] < _SIGNAL_CANDIDATES
+        if has_embeddings:
+            selected[:, :n] |= rank_emb[:, :n] < _SIGNAL_CANDIDATES
+            for signal in (raw["emb_definition"], raw["emb_tasks"]):
+                selected[:, :n] |= _ranks(signal) < _SIGNAL_CANDIDATES
+        selected |= raw["exact_form"] > 0
+
+        # Share of the title's 10 best fused occupations inside each candidate's group.
+        top10 = np.argsort(-fused_occ, axis=1)[:, :10]
+        sibling = np.zeros_like(fused)
+        for g, (_code, _name, _level, first, stop) in enumerate(self._groups):
+            inside = ((top10 >= first) & (top10 < stop)).sum(axis=1) / 10.0
+            sibling[:, n + g] = inside
+        minor_share = sibling[:, self._minor_of[:n]]
+        sibling[:, :n] = minor_share
+
+        query_rows, entity_rows = np.nonzero(selected)
+        title_chars = np.array([len(text) for text in queries], dtype=np.float32)
+        title_latin = np.array(
+            [
+                sum(ch.isascii() and ch.isalnum() for ch in text) / max(len(text), 1)
+                for text in queries
+            ],
+            dtype=np.float32,
+        )
+        columns = {
+            "char_form": raw["char_form"],
+            "char_name": raw["char_name"],
+            "char_text": char_text,
+            "cover_form": raw["cover_form"],
+            "cover_text": cover_text,
+            "emb_form": emb_form,
+            "emb_name": emb_name,
+            "emb_definition": emb_definition,
+            "emb_tasks": emb_tasks,
+            "emb_group": emb_group,
+            "suffix_match": raw["suffix_match"],
+            "head_in_form": raw["head_in_form"],
+            "exact_form": raw["exact_form"],
+            "rank_fused": rank_fused,
+            "rank_emb_form": rank_emb,
+            "rank_char_form": rank_char,
+            "gap_emb_form": emb_form.max(axis=1, keepdims=True) - emb_form,
+            "gap_char_form": raw["char_form"].max(axis=1, keepdims=True) - raw["char_form"],
+            "sibling_share": sibling,
+        }
+        per_query = {"title_chars": title_chars, "title_latin": title_latin}
+        per_entity = {
+            "level": self._levels,
+            "log_children": self._log_children,
+            "log_forms": self._log_forms,
+        }
+        matrix = np.empty((len(query_rows), len(CODER_FEATURES)), dtype=np.float32)
+        for j, name in enumerate(CODER_FEATURES):
+            if name in columns:
+                matrix[:, j] = columns[name][query_rows, entity_rows]
+            elif name in per_query:
+                matrix[:, j] = per_query[name][query_rows]
+            else:
+                matrix[:, j] = per_entity[name][entity_rows]
+        if not has_embeddings:
+            for name in (
+                "emb_form",
+                "emb_name",
+                "emb_definition",
+                "emb_tasks",
+                "emb_group",
+                "rank_emb_form",
+                "gap_emb_form",
+            ):
+                matrix[:, CODER_FEATURES.index(name)] = np.nan
+        return CandidateRows(
+            query=query_rows,
+            entity=entity_rows,
+            features=matrix,
+            fused=fused[query_rows, entity_rows],
+        )
+
+    def entity_level(self, entity: int) -> str:
+        """``"occupation"`` or ``"group"`` for an entity index."""
+        return "occupation" if entity < self._n_occupations else "group"
+
+    def entity_index(self, code: str) -> int | None:
+        """The entity index of an occupation or group code, ``None`` if it is neither."""
+        return self._entity_of.get(code)
+
+    def forms_of(self, entity: int) -> range:
+        """Form indexes of an entity (its name first)."""
+        start = int(self._form_starts[entity])
+        stop = (
+            int(self._form_starts[entity + 1])
+            if entity + 1 < len(self._form_starts)
+            else len(self._forms)
+        )
+        return range(start, stop)
+
+    def form_text(self, form: int) -> str:
+        """The text of a form (a name or an alias)."""
+        return self._forms[form]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _suffix_id(self, suffix: str) -> int:
+        if not suffix:
+            return -1
+        return self._suffix_ids.setdefault(suffix, len(self._suffix_ids))
+
+    def _with_groups(self, per_occupation: np.ndarray) -> np.ndarray:
+        """Occupation columns, then for each group the best of its occupations' values."""
+        out = np.empty((per_occupation.shape[0], len(self.entity_codes)), dtype=np.float32)
+        out[:, : self._n_occupations] = per_occupation
+        for g, (_code, _name, _level, first, stop) in enumerate(self._groups):
+            out[:, self._n_occupations + g] = per_occupation[:, first:stop].max(axis=1)
+        return out
+
+    def _raw(
+        self,
+        queries: list[str],
+        descriptions: Sequence[str | None] | None,
+        masked_forms: Sequence[Iterable[int]] | None,
+        *,
+        embed: bool = True,
+    ) -> dict[str, np.ndarray]:
+        """Signals of normalised titles: form-level ones per entity (occupations and groups),
+        text-level ones per occupation (embedding ones only with an encoder and ``embed``)."""
         texts = [
-            f"{query}：{description.strip()}" if description and description.strip() else query
+            f"{query}：{normalize_text(description)}"
+            if description and description.strip()
+            else query
             for query, description in zip(
                 queries, descriptions or [None] * len(queries), strict=True
             )
         ]
-        weights = self._weights.normalised()
+        mask_rows: list[int] = []
+        mask_cols: list[int] = []
+        for row, forms in enumerate(masked_forms or []):
+            for form in forms:
+                mask_rows.append(row)
+                mask_cols.append(form)
+
+        def per_entity(form_scores: np.ndarray, floor: float) -> np.ndarray:
+            if mask_rows:
+                form_scores[mask_rows, mask_cols] = floor
+            return np.maximum.reduceat(form_scores, self._form_starts, axis=1)
+
+        def per_name(form_scores: np.ndarray) -> np.ndarray:
+            return form_scores[:, self._name_form]
+
         out: dict[str, np.ndarray] = {}
-        if weights["char_name"] > 0:
-            similarity = _dense(self._name_vectoriser.transform(queries) @ self._form_matrix)
-            out["char_name"] = self._best_form(similarity)
-        if weights["char_text"] > 0:
-            text_query = self._text_vectoriser.transform([normalize_text(t) for t in texts])
-            similarity = _dense(text_query @ self._text_matrix)
-            out["char_text"] = np.clip(similarity / CHAR_TEXT_CEILING, 0.0, 1.0)
-        if self.embedder is not None and self._weights.uses_embeddings:
-            assert self._form_embeddings is not None and self._text_embeddings is not None
-            query_vectors = self.embedder.encode(queries)
-            if weights["embedding_name"] > 0:
-                out["embedding_name"] = _from_cosine(
-                    self._best_form(query_vectors @ self._form_embeddings)
-                )
-            if weights["embedding_text"] > 0:
-                # Reuse the title vectors where there is no description to add.
-                text_vectors = query_vectors if texts == queries else self.embedder.encode(texts)
-                out["embedding_text"] = _from_cosine(text_vectors @ self._text_embeddings)
+        similarity = _dense(self._name_vectoriser.transform(queries) @ self._form_matrix)
+        out["char_form"] = per_entity(similarity, 0.0)
+        out["char_name"] = per_name(similarity)
+        text_query = self._text_vectoriser.transform(texts)
+        out["char_text"] = _dense(text_query @ self._text_matrix)
+
+        grams = self._cover_vectoriser.transform(queries)
+        sizes = np.maximum(np.asarray(grams.sum(axis=1)).ravel(), 1.0)[:, None]
+        out["cover_form"] = per_entity(_dense(grams @ self._cover_forms) / sizes, 0.0)
+        out["cover_text"] = (_dense(grams @ self._cover_texts) / sizes).astype(np.float32)
+
+        # Suffix agreement: 1–3 trailing characters shared with the form.
+        suffix_ids = np.array(
+            [[self._suffix_ids.get(s, -2) if s else -2 for s in _suffixes(q)] for q in queries],
+            dtype=np.int64,
+        ).reshape(len(queries), 3)
+        agree = np.zeros((len(queries), len(self._forms)), dtype=np.float32)
+        running = np.ones_like(agree, dtype=bool)
+        for level in range(3):
+            running &= self._form_suffix[None, :, level] == suffix_ids[:, None, level]
+            agree += running
+        out["suffix_match"] = per_entity(agree, 0.0)
+
+        # The head noun (last two characters) anywhere in a form.
+        vocabulary = self._cover_vectoriser.vocabulary_
+        heads = [vocabulary.get(q[-2:]) if len(q) >= 2 else vocabulary.get(q) for q in queries]
+        head = np.zeros((len(queries), len(self._forms)), dtype=np.float32)
+        known = [i for i, h in enumerate(heads) if h is not None]
+        if known:
+            head[known] = _dense(self._cover_forms_rows[[heads[i] for i in known]])
+        out["head_in_form"] = per_entity(head, 0.0)
+
+        exact = np.zeros((len(queries), len(self._forms)), dtype=np.float32)
+        for row, query in enumerate(queries):
+            for form in self._exact.get(query, ()):
+                exact[row, form] = 1.0
+        out["exact_form"] = per_entity(exact, 0.0)
+
+        if self.encoder is not None and embed:
+            assert self._form_embeddings is not None
+            assert self._definition_embeddings is not None and self._tasks_embeddings is not None
+            vectors = self.encoder.encode(queries)
+            cosine = vectors @ self._form_embeddings
+            out["emb_form"] = per_entity(cosine, -1.0)  # masks in place: before emb_name
+            out["emb_name"] = per_name(cosine)
+            text_vectors = vectors if texts == queries else self.encoder.encode(texts)
+            out["emb_definition"] = text_vectors @ self._definition_embeddings
+            out["emb_tasks"] = text_vectors @ self._tasks_embeddings
         return out
 
-    def _best_form(self, similarity: np.ndarray) -> np.ndarray:
-        """Per occupation, the best of its forms' columns (forms are grouped by occupation)."""
-        return np.maximum.reduceat(similarity, self._form_starts, axis=1)
+    def _exact_entities(self, part: TitleParts) -> list[int]:
+        """Entities the title names exactly, raw or normalised: an occupation's code, name
+        or alias (names first, :meth:`OccupationVocabulary.find_all`), then a group's."""
+        found: list[int] = []
+        for text in (part.title, part.core):
+            found.extend(self._entity_of[occ.code] for occ in self.vocabulary.find_all(text))
+            for form in self._exact.get(normalize_text(text), ()):
+                if self._form_owner[form] >= self._n_occupations:
+                    found.append(int(self._form_owner[form]))
+        return list(dict.fromkeys(found))
 
-    def _ranked(self, title: str, fused: np.ndarray, k: int) -> list[Suggestion]:
-        """Exact matches first (score 1.0), then the best fused scores."""
-        if not normalize_text(title):
+    def _suggestion(self, entity: int, score: float) -> Suggestion:
+        return Suggestion(
+            self.entity_codes[entity],
+            self.entity_names[entity],
+            score,
+            self.entity_level(entity),
+        )
+
+    def _ranked_fused(self, part: TitleParts, fused: np.ndarray, k: int) -> list[Suggestion]:
+        """Exact matches first (score 1.0), then the best fused occupations."""
+        if not normalize_text(part.title):
             return []
-        exact: list[Occupation] = []
-        for text in (title, clean_title(title)):
-            for occ in self.vocabulary.find_all(text):
-                if occ not in exact:
-                    exact.append(occ)
-        suggestions = [Suggestion(occ.code, occ.name, 1.0) for occ in exact[:k]]
-        wanted = k - len(suggestions)
-        if wanted <= 0:
-            return suggestions
-        taken = {occ.code for occ in exact}
-        count = min(wanted + len(exact), fused.size)
-        top = np.argpartition(-fused, count - 1)[:count]
-        # Sort by score, then by code so that ties come out the same on every run.
-        for index in sorted(top, key=lambda i: (-fused[i], self._occupations[i].code)):
-            occ = self._occupations[index]
-            if occ.code in taken:
-                continue
-            suggestions.append(Suggestion(occ.code, occ.name, float(fused[index])))
-            if len(suggestions) == k:
+        exact = self._exact_entities(part)
+        suggestions = [self._suggestion(e, 1.0) for e in exact[:k]]
+        taken = set(exact)
+        order = np.lexsort((np.arange(fused.size), -fused))
+        for index in order:
+            if len(suggestions) >= k:
                 break
+            if int(index) in taken:
+                continue
+            suggestions.append(self._suggestion(int(index), float(fused[index])))
         return suggestions
+
+    def order_candidates(
+        self,
+        entities: np.ndarray,
+        scores: np.ndarray,
+        *,
+        skip: set[int] | frozenset[int] = frozenset(),
+    ) -> list[tuple[int, int]]:
+        """Candidates best first as ``(entity, row)``: by score, ties by code, without the
+        entities in ``skip`` and with at most :data:`_MAX_GROUPS` groups."""
+        order = sorted(
+            range(len(entities)), key=lambda i: (-scores[i], self.entity_codes[entities[i]])
+        )
+        groups = 0
+        ranked: list[tuple[int, int]] = []
+        for i in order:
+            entity = int(entities[i])
+            if entity in skip:
+                continue
+            if entity >= self._n_occupations:
+                if groups >= _MAX_GROUPS:
+                    continue
+                groups += 1
+            ranked.append((entity, i))
+        return ranked
+
+    def _ranked_model(
+        self, part: TitleParts, entities: np.ndarray, scores: np.ndarray, k: int
+    ) -> list[Suggestion]:
+        """Exact matches first (score 1.0), then candidates by the re-ranker
+        (:meth:`order_candidates`); scores are a softmax over the candidates."""
+        if not normalize_text(part.title):
+            return []
+        exact = self._exact_entities(part)
+        suggestions = [self._suggestion(e, 1.0) for e in exact[:k]]
+        if len(scores):
+            shifted = np.exp(scores - scores.max())
+            probability = shifted / shifted.sum()
+        else:
+            probability = scores
+        # A group named exactly counts against the cap like any other group.
+        skip = set(exact)
+        if any(e >= self._n_occupations for e in exact[:k]):
+            skip |= {int(e) for e in entities if e >= self._n_occupations}
+        for entity, i in self.order_candidates(entities, scores, skip=skip):
+            if len(suggestions) >= k:
+                break
+            # Below the exact matches' 1.0 whatever the softmax says.
+            suggestions.append(self._suggestion(entity, min(float(probability[i]), 0.9999)))
+        if len(suggestions) < k:
+            # More asked for than there are candidates: the other occupations follow in the
+            # fusion's order, with score 0 (the re-ranker never saw them).
+            have = {s.code for s in suggestions}
+            for rest in self._ranked_fused(part, self.scores([part.core])[0], k + len(have)):
+                if len(suggestions) >= k:
+                    break
+                if rest.code not in have:
+                    suggestions.append(Suggestion(rest.code, rest.name, 0.0, rest.level))
+        return suggestions
+
+
+def open_coder(
+    vocabulary: OccupationVocabulary, encoder: Encoder | None, coder_dir: Path | None = None
+) -> OccupationCoder:
+    """The coder a home serves: re-ranked by the home's own retrained bundle (``coder_dir``,
+    written by ``jobmatch occupations train``) when it fits the encoder's model, else by the
+    shipped one, else by the fixed fusion."""
+    model_id = encoder_model_id(encoder) if encoder is not None else None
+    for directory in (coder_dir, SHIPPED_MODEL):
+        model = CoderModel.load(directory) if directory is not None else None
+        if model is not None and model.compatible_with(model_id):
+            return OccupationCoder(vocabulary, encoder, model=model)
+    return OccupationCoder(vocabulary, encoder, model=None)
 
 
 def fuse(signals: dict[str, np.ndarray], weights: FusionWeights) -> np.ndarray:
@@ -325,28 +854,72 @@ def fuse(signals: dict[str, np.ndarray], weights: FusionWeights) -> np.ndarray:
     return np.clip(np.sum(parts, axis=0), 0.0, 1.0).astype(np.float32)
 
 
-def write_suggestions(coder: OccupationCoder, titles_path: Path, out_path: Path, k: int) -> int:
+def suggestion_record(title: str, suggestions: list[Suggestion]) -> dict[str, Any]:
+    """One line of ``jobmatch occupations suggest``'s output (and of the API's answer):
+    ``{"query", "normalised", "stripped", "results": [{"code", "name", "score", "level"}]}``."""
+    parts = normalise_title(title)
+    return {
+        "query": title,
+        "normalised": parts.core,
+        "stripped": parts.stripped,
+        "results": [
+            {"code": s.code, "name": s.name, "score": round(s.score, 4), "level": s.level}
+            for s in suggestions
+        ],
+    }
+
+
+def write_suggestions(
+    coder: OccupationCoder, titles_path: Path, out_path: Path | None, k: int
+) -> int:
     """Code every title of a file: the batch contract of ``jobmatch occupations suggest``.
 
     ``titles_path`` holds one title per line (UTF-8; surrounding whitespace stripped, blank
-    lines skipped). ``out_path`` gets one JSON line per title, in input order:
-    ``{"query": title, "results": [{"code", "name", "score"}, ...]}`` with scores rounded to
-    4 decimals and Chinese written as is. Returns the number of titles written.
+    lines skipped). ``out_path`` (``None``: standard output) gets one JSON line per title, in
+    input order, as :func:`suggestion_record` writes it, scores rounded to 4 decimals and
+    Chinese written as is. Returns the number of titles written.
     """
     with Path(titles_path).open(encoding="utf-8-sig") as handle:
         titles = [line.strip() for line in handle]
     titles = [title for title in titles if title]
     suggestions = coder.suggest_many(titles, k=k)
-    with Path(out_path).open("w", encoding="utf-8", newline="\n") as out:
-        for title, results in zip(titles, suggestions, strict=True):
-            record = {
-                "query": title,
-                "results": [
-                    {"code": s.code, "name": s.name, "score": round(s.score, 4)} for s in results
-                ],
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    lines = (
+        json.dumps(suggestion_record(title, results), ensure_ascii=False) + "\n"
+        for title, results in zip(titles, suggestions, strict=True)
+    )
+    if out_path is None:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+    else:
+        with Path(out_path).open("w", encoding="utf-8", newline="\n") as out:
+            out.writelines(lines)
     return len(titles)
+
+
+def _group_prefix(code: str) -> str:
+    """A group's code prefix: ``"2-02-10-00"`` → ``"2-02-10-"``, ``"2-00-00-00"`` → ``"2-"``."""
+    parts = code.split("-")
+    while parts and parts[-1] == "00":
+        parts.pop()
+    return "-".join(parts) + "-"
+
+
+def _group_level(code: str) -> int:
+    """1 minor, 2 middle, 3 major group."""
+    return 4 - len(_group_prefix(code).rstrip("-").split("-"))
+
+
+def _suffixes(text: str) -> tuple[str, str, str]:
+    return (text[-1:], text[-2:] if len(text) >= 2 else "", text[-3:] if len(text) >= 3 else "")
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank of each column within its row, 0 for the best."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(scores.shape[0])[:, None]
+    ranks[rows, order] = np.arange(scores.shape[1])[None, :]
+    return ranks
 
 
 def _char_vectoriser() -> TfidfVectorizer:
@@ -356,13 +929,9 @@ def _char_vectoriser() -> TfidfVectorizer:
     )
 
 
-def _occupation_text(occ: Occupation) -> str:
-    """Definition and tasks, the text the ``char_text`` signal reads."""
-    return "。".join((occ.definition, *occ.tasks))
-
-
 def _dense(matrix: sparse.spmatrix | np.ndarray) -> np.ndarray:
-    return matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+    return dense.astype(np.float32, copy=False)
 
 
 def _from_cosine(cosine: np.ndarray) -> np.ndarray:

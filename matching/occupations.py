@@ -124,10 +124,17 @@ class OccupationVocabulary:
     Build it once with :meth:`load` and pass the instance to whoever needs it.
     """
 
-    def __init__(self, occupations: list[Occupation], groups: dict[str, str]) -> None:
-        """Index ``occupations`` (in code order) and the group names ``groups`` (code → name)."""
+    def __init__(
+        self,
+        occupations: list[Occupation],
+        groups: dict[str, str],
+        group_aliases: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Index ``occupations`` (in code order), the group names ``groups`` (code → name) and
+        the job-ad titles the classification lists for groups (``group_aliases``)."""
         self._by_code = {occ.code: occ for occ in sorted(occupations, key=lambda o: o.code)}
         self._groups = dict(groups)
+        self._group_aliases = dict(group_aliases or {})
         # Exact names win over aliases; within each, the lowest code wins (甘油制造工 is listed
         # under two codes with the same definition in the source data).
         self._by_name: dict[str, list[str]] = {}
@@ -153,21 +160,25 @@ class OccupationVocabulary:
         }
         occupations: dict[str, Occupation] = {}
         groups: dict[str, str] = {}
+        group_aliases: dict[str, tuple[str, ...]] = {}
         for row in rows:
             code = row["code"].strip()
             name, green, digital = _split_mark(row["name"].strip())
-            # A level-4 row with codes beneath it (6-20-03-00) is a minor group, not an occupation.
-            has_children = code.endswith("-00") and code[:7] in subdivided
-            if row["level"].strip() != "4" or has_children:
-                groups.setdefault(code, name)
-                continue
-            if code in occupations:  # duplicated rows in the source
-                continue
             raw_aliases = (alias.strip() for alias in row["alias"].split(","))
             own_names = {normalize_text(name), normalize_text(row["name"])}
             aliases = tuple(
                 dict.fromkeys(a for a in raw_aliases if a and normalize_text(a) not in own_names)
             )
+            # A level-4 row with codes beneath it (6-20-03-00) is a minor group, not an occupation.
+            has_children = code.endswith("-00") and code[:7] in subdivided
+            if row["level"].strip() != "4" or has_children:
+                groups.setdefault(code, name)
+                # Groups list generic ad titles too: 技术研究员 is 工程技术人员 (2-02-00-00).
+                if aliases:
+                    group_aliases.setdefault(code, aliases)
+                continue
+            if code in occupations:  # duplicated rows in the source
+                continue
             occupations[code] = Occupation(
                 code=code,
                 name=name,
@@ -178,7 +189,7 @@ class OccupationVocabulary:
                 green=green,
                 digital=digital,
             )
-        return cls(list(occupations.values()), groups)
+        return cls(list(occupations.values()), groups, group_aliases)
 
     def __len__(self) -> int:
         """Number of detailed occupations."""
@@ -215,12 +226,30 @@ class OccupationVocabulary:
         codes = self._by_name.get(key) or self._by_alias.get(key) or []
         return [self._by_code[code] for code in codes]
 
+    def resolve_code(self, text: str) -> str | None:
+        """The code ``text`` names exactly: an occupation's code, name or alias
+        (:meth:`find`), else a group's code in either form (``"2-02-00-00"``, ``"2020000"``);
+        ``None`` when it names neither."""
+        found = self.find(text)
+        if found is not None:
+            return found.code
+        dashed = _dashed(text)
+        return dashed if dashed is not None and dashed in self._groups else None
+
     def text_of(self, code: str) -> str:
         """Name and definition, the text an embedding model sees. ``KeyError`` if unknown."""
         occ = self.get(code)
         if occ is None:
             raise KeyError(f"no detailed occupation with code {code!r}")
         return f"{occ.name}：{occ.definition}" if occ.definition else occ.name
+
+    def groups(self) -> list[tuple[str, str]]:
+        """Every major, middle and minor group as ``(code, name)``, in code order."""
+        return sorted(self._groups.items())
+
+    def group_aliases(self, code: str) -> tuple[str, ...]:
+        """Job-ad titles the classification lists for a group (``"2-02-00-00"``), maybe none."""
+        return self._group_aliases.get(code, ())
 
     def group_name(self, code: str) -> str | None:
         """Name of a major, middle or minor group.

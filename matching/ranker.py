@@ -61,6 +61,11 @@ def _baseline_terms(features: np.ndarray, names: list[str]) -> np.ndarray:
     return terms
 
 
+def baseline_score(features: np.ndarray, names: list[str] | None = None) -> np.ndarray:
+    """The baseline scorer's score of each row (the sum of its weighted terms)."""
+    return _baseline_terms(features, names or list(FEATURES)).sum(axis=1)
+
+
 def _retired(directory: Path) -> Path:
     return directory.with_name(directory.name + ".old")
 
@@ -79,6 +84,10 @@ class Ranker:
     trained_at: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    # The boosters learned corrections to this multiple of the baseline score (LightGBM's
+    # init_score): where the referral outcomes say little, the documented baseline order
+    # stands. 0 for boosters fitted from scratch.
+    baseline_prior: float = 0.0
 
     @property
     def learned(self) -> bool:
@@ -94,7 +103,12 @@ class Ranker:
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features)
-        return booster.predict(features, pred_contrib=True, num_threads=1)
+        contributions = booster.predict(features, pred_contrib=True, num_threads=1)
+        if self.baseline_prior:
+            contributions = contributions + self.baseline_prior * _baseline_terms(
+                features, self.features
+            )
+        return contributions
 
     def score(self, features: np.ndarray, direction: Direction, *, threads: int = 1) -> np.ndarray:
         """The ranking score of each pair (higher is better).
@@ -105,7 +119,10 @@ class Ranker:
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features).sum(axis=1)
-        return booster.predict(features, num_threads=threads)
+        scores = booster.predict(features, num_threads=threads)
+        if self.baseline_prior:
+            scores = scores + self.baseline_prior * baseline_score(features, self.features)
+        return scores
 
     def save(self, directory: Path) -> None:
         """Write the bundle atomically: a crash leaves the previous bundle, never half of one."""
@@ -121,6 +138,7 @@ class Ranker:
             "metrics": self.metrics,
             "params": self.params,
             "directions": [d.value for d in self.boosters],
+            "baseline_prior": self.baseline_prior,
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
         # Two renames: between them the previous bundle waits at <directory>.old, where
@@ -160,6 +178,7 @@ class Ranker:
             trained_at=spec["trained_at"],
             metrics=spec.get("metrics", {}),
             params=spec.get("params", {}),
+            baseline_prior=float(spec.get("baseline_prior", 0.0)),
         )
 
     def check_compatible(self, embedding_model_id: str) -> None:
@@ -196,14 +215,17 @@ def fit_booster(
     *,
     params: dict[str, Any] | None = None,
     seed: int = 0,
+    init_score: np.ndarray | None = None,
 ) -> lgb.Booster:
-    """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order)."""
+    """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order);
+    ``init_score`` is each row's starting score (the trees learn corrections to it)."""
     settings = {**DEFAULT_PARAMS, **(params or {}), "random_state": seed}
     model = lgb.LGBMRanker(**settings)
     model.fit(
         features,
         labels,
         group=group_sizes,
+        init_score=init_score,
         feature_name=list(FEATURES),
         categorical_feature=[FEATURES.index(c) for c in CATEGORICAL],
     )

@@ -209,3 +209,19 @@ def job_feasibility(candidate: Candidate, job: Job) -> Feasibility:
         certificates_required=job.certificates_required,
         accommodations=job.accommodations,
     )
+
+
+def bridging_accommodations(
+    capacities: Levels, demands: Levels | None, accommodations: Iterable[Accommodation]
+) -> dict[Dimension, list[Accommodation]]:
+    """The dimensions on which a job's stated demand is above a person's capacity but the
+    offered accommodations bring it within reach, each with the accommodations that cover it:
+    "the accommodation that makes the job possible" (rule 1 of the hard requirements)."""
+    offered = [Accommodation(a) for a in dict.fromkeys(accommodations)]
+    effective = effective_demands(demands, offered)
+    stated = demands or {}
+    return {
+        dimension: [a for a in offered if dimension in ACCOMMODATION_COVERS.get(a, frozenset())]
+        for dimension in Dimension
+        if int(stated.get(dimension, 0)) > int(capacities[dimension]) >= effective[dimension]
+    }

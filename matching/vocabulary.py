@@ -230,3 +230,38 @@ EDUCATION_NAMES_ZH: dict[Education, str] = {
     Education.MASTER: "硕士",
     Education.DOCTORATE: "博士",
 }
+
+OUTCOME_NAMES_ZH: dict[Outcome, str] = {
+    Outcome.PENDING: "待反馈",
+    Outcome.INTERVIEWED: "已面试",
+    Outcome.HIRED: "已录用",
+    Outcome.REJECTED: "未录用",
+    Outcome.DECLINED: "本人放弃",
+    Outcome.NO_SHOW: "未到场",
+    Outcome.LEFT_EARLY: "录用后提前离职",
+}
+
+PRIORITY_GROUP_NAMES_ZH: dict[PriorityGroup, str] = {
+    PriorityGroup.HARD_TO_EMPLOY: "就业困难残疾人",
+    PriorityGroup.GRADUATE: "高校毕业生",
+    PriorityGroup.RURAL: "农村求职者",
+    PriorityGroup.DIBAO: "低保家庭",
+    PriorityGroup.ZERO_EMPLOYMENT_FAMILY: "零就业家庭",
+    PriorityGroup.MULTI_DISABILITY_HOUSEHOLD: "一户多残",
+    PriorityGroup.POVERTY_MONITORING: "防返贫监测户",
+    PriorityGroup.ELDERLY_SUPPORTING_DISABLED: "依老养残",
+}
+
+EMPLOYER_TYPE_NAMES_ZH: dict[EmployerType, str] = {
+    EmployerType.AGENCY: "机关",
+    EmployerType.INSTITUTION: "事业单位",
+    EmployerType.SOE: "国有企业",
+    EmployerType.PRIVATE: "民营企业",
+    EmployerType.SOCIAL_ORG: "社会组织",
+    EmployerType.CONCENTRATED: "集中就业单位",
+    EmployerType.AUXILIARY: "辅助性就业机构",
+    EmployerType.MASSAGE: "盲人按摩机构",
+    EmployerType.OTHER: "其他",
+}
+
+SEX_NAMES_ZH: dict[Sex, str] = {Sex.MALE: "男", Sex.FEMALE: "女"}

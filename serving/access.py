@@ -13,7 +13,7 @@ from matching.domain import Candidate, Employer, Job, Referral
 from matching.store import Store
 from matching.store.tables import CandidateRow, EmployerRow, JobRow, ReferralRow
 from serving.auth import Account, Role
-from serving.errors import forbidden, not_found
+from serving.errors import ApiError, forbidden, not_found
 
 
 def check_region(user: Account, region_code: str, what: str) -> None:
@@ -31,6 +31,16 @@ def candidate_row(session: Session, user: Account, candidate_id: str) -> Candida
         raise forbidden("only counselors work with candidate records")
     check_region(user, row.region_code, f"candidate {candidate_id}")
     return row
+
+
+def inactive_candidate(candidate_id: str) -> ApiError:
+    """409 for matching or referring a person taken out of matching (deactivated)."""
+    return ApiError(
+        409,
+        "candidate_inactive",
+        f"求职者 {candidate_id} 已停用（已就业、迁出或退出），不再推荐岗位",
+        [("candidate_id", "the person is deactivated")],
+    )
 
 
 def candidate_record(store: Store, row: CandidateRow) -> Candidate:

@@ -17,8 +17,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.console import install_console
 from serving.errors import install_error_handlers
-from serving.routes import admin, candidates, employers, health, jobs, recommendations, referrals
+from serving.routes import (
+    admin,
+    candidates,
+    compliance,
+    employers,
+    events,
+    health,
+    jobs,
+    recommendations,
+    referrals,
+    reports,
+)
 from serving.runtime import Resources, Runtime, load_resources
 
 DESCRIPTION = """
@@ -75,8 +87,20 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(ApplyWrites)
-    for module in (health, candidates, employers, jobs, recommendations, referrals, admin):
+    for module in (
+        health,
+        candidates,
+        employers,
+        compliance,
+        events,
+        jobs,
+        recommendations,
+        referrals,
+        reports,
+        admin,
+    ):
         app.include_router(module.router)
+    install_console(app)
     return app
 
 

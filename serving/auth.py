@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching.domain import PROVINCE_PREFIXES
+from matching.privacy import single_line
 from matching.store import Store
 from matching.store.tables import AccountRow, EmployerRow, TokenRow
 
@@ -75,7 +76,8 @@ def token_hash(token: str) -> str:
 
 def _check_scope(session: Session, role: Role, region: str | None, employer: str | None) -> None:
     if role is Role.COUNSELOR:
-        if not region or not region.isdigit() or len(region) > 6 or len(region) < 2:
+        # Only ASCII digits: str.isdigit() also accepts "43٠١", which no region code holds.
+        if not region or not all(c in "0123456789" for c in region) or not 2 <= len(region) <= 6:
             raise AccountError("a counselor needs --region: a 2- to 6-digit region code prefix")
         if region[:2] not in PROVINCE_PREFIXES:
             raise AccountError(f"--region {region}: {region[:2]} is not a province code")
@@ -134,6 +136,9 @@ def create_account_in(
     """Make an account within an open session (see :func:`create_account`)."""
     if not name.strip():
         raise AccountError("an account needs a name")
+    if single_line(name, 128) != name.strip():
+        # The name is written into every audit entry of the account: one line, bounded.
+        raise AccountError("an account name is one line of at most 128 characters")
     _check_scope(session, role, region, employer)
     row = AccountRow(
         name=name.strip(),

@@ -41,8 +41,8 @@ def open_store(settings: Settings, occupations: OccupationVocabulary | None = No
     vocabulary = occupations or OccupationVocabulary.load()
 
     def resolve(text: str) -> str | None:
-        occupation = vocabulary.find(text)
-        return occupation.code if occupation else None
+        # An occupation's code, name or alias, or a group code an employer confirmed.
+        return vocabulary.resolve_code(text)
 
     return Store.open(settings, resolve_occupation=resolve)
 
@@ -197,7 +197,8 @@ def recommend_command(
         bool,
         typer.Option(
             "--non-personalised",
-            help="Order by feasibility, distance and posting date only (PIPL art. 24).",
+            help="Order feasible matches by distance and date only (PIPL art. 24): jobs by "
+            "posting date, people by registration date.",
         ),
     ] = False,
 ) -> None:
@@ -220,7 +221,9 @@ def recommend_command(
             if for_ is RecommendFor.candidates:
                 matches = matcher.jobs_for_candidate(query_id, k, personalised=not non_personalised)
             else:
-                matches = matcher.candidates_for_job(query_id, k)
+                matches = matcher.candidates_for_job(
+                    query_id, k, personalised=not non_personalised
+                )
             line = {
                 "query_id": query_id,
                 "results": [
@@ -231,6 +234,72 @@ def recommend_command(
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     os.replace(partial, out)
     typer.echo(f"wrote {len(wanted)} lines to {out} (ranked by {matcher.ranker.name})")
+
+
+def _ids(path: Path) -> list[str]:
+    """One id per line of a file (blank lines skipped)."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@app.command("jobfair")
+def jobfair_command(
+    ctx: typer.Context,
+    people: Annotated[Path, typer.Option(help="File with one candidate id per line.")],
+    jobs: Annotated[Path, typer.Option(help="File with one job id per line.")],
+    max_per_person: Annotated[int, typer.Option(min=1, help="Proposals per person at most.")],
+    out: Annotated[Path, typer.Option(help="Output CSV file (UTF-8, header row).")] = Path(
+        "plan.csv"
+    ),
+    per_opening: Annotated[
+        int, typer.Option(min=1, help="Interviews per vacant opening at most.")
+    ] = 3,
+    on: Annotated[
+        str | None, typer.Option(help="Day of the fair, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """A job-fair interview plan: the proposals that maximise the total match score within each
+    job's interviews and each person's limit (min-cost flow), never an infeasible pair."""
+    import datetime as dt
+
+    from matching.jobfair import FairInputError, plan_fair, write_plan_csv
+
+    for path in (people, jobs):
+        if not path.is_file():
+            typer.echo(f"error: {path} is not a file", err=True)
+            raise typer.Exit(2)
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        typer.echo(f"error: --on {on} is not a date like 2025-05-18", err=True)
+        raise typer.Exit(2) from None
+    matcher = open_service_matcher(_settings(ctx), progress=True)
+    try:
+        plan = plan_fair(
+            matcher,
+            _ids(people),
+            _ids(jobs),
+            max_per_person=max_per_person,
+            per_opening=per_opening,
+            on=day,
+        )
+    except FairInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        rows = write_plan_csv(plan, handle)
+    os.replace(partial, out)
+    for label, summary in (("plan", plan.summary), ("greedy top-K", plan.greedy)):
+        typer.echo(
+            f"{label}: {summary.proposals} proposals, total score {summary.total_score:.3f}, "
+            f"{summary.people_covered} people and {summary.jobs_covered} jobs covered"
+        )
+    if plan.ineligible_people or plan.closed_jobs:
+        typer.echo(
+            f"left out: {len(plan.ineligible_people)} people (inactive or not yet registered), "
+            f"{len(plan.closed_jobs)} jobs (closed or filled)"
+        )
+    typer.echo(f"wrote {rows} proposals to {out}")
 
 
 @app.command("import")
@@ -303,11 +372,14 @@ app.add_typer(occupations_app, name="occupations")
 def occupations_suggest_command(
     ctx: typer.Context,
     titles: Annotated[Path, typer.Option(help="File with one job title per line.")],
-    out: Annotated[Path, typer.Option(help="Output JSON Lines file.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output JSON Lines file (default: standard output).")
+    ] = None,
     k: Annotated[int, typer.Option(min=1, max=50, help="Suggestions per title.")] = 5,
 ) -> None:
-    """Suggest 2022 occupation codes for job titles (character n-grams fused with embeddings)."""
-    from matching.occupation_coding import OccupationCoder, write_suggestions
+    """Suggest 2022 occupation codes for job titles (normalised, then candidates from
+    character n-grams and m3e embeddings re-ranked by the learned coder)."""
+    from matching.occupation_coding import open_coder, write_suggestions
 
     settings = _settings(ctx)
     if not titles.is_file():
@@ -316,11 +388,76 @@ def occupations_suggest_command(
     store = open_store(settings)
     try:
         encoder = EmbeddingCache(store, Embedder(settings.resolved_embedding_model))
-        coder = OccupationCoder(OccupationVocabulary.load(), encoder)
+        coder = open_coder(OccupationVocabulary.load(), encoder, settings.occupation_coder_dir)
         count = write_suggestions(coder, titles, out, k)
     finally:
         store.close()
-    typer.echo(f"wrote suggestions for {count} titles to {out}")
+    typer.echo(
+        f"wrote suggestions for {count} titles to {out or 'standard output'} "
+        f"(ranked by {coder.ranker_name})",
+        err=out is None,
+    )
+
+
+@occupations_app.command("train")
+def occupations_train_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Bundle directory (default: $JOBMATCH_HOME/models/occupation_coder)."),
+    ] = None,
+    confirmed: Annotated[
+        bool,
+        typer.Option(help="Also learn from the codes employers confirmed for job titles."),
+    ] = True,
+    seed: Annotated[int, typer.Option(help="LightGBM seed.")] = 0,
+) -> None:
+    """Retrain the occupation coder's re-ranker on the classification's names and aliases and
+    on confirmed job titles; the home's coder uses it from the next start."""
+    from matching.occupation_coding import OccupationCoder
+    from matching.occupation_feedback import confirmed_pairs
+    from training.occupation_coder import train_coder_model
+
+    settings = _settings(ctx)
+    target = out or settings.occupation_coder_dir
+    store = open_store(settings)
+    try:
+        encoder = EmbeddingCache(store, Embedder(settings.resolved_embedding_model))
+        coder = OccupationCoder(OccupationVocabulary.load(), encoder, model=None)
+        pairs = confirmed_pairs(store) if confirmed else []
+        model = train_coder_model(coder, pairs, seed=seed)
+    finally:
+        store.close()
+    model.save(target)
+    metrics = ", ".join(f"{name} {value}" for name, value in model.metrics.items())
+    typer.echo(
+        f"occupation coder {model.version} ({len(pairs)} confirmed titles) saved to {target}"
+    )
+    typer.echo(f"validation on held-out occupations: {metrics}")
+
+
+@occupations_app.command("build-vectors")
+def occupations_build_vectors_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Vector file (default: the one shipped in the package)."),
+    ] = None,
+    float32: Annotated[
+        bool, typer.Option(help="Full precision (4x the size), to measure what int8 costs.")
+    ] = False,
+) -> None:
+    """Embed every name, alias, definition, task list and group name of the vocabulary with
+    the configured model and write them (int8) to the file the coder reads at start-up:
+    regenerates matching/data/occupation_vectors.npz after a model or vocabulary change."""
+    from matching.occupation_vectors import SHIPPED_FILE, build_vectors
+
+    settings = _settings(ctx)
+    target = out or SHIPPED_FILE
+    embedder = Embedder(settings.resolved_embedding_model)
+    precision = "float32" if float32 else "int8"
+    count = build_vectors(OccupationVocabulary.load(), embedder, target, precision=precision)
+    typer.echo(f"{count} vocabulary vectors of {embedder.model_id} written to {target}")
 
 
 @app.command("demo-data")
@@ -369,6 +506,64 @@ def demo_command(
             for reason in match.reasons:
                 typer.echo(f"      - {reason}")
     typer.echo(f"\nhome: {settings.home}  database: {settings.resolved_database_url}")
+    _demo_accounts(settings)
+
+
+def _demo_accounts(settings: Settings) -> None:
+    """One console account per role over the demo world, each with a fresh password printed
+    once: the counselor works in the prefecture with the most people, the employer account is
+    the employer there with the most jobs."""
+    import secrets
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from matching.store.tables import AccountRow, CandidateRow, JobRow
+    from serving.auth import Account, Role, create_account_in
+    from serving.signin import set_password
+
+    store = open_store(settings)
+    lines = []
+    try:
+        with store.session() as session:
+            regions = Counter(r[:4] for r in session.scalars(select(CandidateRow.region_code)))
+            prefecture = regions.most_common(1)[0][0]
+            employers = Counter(
+                session.scalars(
+                    select(JobRow.employer_id).where(JobRow.region_code.startswith(prefecture))
+                )
+            )
+            employer = employers.most_common(1)[0][0] if employers else None
+            wanted = [
+                (Role.COUNSELOR, "演示指导员", prefecture, None),
+                (Role.EMPLOYER, "演示用人单位", None, employer),
+                (Role.MANAGER, "演示统计员", None, None),
+                (Role.ADMIN, "演示管理员", None, None),
+            ]
+            for role, name, region, employer_id in wanted:
+                if role is Role.EMPLOYER and employer_id is None:
+                    continue
+                row = session.scalar(
+                    select(AccountRow).where(AccountRow.name == name, AccountRow.role == role.value)
+                )
+                account = (
+                    Account.from_row(row)
+                    if row is not None
+                    else create_account_in(
+                        session, name=name, role=role, region=region, employer=employer_id
+                    )
+                )
+                password = secrets.token_urlsafe(9)
+                set_password(store, session, account, password, actor="cli:demo")
+                scope = account.region_code or account.employer_id or "全部"
+                lines.append(f"  {role.value:<9} 账号 {name}  密码 {password}  (范围 {scope})")
+    finally:
+        store.close()
+    typer.echo(
+        "\nweb console http://127.0.0.1:8000/console/ — demo accounts (passwords new each run):"
+    )
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command("serve")
@@ -395,6 +590,23 @@ class AccountRole(StrEnum):
     admin = "admin"
 
 
+def _password_from_stdin() -> str:
+    """The first line of standard input, without its line ending (never echoed)."""
+    import sys
+
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read a console sign-in password from the first line of standard input.",
+    ),
+]
+
+
 @users_app.command("create")
 def users_create_command(
     ctx: typer.Context,
@@ -406,20 +618,63 @@ def users_create_command(
     employer: Annotated[
         str | None, typer.Option(help="Employer accounts: the employer id.")
     ] = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Make an API account; its bearer token is the last line of output (shown only once)."""
-    from serving.auth import AccountError, create_account
+    """Make an account; its bearer token is the last line of output (shown only once). With
+    --password-stdin it can also sign in to the web console under its name."""
+    from serving.auth import AccountError, Role, create_account_in, issue_token
+    from serving.signin import PasswordRejected, set_password
 
+    password = _password_from_stdin() if password_stdin else None
     store = open_store(_settings(ctx))
     try:
-        account, token = create_account(
-            store, name=name or role.value, role=role.value, region=region, employer=employer
-        )
-    except AccountError as exc:
+        with store.session() as session:
+            account = create_account_in(
+                session,
+                name=name or role.value,
+                role=Role(role.value),
+                region=region,
+                employer=employer,
+            )
+            if password is not None:
+                set_password(store, session, account, password, actor="cli")
+            token = issue_token(session, account.id)
+    except (AccountError, PasswordRejected) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
         store.close()
     scope = account.region_code or account.employer_id or "all"
-    typer.echo(f"account {account.id} ({account.role.value}, {scope}); bearer token:")
+    signin = f", console sign-in as {account.name!r}" if password is not None else ""
+    typer.echo(f"account {account.id} ({account.role.value}, {scope}{signin}); bearer token:")
     typer.echo(token)
+
+
+@users_app.command("set-password")
+def users_set_password_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Set (or reset) an account's console password, read from standard input; this clears a
+    lock-out and signs the account out of every browser."""
+    from serving.signin import PasswordRejected, find_account, set_password
+
+    if not password_stdin:
+        typer.echo("error: pass --password-stdin and the password on standard input", err=True)
+        raise typer.Exit(2)
+    password = _password_from_stdin()
+    store = open_store(_settings(ctx))
+    try:
+        with store.session() as session:
+            account = find_account(session, name)
+            if account is None:
+                typer.echo(f"error: no account named {name!r}", err=True)
+                raise typer.Exit(2)
+            set_password(store, session, account, password, actor="cli")
+    except PasswordRejected as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(f"password set for account {account.id} ({account.name})")

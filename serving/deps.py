@@ -36,15 +36,18 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_current_user(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Account:
-    """The account of the bearer token; 401 when it is missing, unknown, expired or revoked."""
+    """The account of the bearer token; 401 when it is missing, unknown, expired or revoked.
+    The account is kept on the request, so that a refusal (403) is audited under its name."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "a bearer token is required")
     account = authenticate(session, credentials.credentials)
     if account is None:
         raise ApiError(401, "unauthorized", "the token is invalid, expired or revoked")
+    request.state.account = account
     return account
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.domain import describe_errors
@@ -113,7 +114,9 @@ def install_error_handlers(app: FastAPI) -> None:
     """Route every failure of ``app`` through the one error shape."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status == 403:
+            await run_in_threadpool(_audit_refusal, request, exc.message)
         return _response(exc.status, exc.code, exc.message, exc.fields)
 
     @app.exception_handler(RequestValidationError)
@@ -130,6 +133,27 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _response(500, "internal", "internal error; it has been logged")
+
+
+def _audit_refusal(request: Request, message: str) -> None:
+    """Record a refused attempt (403): who tried what. The request's own transaction is
+    rolled back, so this is written in a transaction of its own."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return
+    account = getattr(request.state, "account", None)
+    try:
+        with runtime.store.session() as session:
+            runtime.store.audit(
+                session,
+                actor=account.actor if account is not None else "anonymous",
+                action="forbidden",
+                subject=f"{request.method} {request.url.path}",
+                purpose=message,
+            )
+    except Exception:
+        # The refusal stands whether or not it could be logged; the failure is logged.
+        log.exception("could not audit a refused request to %s", request.url.path)
 
 
 #: OpenAPI description of the error responses every route may give.

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from matching.domain import Candidate, Job, Referral, Training
+from matching.privacy import employer_visible_training
 from matching.vocabulary import Accommodation, Education, Outcome
 from serving.auth import Role
 
@@ -47,10 +48,17 @@ class CandidateCard(BaseModel):
 
     @classmethod
     def of(cls, candidate: Candidate, *, identity: bool = False) -> CandidateCard:
+        """The card of a person; trainings that reveal the disability (assistive technology)
+        are left out and disability words dropped from the others."""
+        trainings = [
+            Training(name=name, year=t.year)
+            for t in candidate.trainings
+            if (name := employer_visible_training(t.name))
+        ]
         return cls(
             id=candidate.id,
             skills=candidate.skills,
-            trainings=candidate.trainings,
+            trainings=trainings,
             education=candidate.education,
             needs=candidate.needs,
             identity=Identity(name=candidate.name, phone=candidate.phone) if identity else None,
@@ -137,6 +145,7 @@ class ReferralCard(BaseModel):
     job_id: str
     referred_at: dt.date
     outcome: Outcome
+    outcome_at: dt.date | None = None
     candidate: CandidateCard
 
 

@@ -121,28 +121,16 @@ def test_a_write_on_one_worker_is_seen_by_the_next_request_on_the_other(pair: Pa
     assert one.runtime.last_error is None and two.runtime.last_error is None
 
 
-def test_a_referral_counts_in_the_other_workers_history_at_once(pair: Pair) -> None:
+def test_a_referral_outcome_counts_in_the_other_workers_history_at_once(pair: Pair) -> None:
     one, two = pair.one, pair.two
-    before = two.runtime.matcher.history.person_referred.count_before
-    c2 = two.runtime.matcher.catalog.candidates.index["c2"]
-    tomorrow = dt.date.today().toordinal() + 1
-
-    count = before(np.array([c2]), np.array([tomorrow]))[0]
-    body = {"candidate_id": "c2", "job_id": "j2", "override_reason": "本人意愿"}
-    made = pair.call(
-        one,
-        "POST",
-        "/v1/referrals",
-        "counselor",
-        json=body,
-        headers={"Idempotency-Key": "key-live-000001"},
-    )
-    assert made.status_code == 201, made.text
+    c2 = np.array([two.runtime.matcher.catalog.candidates.index["c2"]])
+    tomorrow = np.array([dt.date.today().toordinal() + 1])
+    before = two.runtime.matcher.history.person_interviewed.count_before(c2, tomorrow)[0]
+    made = pair.call(one, "PATCH", "/v1/referrals/r2", "counselor", json={"outcome": "interviewed"})
+    assert made.status_code == 200, made.text
     pair.call(two, "GET", "/v1/candidates/c2/recommendations", "counselor")
     history = two.runtime.matcher.history
-    assert (
-        history.person_referred.count_before(np.array([c2]), np.array([tomorrow]))[0] == count + 1
-    )
+    assert history.person_interviewed.count_before(c2, tomorrow)[0] == before + 1
     assert two.runtime.builds == 1
 
 

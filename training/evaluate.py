@@ -23,6 +23,7 @@ from matching.features import DAY_SPAN, HistoryIndex, feasible, vacant
 from matching.ranker import Direction
 from training.dataset import LABEL_OF_OUTCOME
 from training.metrics import average_precision, ndcg_at, recall_at
+from training.worlds import Truth
 
 
 @dataclass(frozen=True)
@@ -228,3 +229,52 @@ def evaluate(
         "coverage": len(shown) / max(1, universe),
         "infeasible_in_top": infeasible / max(1, total_shown),
     }
+
+
+def truth_queries(
+    catalog: Catalog,
+    history: HistoryIndex,
+    truth: Truth,
+    direction: Direction,
+    *,
+    retrieval: Retrieval | None = None,
+) -> list[Query]:
+    """The cold-start questions of an evaluation world (:mod:`training.worlds`), graded by
+    its truth over every pair.
+
+    Items are every feasible job open and vacant (every feasible active person) on the
+    truth's day; with ``retrieval`` only the ones serving would retrieve are ranked, and the
+    graded items it missed still count in the ideal ranking.
+    """
+    day = truth.day.toordinal()
+    by_person = direction is Direction.JOBS_FOR_CANDIDATE
+    if by_person:
+        open_jobs = catalog.jobs.open_on(day)
+        eligible = open_jobs[vacant(catalog, history, open_jobs, np.full(len(open_jobs), day))]
+        asked = [catalog.candidates.index[i] for i in truth.cold_candidates]
+        columns = np.array([catalog.jobs.index[i] for i in truth.job_ids])
+        grades = truth.jobs_for_candidate
+    else:
+        people = catalog.candidates
+        eligible = np.flatnonzero(people.active & (people.registered <= day))
+        asked = [catalog.jobs.index[i] for i in truth.cold_jobs]
+        columns = np.array([catalog.candidates.index[i] for i in truth.candidate_ids])
+        grades = truth.candidates_for_job
+    # Truth columns are in file order; catalog positions may differ.
+    universe = len(catalog.jobs) if by_person else len(catalog.candidates)
+    graded = np.zeros((len(asked), universe), dtype=np.float64)
+    graded[:, columns] = grades
+    similarity = _similarities(retrieval, direction, asked) if retrieval else {}
+    queries = []
+    for row, query in enumerate(asked):
+        fixed = np.full(len(eligible), query)
+        pairs = (fixed, eligible) if by_person else (eligible, fixed)
+        items = eligible[feasible(catalog, *pairs)]
+        relevance = graded[row, items]
+        retrieved = np.ones(len(items), dtype=bool)
+        if retrieval is not None:
+            pool = _retrieve(catalog, direction, query, items, similarity[query], retrieval)
+            retrieved = np.isin(items, pool)
+        if relevance.any():
+            queries.append(Query(direction, query, day, items, relevance, retrieved))
+    return queries

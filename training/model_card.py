@@ -84,9 +84,12 @@ def render_model_card(facts: CardFacts) -> str:
         "",
         "## Training data",
         "",
-        "Recorded referral outcomes of this installation: hired 3, left early 2, interviewed 1, "
-        "otherwise 0, pending left out, with sampled feasible unreferred items as negatives; "
-        "features computed as of each referral day (no later record is seen).",
+        "Recorded referral outcomes of this installation, grouped by person (by job) over their "
+        "whole history: hired 3, left early 2, interviewed 1, otherwise 0, pending left out, "
+        "with feasible unreferred items drawn at random and from the retrieval pool as "
+        "negatives; each row's features computed as of its own day (no later record is seen); "
+        "history and time features left out; the trees boost from the baseline scorer; people "
+        "who declined personalised ranking (PIPL art. 24) are never used.",
         "",
         f"- Training window: referrals from {w.get('train_first_referral', '–')} to "
         f"{w.get('train_last_referral', '–')} ({w.get('train_referrals', '–')} referrals with "

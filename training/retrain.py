@@ -43,8 +43,9 @@ import numpy as np
 from matching.catalog import OUTCOMES, Catalog
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import embed_catalog, matcher_over
-from matching.features import HistoryIndex, build_features, feasible, pair_similarity
+from matching.features import FEATURES, HistoryIndex, build_features, feasible, pair_similarity
 from matching.occupations import OccupationVocabulary
+from matching.policy import policy_tiers, served_scores
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
@@ -79,6 +80,10 @@ class RetrainConfig:
     margin: float = 0.005
     tolerance: float = 0.05
     min_category_queries: int = 5
+    # Exposure parity (people for a job): each category's share of top-10 slots over its
+    # share of feasible people must lie within [parity_min, parity_max].
+    parity_min: float = 0.8
+    parity_max: float = 1.25
     engine: Literal["local", "dask"] = "local"  # where LightGBM runs (training/distributed.py)
     scheduler: str | None = None  # Dask scheduler address; None: a local two-worker cluster
 
@@ -286,7 +291,17 @@ def _scoring(
     features = build_features(
         catalog, validation.history, people, jobs, days, similarity, validation.settings
     )
-    scores = ranker.score(features, queries[0].direction, threads=0)
+    direction = queries[0].direction
+    scores = ranker.score(features, direction, threads=0)
+    # Validation scores the order serving shows: the rule-6 tiers first, then the score.
+    tiers = policy_tiers(
+        catalog,
+        people,
+        jobs,
+        features[:, FEATURES.index("person_failed_market_streak")],
+        validation.settings,
+        for_person=direction is Direction.JOBS_FOR_CANDIDATE,
+    )
     allowed = feasible(catalog, people, jobs) & np.concatenate([q.retrieved for q in queries])
     ends = np.cumsum(sizes)
     span = {
@@ -296,8 +311,9 @@ def _scoring(
 
     def method(query: Query) -> tuple[np.ndarray, np.ndarray]:
         start, end = span[id(query)]
-        rankings.append((query, _ranked(scores[start:end], allowed[start:end])))
-        return scores[start:end], allowed[start:end]
+        served = served_scores(scores[start:end], tiers[start:end])
+        rankings.append((query, _ranked(served, allowed[start:end])))
+        return served, allowed[start:end]
 
     return method
 
@@ -322,9 +338,13 @@ def evaluate_ranker(ranker: Ranker, validation: _Validation) -> dict[str, float]
         per_category: dict[str, list[float]] = {}
         slots: dict[str, int] = {}
         eligible: dict[str, int] = {}
+        seen: dict[str, int] = {}
+        cold: list[float] = []
         for query, ranked in rankings:
             everything = query.relevance[query.relevance > 0]
             score = ndcg_at(query.relevance[ranked], TOP_K, everything)
+            if _cold_start(validation.history, query):
+                cold.append(score)
             if direction is Direction.JOBS_FOR_CANDIDATE:
                 owners = {categories[query.query]}
             else:
@@ -333,8 +353,15 @@ def evaluate_ranker(ranker: Ranker, validation: _Validation) -> dict[str, float]
                     slots[category] = slots.get(category, 0) + 1
                 for category in categories[query.items[ranked]].tolist():
                     eligible[category] = eligible.get(category, 0) + 1
+                for category in set(categories[query.items[ranked]].tolist()):
+                    seen[category] = seen.get(category, 0) + 1
             for category in owners:
                 per_category.setdefault(category, []).append(score)
+        # The cold-start slice: queries whose person (job) had no referral before the day.
+        metrics[f"{direction.value}.cold_start.ndcg_at_{TOP_K}"] = (
+            float(np.mean(cold)) if cold else 0.0
+        )
+        metrics[f"{direction.value}.cold_start.queries"] = float(len(cold))
         prefix = f"{direction.value}.category"
         for category, scores in sorted(per_category.items()):
             metrics[f"{prefix}.{category}.ndcg_at_{TOP_K}"] = float(np.mean(scores))
@@ -346,24 +373,66 @@ def evaluate_ranker(ranker: Ranker, validation: _Validation) -> dict[str, float]
             metrics[f"{prefix}.{category}.exposure"] = exposure
             metrics[f"{prefix}.{category}.feasible_share"] = share
             metrics[f"{prefix}.{category}.exposure_ratio"] = exposure / share if share else 0.0
+            metrics[f"{prefix}.{category}.exposure_queries"] = float(seen.get(category, 0))
     return metrics
+
+
+def _cold_start(history: HistoryIndex, query: Query) -> bool:
+    """Whether the query's person (job) had no referral before the query's day."""
+    owner, day = np.array([query.query]), np.array([query.day])
+    if query.direction is Direction.JOBS_FOR_CANDIDATE:
+        return history.person_referred.count_before(owner, day)[0] == 0
+    return history.job_referred.count_before(owner, day)[0] == 0
 
 
 def decide(
     challenger: Mapping[str, float],
     champion: Mapping[str, float] | None,
     config: RetrainConfig,
+    baseline: Mapping[str, float] | None = None,
 ) -> Decision:
     """Promote only if the challenger is better by the margin and fair to every category.
 
-    Rules: jobs-for-a-person NDCG@10 higher by at least ``margin``; people-for-a-job NDCG@10
-    not lower by more than ``margin`` (that side's signal is weak, so equality would be
-    noise); and no disability category's NDCG@10, in either direction, lower by more than
+    Rules, in order: the challenger is not worse than the ``baseline`` scorer on the
+    cold-start slice of either direction (people and jobs without history, where a model
+    that learned who gets referred fails first), counted when the slice has at least
+    ``min_category_queries`` queries; every disability category's exposure ratio (people for
+    a job) lies within [``parity_min``, ``parity_max``], counting categories with at least
+    ``min_category_queries`` queries (fewer are reported, not gating); then, against a
+    champion: jobs-for-a-person NDCG@10 higher by at least ``margin``; people-for-a-job
+    NDCG@10 not lower by more than ``margin`` (that side's signal is weak, so equality would
+    be noise); and no disability category's NDCG@10, in either direction, lower by more than
     ``tolerance``, counting categories with at least ``min_category_queries`` queries.
     """
+    key = f"ndcg_at_{TOP_K}"
+    for direction in Direction:
+        name = f"{direction.value}.cold_start.{key}"
+        queries = challenger.get(f"{direction.value}.cold_start.queries", 0)
+        if baseline is None or name not in challenger or queries < config.min_category_queries:
+            continue
+        if challenger[name] < baseline[name]:
+            return Decision(
+                False,
+                f"{name} {challenger[name]:.4f} is below the baseline scorer's "
+                f"{baseline[name]:.4f} on the cold-start slice ({queries:.0f} queries)",
+            )
+    unfair = []
+    for name, ratio in sorted(challenger.items()):
+        if not name.endswith(".exposure_ratio"):
+            continue
+        queries = challenger.get(name.removesuffix("ratio") + "queries", 0)
+        if queries < config.min_category_queries or name.split(".")[2] == NO_CATEGORY:
+            continue
+        if not config.parity_min <= ratio <= config.parity_max:
+            unfair.append(f"{name} {ratio:.2f}")
+    if unfair:
+        return Decision(
+            False,
+            f"exposure parity outside [{config.parity_min}, {config.parity_max}]: "
+            + "; ".join(unfair),
+        )
     if champion is None:
         return Decision(True, "no champion yet")
-    key = f"ndcg_at_{TOP_K}"
     primary = f"{PRIMARY.value}.{key}"
     gain = challenger[primary] - champion[primary]
     if gain < config.margin:
@@ -586,7 +655,8 @@ def _retrain(
                 decision = Decision(True, f"champion v{champion.version} cannot serve: {exc}")
             else:
                 champion_metrics = evaluate_ranker(champion.ranker, validation)
-        decision = decision or decide(metrics, champion_metrics, config)
+        baseline_metrics = evaluate_ranker(Ranker(), validation)
+        decision = decision or decide(metrics, champion_metrics, config, baseline_metrics)
         categories = sorted({name.split(".")[2] for name in metrics if ".category." in name})
 
         commit = git_commit()
@@ -605,6 +675,8 @@ def _retrain(
                     "margin": config.margin,
                     "tolerance": config.tolerance,
                     "min_category_queries": config.min_category_queries,
+                    "parity_min": config.parity_min,
+                    "parity_max": config.parity_max,
                     "embedding_model_id": embedder.model_id,
                     "features": len(challenger.features),
                     "ranker_version": challenger.version,
@@ -613,6 +685,11 @@ def _retrain(
                 metrics={
                     **metrics,
                     **{f"champion.{k}": v for k, v in (champion_metrics or {}).items()},
+                    **{
+                        f"baseline.{k}": v
+                        for k, v in baseline_metrics.items()
+                        if ".cold_start." in k
+                    },
                 },
             )
             tracker.log_bundle(run_id, challenger)

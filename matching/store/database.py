@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +12,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.domain import Candidate, Employer, Job, Record, Referral
+from matching.domain import (
+    Candidate,
+    Employer,
+    Job,
+    QuotaDeclaration,
+    Record,
+    RecruitmentEvent,
+    Referral,
+    WageStandard,
+)
+from matching.privacy import scrub, single_line
 from matching.rules import person_capacities
 from matching.settings import Settings
 from matching.store.tables import (
@@ -22,8 +33,11 @@ from matching.store.tables import (
     Base,
     CandidateRow,
     EmployerRow,
+    EventRow,
     JobRow,
+    QuotaDeclarationRow,
     ReferralRow,
+    WageStandardRow,
 )
 from matching.store.vault import Vault
 
@@ -36,16 +50,42 @@ KINDS: dict[str, tuple[type[Record], type[Base]]] = {
     "jobs": (Job, JobRow),
     "candidates": (Candidate, CandidateRow),
     "referrals": (Referral, ReferralRow),
+    # Optional files (quota compliance, recruitment events): written only when they hold
+    # records; standards and declarations are keyed by their natural key.
+    "wage_standards": (WageStandard, WageStandardRow),
+    "quota_declarations": (QuotaDeclaration, QuotaDeclarationRow),
+    "events": (RecruitmentEvent, EventRow),
 }
+OPTIONAL_KINDS = frozenset({"wage_standards", "quota_declarations", "events"})
 
 _CHUNK = 900  # below SQLite's limit on bound parameters in one statement
 
+# Bounds of audit values (the actor column is 128 characters).
+AUDIT_ACTOR_MAX, AUDIT_SUBJECT_MAX, AUDIT_PURPOSE_MAX = 128, 20_000, 500
 
-def alembic_config(connection: Any = None) -> Config:
-    """An Alembic configuration for the package's migrations (no ini file needed)."""
+# Fields of a candidate's record sealed in ``profile`` rather than kept plain: the counselor's
+# free text, and the ability assessment (which, like the defaults, reveals the disability).
+PROFILE_FIELDS = ("capacities", "summary")
+
+
+class DuplicateIdNumber(ValueError):
+    """A person's ID number is already registered for another candidate."""
+
+    def __init__(self, candidate_id: str, registered_as: str) -> None:
+        super().__init__(
+            f"candidate {candidate_id}: this ID number is already registered as {registered_as}"
+        )
+        self.candidate_id = candidate_id
+        self.registered_as = registered_as
+
+
+def alembic_config(connection: Any = None, vault: Vault | None = None) -> Config:
+    """An Alembic configuration for the package's migrations (no ini file needed); data
+    migrations that seal stored values use ``vault``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["vault"] = vault
     return config
 
 
@@ -54,6 +94,20 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def private_sqlite_file(url: str) -> None:
+    """Make a SQLite database file readable by its owner only (0600) before it is opened:
+    SQLite creates its -wal and -shm files with the database file's mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists():
+            existing.chmod(0o600)
 
 
 def make_engine(url: str) -> Engine:
@@ -89,6 +143,7 @@ class Store:
     ) -> Store:
         """Open (and by default migrate) the store of the configured home."""
         settings.ensure_home()
+        private_sqlite_file(settings.resolved_database_url)
         store = cls(
             make_engine(settings.resolved_database_url),
             Vault.for_home(settings.home, settings.secret_key),
@@ -102,7 +157,7 @@ class Store:
         """Bring the schema up to date with Alembic (every head: features may add their own
         migration branch off the same parent, joined later by a merge revision)."""
         with self.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "heads")
+            command.upgrade(alembic_config(connection, self.vault), "heads")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -153,10 +208,12 @@ class Store:
                 capacities = person_capacities(
                     record.disability_category, record.disability_grade, record.capacities
                 )
+                profile = {k: data.pop(k) for k in PROFILE_FIELDS if k in data}
+                profile["effective"] = {d.value: v for d, v in capacities.items()}
                 row |= {
                     "region_code": record.region_code,
                     "registered_at": record.registered_at,
-                    "capacities": {d.value: v for d, v in capacities.items()},
+                    "profile": self.vault.seal_for_matching(profile),
                     "sealed": self.vault.seal(sensitive) if sensitive else None,
                     "id_number_hash": self.vault.fingerprint(record.id_number)
                     if record.id_number
@@ -171,6 +228,17 @@ class Store:
                     "outcome": record.outcome.value,
                     "outcome_at": record.outcome_at,
                 }
+            case WageStandard():
+                row |= {"region_code": record.region_code, "year": record.year}
+            case QuotaDeclaration():
+                row |= {"employer_id": record.employer_id, "year": record.year}
+            case RecruitmentEvent():
+                row |= {
+                    "kind": record.kind.value,
+                    "region_code": record.region_code,
+                    "starts_on": record.starts_on,
+                    "ends_on": record.ends_on,
+                }
         row["record"] = data
         return row
 
@@ -178,9 +246,38 @@ class Store:
         """Rebuild the record a row stores (decrypting sensitive fields: audit the caller)."""
         model, _ = KINDS[kind]
         data = dict(row.record)
-        if kind == "candidates" and row.sealed:
-            data |= self.vault.open(row.sealed)
+        if kind == "candidates":
+            profile = self.matching_profile(row.profile)
+            data |= {k: profile[k] for k in PROFILE_FIELDS if k in profile}
+            if row.sealed:
+                data |= self.vault.open(row.sealed)
         return model.model_validate(data)
+
+    def matching_profile(self, profile: str | None) -> dict[str, Any]:
+        """A candidate's sealed profile: ``effective`` capacities (every dimension), and the
+        record's own ``capacities`` (the assessment) and ``summary`` where it has them."""
+        if profile is None:
+            # Only a row written outside the store lacks one: no disability recorded.
+            return {"effective": {d.value: v for d, v in person_capacities(None, None).items()}}
+        return self.vault.open_for_matching(profile)
+
+    def matching_record(self, record: dict[str, Any], profile: str | None) -> dict[str, Any]:
+        """What matching reads of a person: the plain record, the summary and the effective
+        capacities; never the identifiers or the disability category."""
+        opened = self.matching_profile(profile)
+        summary = {"summary": opened["summary"]} if "summary" in opened else {}
+        return {**record, **summary, "capacities": opened["effective"]}
+
+    def id_number_owner(
+        self, session: Session, id_number: str, *, other_than: str | None = None
+    ) -> str | None:
+        """The candidate (other than ``other_than``) already registered with an ID number."""
+        query = select(CandidateRow.id).where(
+            CandidateRow.id_number_hash == self.vault.fingerprint(id_number)
+        )
+        if other_than is not None:
+            query = query.where(CandidateRow.id != other_than)
+        return session.scalar(query.order_by(CandidateRow.id).limit(1))
 
     def sealed_field(self, session: Session, field: str, ids: Iterable[str]) -> dict[str, Any]:
         """One sensitive field of the candidates ``ids`` (those stored), decrypting only that
@@ -222,6 +319,8 @@ class Store:
         table = KINDS[kind][1]
         now = dt.datetime.now(dt.UTC)
         known = self.existing_hashes(session, kind, (r.id for r in records))
+        if kind == "candidates":
+            self._check_id_numbers(session, records)
         inserts, updates = [], []
         for record in records:
             row = self.to_row(record, now=now)
@@ -234,6 +333,28 @@ class Store:
         if updates:
             session.execute(update(table), updates)
         return len(inserts), len(updates), len(records) - len(inserts) - len(updates)
+
+    def _check_id_numbers(self, session: Session, records: list[Record]) -> None:
+        """Raise :class:`DuplicateIdNumber` when a record's ID number belongs to another
+        candidate, stored or in the same batch: one person, one registration."""
+        owners: dict[str, str] = {}
+        for record in records:
+            assert isinstance(record, Candidate)
+            if record.id_number is None:
+                continue
+            digest = self.vault.fingerprint(record.id_number)
+            if owners.setdefault(digest, record.id) != record.id:
+                raise DuplicateIdNumber(record.id, owners[digest])
+        digests = list(owners)
+        for start in range(0, len(digests), _CHUNK):
+            rows = session.execute(
+                select(CandidateRow.id_number_hash, CandidateRow.id).where(
+                    CandidateRow.id_number_hash.in_(digests[start : start + _CHUNK])
+                )
+            )
+            for digest, stored_id in rows:
+                if stored_id != owners[digest]:
+                    raise DuplicateIdNumber(owners[digest], stored_id)
 
     def iter_records(self, session: Session, kind: str, batch: int = 2000) -> Iterator[Record]:
         """Every stored record of a kind, in id order."""
@@ -249,13 +370,18 @@ class Store:
     def audit(
         self, session: Session, *, actor: str, action: str, subject: str, purpose: str | None
     ) -> None:
-        """Record who did what to which records, and why."""
+        """Record who did what to which records, and why.
+
+        Every value is put on one line and bounded (a newline in an account name or a purpose
+        cannot forge an entry), and the purpose, free text, is scrubbed of identifier-like
+        numbers and disability mentions: the log itself is not sealed.
+        """
         session.add(
             AuditRow(
                 at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=action,
-                subject=subject,
-                purpose=purpose,
+                actor=single_line(actor, AUDIT_ACTOR_MAX),
+                action=single_line(action, 64),
+                subject=single_line(subject, AUDIT_SUBJECT_MAX),
+                purpose=single_line(scrub(purpose), AUDIT_PURPOSE_MAX) if purpose else purpose,
             )
         )

@@ -2,12 +2,15 @@
 
 Each interchange record is kept as its canonical JSON (``record``) plus the columns queries
 need. For candidates the sensitive fields are left out of ``record`` and kept encrypted in
-``sealed``, with keyed hashes for look-ups.
+``sealed``, with keyed hashes for look-ups; what matching needs of the sensitive part (the
+effective capacities) and the counselor's summary are encrypted in ``profile``. Free text a
+counselor writes elsewhere (override reasons) is encrypted too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import (
@@ -64,10 +67,12 @@ class CandidateRow(_Stored, Base):
 
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     registered_at: Mapped[dt.date] = mapped_column(Date)
-    # Full effective capacities (assessment over category defaults), so matching never needs
-    # to decrypt the disability.
-    capacities: Mapped[dict[str, Any]]
     sealed: Mapped[str | None] = mapped_column(Text)
+    # Sealed for matching (``Vault.seal_for_matching``, migration 0100): the full effective
+    # capacities (assessment over category defaults), so matching never needs the disability
+    # itself, and the record's assessment and summary. Plain capacities would reveal the
+    # category (and often the grade) through the default table.
+    profile: Mapped[str | None] = mapped_column(Text)
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     name_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -144,8 +149,9 @@ class TokenRow(Base):
 
 class ReferralContextRow(Base):
     """What a referral made through the API was based on: the model and reasons the counselor
-    saw, the override reason when they chose outside the model's top results, the person's
-    consent to share their identity with the employer, and the idempotency key."""
+    saw, the override reason when they chose outside the model's top results (sealed: the
+    counselor's free text), the person's consent to share their identity with the employer,
+    and the idempotency key (scoped to the account: :func:`scoped_idempotency_key`)."""
 
     __tablename__ = "referral_context"
 
@@ -158,6 +164,74 @@ class ReferralContextRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     override_reason: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def scoped_idempotency_key(account_id: int, key: str) -> str:
+    """What ``referral_context.idempotency_key`` stores for a client's key: a hash of the key
+    within its account, so one account's key neither blocks nor replays another's."""
+    return hashlib.sha256(f"{account_id}\n{key}".encode()).hexdigest()
+
+
+# -- quota compliance and recruitment events (migration 0400) ---------------------------------
+
+
+class WageStandardRow(_Stored, Base):
+    """A region's local wage standards for a year; ``id`` is ``<region_code>-<year>``."""
+
+    __tablename__ = "wage_standards"
+
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class QuotaDeclarationRow(_Stored, Base):
+    """An employer's quota figures for a year; ``id`` is ``<employer_id>@<year>``."""
+
+    __tablename__ = "quota_declarations"
+
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class EventRow(_Stored, Base):
+    """A recruitment event (专场招聘, 就业援助月, ...); participants are in ``record``."""
+
+    __tablename__ = "events"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# -- console sign-in (serving/signin.py; migration 0800) ---------------------------------------
+
+
+class AccountPasswordRow(Base):
+    """An account's console password as an argon2id hash, with the failed sign-ins that lead
+    to a temporary lock-out. Accounts without a row cannot sign in to the console."""
+
+    __tablename__ = "account_passwords"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser: the cookie's SHA-256 (a stolen table grants nothing) and the
+    session's CSRF token, which every console form must send back."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # -- change log (serving catches up from it; migration 0700) ---------------------------------

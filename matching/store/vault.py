@@ -1,8 +1,11 @@
 """Protection of sensitive personal information at rest (PIPL art. 28).
 
-Identifiers, names, phone numbers and the disability itself are encrypted with Fernet
-(AES-128-CBC + HMAC-SHA256). A keyed hash (HMAC-SHA256 under a key derived from the same
-secret) lets a person be found by ID number or name without decrypting every row.
+Identifiers, names, phone numbers, the disability itself and counselors' free text are
+encrypted with Fernet (AES-128-CBC + HMAC-SHA256). What matching reads for every person on
+every catalog build (functional capacities, the summary) is sealed with AES-256-GCM under a
+key derived from the same secret: equally authenticated, and about four times cheaper to open
+in bulk, since one call does what Fernet does in several. A keyed hash (HMAC-SHA256 under a
+third derived key) lets a person be found by ID number or name without decrypting every row.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_FILE_NAME = "secret.key"
 
@@ -33,9 +39,9 @@ class Vault:
                 "(make one with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')"
             ) from None
-        self._hash_key = hashlib.sha256(
-            b"jobmatch-fingerprint:" + base64.urlsafe_b64decode(raw)
-        ).digest()
+        secret = base64.urlsafe_b64decode(raw)
+        self._hash_key = hashlib.sha256(b"jobmatch-fingerprint:" + secret).digest()
+        self._bulk = AESGCM(hashlib.sha256(b"jobmatch-matching-profile:" + secret).digest())
 
     @classmethod
     def for_home(cls, home: Path, secret_key: str | None) -> Vault:
@@ -66,6 +72,31 @@ class Vault:
             raise ValueError(
                 "cannot decrypt personal data: the secret key differs from the one it was "
                 "stored with"
+            ) from None
+
+    def seal_text(self, text: str | None) -> str | None:
+        """Encrypt one free-text field a counselor wrote (notes, override reasons)."""
+        return None if text is None else self.seal({"text": text})
+
+    def open_text(self, token: str | None) -> str | None:
+        """Decrypt what :meth:`seal_text` produced."""
+        return None if token is None else str(self.open(token)["text"])
+
+    def seal_for_matching(self, values: dict[str, Any]) -> str:
+        """Encrypt what matching reads of every person (AES-256-GCM, random 96-bit nonce)."""
+        nonce = secrets.token_bytes(12)
+        plain = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+        return base64.b64encode(nonce + self._bulk.encrypt(nonce, plain, None)).decode()
+
+    def open_for_matching(self, token: str) -> dict[str, Any]:
+        """Decrypt what :meth:`seal_for_matching` produced."""
+        raw = base64.b64decode(token)
+        try:
+            return json.loads(self._bulk.decrypt(raw[:12], raw[12:], None))
+        except InvalidTag:
+            raise ValueError(
+                "cannot decrypt a matching profile: the secret key differs from the one it "
+                "was stored with"
             ) from None
 
     def fingerprint(self, value: str) -> str:

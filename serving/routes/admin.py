@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from matching.features import FEATURES
 from matching.store.tables import AccountRow, AuditRow, CandidateRow, JobRow, ReferralRow
-from serving.auth import Account, AccountError, create_account_in, issue_token, revoke_tokens
+from matching.vocabulary import DisabilityCategory
+from serving.auth import (
+    Account,
+    AccountError,
+    Role,
+    create_account_in,
+    issue_token,
+    revoke_tokens,
+)
 from serving.deps import Admin, CurrentUser, Manager, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, not_found
 from serving.schemas import (
@@ -23,6 +31,10 @@ from serving.schemas import (
 )
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+# Metric keys naming a disability category ("candidates.mental.ndcg_at_10"): fairness figures
+# for those who oversee the model, not for counselors or employers.
+_PER_CATEGORY = frozenset(c.value for c in DisabilityCategory)
 
 
 def _account_out(account: Account) -> AccountOut:
@@ -170,14 +182,19 @@ def statistics(
 
 @router.get("/model", response_model=ModelOut, tags=["model"])
 def model_in_service(user: CurrentUser, matcher: MatcherDep, runtime: RuntimeDep) -> ModelOut:
-    """The ranker in service: version, when it was trained, its evaluation metrics."""
+    """The ranker in service: version, when it was trained, its evaluation metrics (the
+    per-disability-category ones for managers and admins only)."""
     ranker = matcher.ranker
     return ModelOut(
         name=ranker.name,
         version=ranker.version,
         learned=ranker.learned,
         trained_at=ranker.trained_at,
-        metrics=ranker.metrics,
+        metrics=ranker.metrics
+        if user.role in (Role.MANAGER, Role.ADMIN)
+        else {
+            k: v for k, v in ranker.metrics.items() if not _PER_CATEGORY.intersection(k.split("."))
+        },
         embedding_model_id=runtime.resources.embedder.model_id,
         features=list(FEATURES),
     )

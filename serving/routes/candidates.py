@@ -9,21 +9,63 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, status
 from pydantic import ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from matching.domain import Candidate
+from matching.privacy import scrub
+from matching.store.database import DuplicateIdNumber
 from matching.store.tables import CandidateRow
 from serving.access import candidate_record, candidate_row, check_region
+from serving.auth import Account
 from serving.deps import Counselor, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
+from serving.runtime import Runtime
 from serving.schemas import CandidateOut, CandidateSummary
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"], responses=ERROR_RESPONSES)
 
 Purpose = Annotated[
-    str | None,
+    str,
     # A query parameter, not a header: purposes are written in Chinese.
-    Query(description="Why sensitive fields are read (kept in the audit)."),
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Why sensitive fields are read, e.g. 回访 (required; kept in the audit).",
+    ),
 ]
+
+
+def _save(session: Session, runtime: Runtime, user: Account, candidate: Candidate) -> None:
+    """Store a record; 409 when its ID number is registered for another person, naming that
+    record only to a counselor whose region holds it (elsewhere its id would disclose it)."""
+    try:
+        runtime.store.upsert(session, "candidates", [candidate])
+    except DuplicateIdNumber as duplicate:
+        holder = session.get(CandidateRow, duplicate.registered_as)
+        if holder is not None and user.covers_region(holder.region_code):
+            where = f"求职者 {duplicate.registered_as}"
+            reason = f"is already registered as candidate {duplicate.registered_as}"
+        else:
+            where, reason = "其他地区的服务机构", "is already registered in another region"
+        raise ApiError(
+            409,
+            "id_number_registered",
+            f"该身份证号已登记在{where}，同一人不能重复登记",
+            [("id_number", reason)],
+        ) from None
+
+
+def _disclosed(
+    session: Session, runtime: Runtime, user: Account, candidate_id: str, why: str
+) -> None:
+    """Audit that a response carries a person's decrypted record."""
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="read_sensitive",
+        subject=f"candidates:{candidate_id}",
+        purpose=why,
+    )
 
 
 def _out(record: Candidate, active: bool) -> CandidateOut:
@@ -38,7 +80,7 @@ def create_candidate(
     check_region(user, candidate.region_code, f"region {candidate.region_code}")
     if session.get(CandidateRow, candidate.id) is not None:
         raise ApiError(409, "conflict", f"candidate {candidate.id} already exists")
-    runtime.store.upsert(session, "candidates", [candidate])
+    _save(session, runtime, user, candidate)
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -46,6 +88,7 @@ def create_candidate(
         subject=f"candidates:{candidate.id}",
         purpose="registration",
     )
+    _disclosed(session, runtime, user, candidate.id, "returned in the response to create")
     session.commit()
     return _out(candidate, True)
 
@@ -75,12 +118,13 @@ def search_candidates(
         )
     rows = session.scalars(query.order_by(CandidateRow.id).limit(limit)).all()
     if name or id_number:
-        # The identifiers searched for are personal data: the search itself is recorded.
+        # The identifiers searched for are personal data: the search itself is recorded, with
+        # the people it tied to them.
         runtime.store.audit(
             session,
             actor=user.actor,
             action="search",
-            subject="candidates",
+            subject=" ".join(f"candidates:{r.id}" for r in rows) or "candidates",
             purpose=f"by {'name' if name else ''}{' and ' if name and id_number else ''}"
             f"{'id_number' if id_number else ''}; {len(rows)} found",
         )
@@ -99,18 +143,15 @@ def read_candidate(
     user: Counselor,
     session: SessionDep,
     runtime: RuntimeDep,
-    purpose: Purpose = None,
+    purpose: Purpose,
 ) -> CandidateOut:
-    """The full record, sensitive fields included; the read is audited with its purpose."""
+    """The full record, sensitive fields included; the read is audited with its purpose
+    (required: a sensitive read needs a stated reason, PIPL art. 6)."""
     row = candidate_row(session, user, candidate_id)
     record = candidate_record(runtime.store, row)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="read_sensitive",
-        subject=f"candidates:{candidate_id}",
-        purpose=purpose,
-    )
+    # The person's own identifiers are scrubbed from the purpose: the log is not sealed.
+    personal = (record.cert_number, record.id_number, record.phone, record.name)
+    _disclosed(session, runtime, user, candidate_id, scrub(purpose, personal))
     session.commit()
     return _out(record, row.active)
 
@@ -139,7 +180,7 @@ def update_candidate(
     except ValidationError as error:
         raise invalid(error) from None
     check_region(user, updated.region_code, f"region {updated.region_code}")
-    runtime.store.upsert(session, "candidates", [updated])
+    _save(session, runtime, user, updated)
     runtime.store.audit(
         session,
         actor=user.actor,
@@ -147,6 +188,7 @@ def update_candidate(
         subject=f"candidates:{candidate_id}",
         purpose=", ".join(sorted(changes)),
     )
+    _disclosed(session, runtime, user, candidate_id, "returned in the response to update")
     session.commit()
     return _out(updated, row.active)
 

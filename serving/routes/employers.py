@@ -1,23 +1,32 @@
 """Employers (用人单位): counselors register them in their region; an employer account reads
-and updates its own record; managers read quota status."""
+and updates its own record. Quota standing and employer lists: ``serving.routes.compliance``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, status
 from pydantic import ValidationError
 
 from matching.domain import Employer
-from matching.quota import MissingQuotaData, quota_status
 from matching.store.tables import EmployerRow
 from serving.access import as_employer, check_region, employer_row
+from serving.auth import Role
 from serving.deps import Counselor, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid
-from serving.schemas import QuotaOut
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_RESPONSES)
+
+#: Facts the quota standing and the counselor's scope rest on: only a counselor changes them.
+COUNSELOR_ONLY_FIELDS = (
+    "type",
+    "region_code",
+    "staff_count",
+    "establishment_size",
+    "disabled_staff",
+    "disabled_staff_severe",
+    "is_school",  # the lead-by-example exception (rule 5)
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Employer)
@@ -29,6 +38,13 @@ def create_employer(
     if session.get(EmployerRow, employer.id) is not None:
         raise ApiError(409, "conflict", f"employer {employer.id} already exists")
     runtime.store.upsert(session, "employers", [employer])
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="create_employer",
+        subject=f"employers:{employer.id}",
+        purpose=None,
+    )
     session.commit()
     return employer
 
@@ -53,7 +69,9 @@ def update_employer(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Employer:
-    """Change some fields (the employer itself, or a counselor of its region)."""
+    """Change some fields (the employer itself, or a counselor of its region). Type, region
+    and the staff counts the quota rests on are changed by counselors only; every change is
+    audited with the fields it changed."""
     current = as_employer(employer_row(session, user, employer_id, write=True))
     if changes.get("id", employer_id) != employer_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
@@ -61,41 +79,24 @@ def update_employer(
         updated = Employer.model_validate({**current.model_dump(), **changes})
     except ValidationError as error:
         raise invalid(error) from None
+    changed = sorted(f for f in Employer.model_fields if getattr(updated, f) != getattr(current, f))
+    if user.role is Role.EMPLOYER:
+        refused = [f for f in changed if f in COUNSELOR_ONLY_FIELDS]
+        if refused:
+            raise ApiError(
+                403,
+                "forbidden",
+                "单位类型、所在地区和职工人数（含残疾职工人数）只能由就业指导员核实修改",
+                [(f, "only a counselor may change this") for f in refused],
+            )
     check_region(user, updated.region_code, f"region {updated.region_code}")
     runtime.store.upsert(session, "employers", [updated])
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action="update_employer",
+        subject=f"employers:{employer_id}",
+        purpose=", ".join(changed) or "no change",
+    )
     session.commit()
     return updated
-
-
-@router.get("/{employer_id}/quota", response_model=QuotaOut)
-def employer_quota(
-    employer_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    local_avg_social_wage: Annotated[
-        float | None, Query(ge=0, description="Local average social wage, CNY per year.")
-    ] = None,
-    local_min_monthly_wage: Annotated[
-        float | None, Query(ge=0, description="Local minimum monthly wage, CNY.")
-    ] = None,
-    is_school: Annotated[bool, Query(description="Schools are exempt from rule 5.")] = False,
-) -> QuotaOut:
-    """Quota standing under DOMAIN.md rules 1-5; 409 naming the field the record lacks."""
-    employer = as_employer(employer_row(session, user, employer_id))
-    try:
-        found = quota_status(
-            employer,
-            runtime.settings,
-            local_avg_social_wage=local_avg_social_wage,
-            local_min_monthly_wage=local_min_monthly_wage,
-            is_school=is_school,
-        )
-    except MissingQuotaData as missing:
-        raise ApiError(
-            409,
-            "quota_data_missing",
-            str(missing),
-            [(missing.field, f"is unknown, needed for {missing.purpose}")],
-        ) from None
-    return QuotaOut(employer_id=employer_id, **asdict(found))

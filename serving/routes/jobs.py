@@ -11,16 +11,21 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.domain import Candidate, Job
+from matching.domain import Job
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
-from serving.access import as_job, job_row
-from serving.auth import Role
+from serving.access import as_job, as_referral, check_region, job_row
+from serving.auth import Account, Role
+from serving.cards import referral_card
 from serving.deps import CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid
 from serving.runtime import Runtime
-from serving.schemas import CandidateCard, JobCreated, OccupationSuggestion, ReferralCard
+from serving.schemas import JobCreated, OccupationSuggestion, ReferralCard
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
+
+#: What a counselor decides about a job (public-welfare designation, the region it is filed
+#: under), and the only fields a counselor may change.
+COUNSELOR_FIELDS = ("public_welfare", "region_code")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobCreated)
@@ -39,6 +44,9 @@ def post_job(
     if session.get(JobRow, job.id) is not None:
         raise ApiError(409, "conflict", f"job {job.id} already exists")
     runtime.store.upsert(session, "jobs", [job])
+    runtime.store.audit(
+        session, actor=user.actor, action="post_job", subject=f"jobs:{job.id}", purpose=None
+    )
     session.commit()
     found = (
         runtime.resources.coder.suggest(job.title, job.description, k=suggestions)
@@ -77,8 +85,13 @@ def read_job(job_id: str, user: CounselorOrEmployer, session: SessionDep) -> Job
     return as_job(job_row(session, user, job_id))
 
 
-def _save(session: Session, runtime: Runtime, job: Job) -> Job:
+def _save(
+    session: Session, runtime: Runtime, user: Account, job: Job, action: str, what: str
+) -> Job:
     runtime.store.upsert(session, "jobs", [job])
+    runtime.store.audit(
+        session, actor=user.actor, action=action, subject=f"jobs:{job.id}", purpose=what
+    )
     session.commit()
     return job
 
@@ -97,8 +110,11 @@ def update_job(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Job:
-    """Edit one of the caller's own jobs; it cannot move to another employer."""
-    current = as_job(job_row(session, user, job_id, write=True))
+    """Edit one of the caller's own jobs; it cannot move to another employer. Whether it is a
+    public-welfare post and the region it is filed under are a counselor's decision (within
+    their region), and the only fields a counselor changes; every change is audited."""
+    counselor = user.role is Role.COUNSELOR
+    current = as_job(job_row(session, user, job_id, write=not counselor))
     for field in ("id", "employer_id"):
         if field in changes and changes[field] != getattr(current, field):
             raise ApiError(
@@ -108,7 +124,20 @@ def update_job(
         updated = Job.model_validate({**current.model_dump(), **changes})
     except ValidationError as error:
         raise invalid(error) from None
-    return _save(session, runtime, updated)
+    changed = sorted(f for f in Job.model_fields if getattr(updated, f) != getattr(current, f))
+    refused = [f for f in changed if (f in COUNSELOR_FIELDS) != counselor]
+    if refused:
+        message = (
+            "就业指导员只能修改岗位的公益性岗位认定和所属地区，其他内容由用人单位修改"
+            if counselor
+            else "公益性岗位认定和岗位所属地区只能由就业指导员修改"
+        )
+        raise ApiError(
+            403, "forbidden", message, [(f, "this account may not change it") for f in refused]
+        )
+    if counselor:
+        check_region(user, updated.region_code, f"region {updated.region_code}")
+    return _save(session, runtime, user, updated, "update_job", ", ".join(changed) or "no change")
 
 
 @router.post("/{job_id}/close", response_model=Job)
@@ -119,7 +148,8 @@ def close_job(
     or on its posting day if it was posted today."""
     current = as_job(job_row(session, user, job_id, write=True))
     closes = max(current.posted_at, dt.date.today() - dt.timedelta(days=1))
-    return _save(session, runtime, current.model_copy(update={"closes_at": closes}))
+    closed = current.model_copy(update={"closes_at": closes})
+    return _save(session, runtime, user, closed, "close_job", f"closes_at {closes.isoformat()}")
 
 
 @router.get("/{job_id}/referrals", response_model=list[ReferralCard])
@@ -127,40 +157,21 @@ def job_referrals(
     job_id: str, user: CounselorOrEmployer, session: SessionDep, runtime: RuntimeDep
 ) -> list[ReferralCard]:
     """People referred to a job, as anonymised cards; a person's name and phone appear once
-    they accepted the referral (that disclosure is audited)."""
+    they accepted the referral (that disclosure is audited). A counselor sees only the people
+    of their own region: the job being in it says nothing about the person."""
     job_row(session, user, job_id)
-    rows = session.execute(
-        select(ReferralRow, CandidateRow, ReferralContextRow.accepted_at)
+    query = (
+        select(ReferralRow, CandidateRow, ReferralContextRow)
         .join(CandidateRow, CandidateRow.id == ReferralRow.candidate_id)
         .outerjoin(ReferralContextRow, ReferralContextRow.referral_id == ReferralRow.id)
         .where(ReferralRow.job_id == job_id)
         .order_by(ReferralRow.id)
-    ).all()
-    cards = []
-    for referral, candidate, accepted_at in rows:
-        accepted = accepted_at is not None
-        # Personal data is decrypted only for those who agreed to share it.
-        record = (
-            runtime.store.to_record("candidates", candidate)
-            if accepted
-            else Candidate.model_validate(candidate.record)
-        )
-        if accepted:
-            runtime.store.audit(
-                session,
-                actor=user.actor,
-                action="read_identity",
-                subject=f"candidates:{candidate.id}",
-                purpose=f"referral {referral.id} accepted",
-            )
-        cards.append(
-            ReferralCard(
-                id=referral.id,
-                job_id=job_id,
-                referred_at=referral.referred_at,
-                outcome=referral.outcome,
-                candidate=CandidateCard.of(record, identity=accepted),
-            )
-        )
+    )
+    if user.role is Role.COUNSELOR:
+        query = query.where(CandidateRow.region_code.startswith(user.region_code or ""))
+    cards = [
+        referral_card(runtime.store, session, user, as_referral(referral), candidate, context)
+        for referral, candidate, context in session.execute(query).all()
+    ]
     session.commit()
     return cards

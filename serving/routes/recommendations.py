@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from matching.domain import Candidate
+from matching.explain import for_employers
 from matching.store.tables import CandidateRow
-from serving.access import candidate_row, job_row
+from serving.access import candidate_row, inactive_candidate, job_row
 from serving.auth import Account, Role
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, SessionDep
 from serving.errors import ERROR_RESPONSES
@@ -43,7 +44,8 @@ def jobs_for_candidate(
     ] = True,
 ) -> Recommendations:
     """The top ``k`` open, feasible jobs in the counselor's region for a person."""
-    candidate_row(session, user, candidate_id)
+    if not candidate_row(session, user, candidate_id).active:
+        raise inactive_candidate(candidate_id)
     shown = matcher.jobs_for_candidate(
         candidate_id, k, personalised=personalised, region_prefix=_area(user)
     )
@@ -61,13 +63,24 @@ def candidates_for_job(
     session: SessionDep,
     matcher: MatcherDep,
     k: K = 10,
+    personalised: Annotated[
+        bool,
+        Query(
+            description="false: order feasible people by distance and registration date only "
+            "(PIPL art. 24). People who declined personalised ranking are always so ordered."
+        ),
+    ] = True,
 ) -> Recommendations:
     """The top ``k`` active people for whom the job is feasible. Counselors see people of
-    their region by id; the employer sees each as an anonymised card."""
+    their region by id; the employer sees each as an anonymised card, with only the reasons
+    that say nothing of the person's history or support status."""
     job_row(session, user, job_id)
-    shown = matcher.candidates_for_job(job_id, k, region_prefix=_area(user))
+    shown = matcher.candidates_for_job(
+        job_id, k, personalised=personalised, region_prefix=_area(user)
+    )
     cards: dict[str, CandidateCard] = {}
-    if user.role is Role.EMPLOYER and shown:
+    employer = user.role is Role.EMPLOYER
+    if employer and shown:
         # Cards come from the non-sensitive part of the record: nothing is decrypted.
         rows = session.execute(
             select(CandidateRow.record).where(CandidateRow.id.in_([m.id for m in shown]))
@@ -76,7 +89,13 @@ def candidates_for_job(
     return Recommendations(
         query_id=job_id,
         results=[
-            Result(id=m.id, score=m.score, reasons=m.reasons, model=m.model, card=cards.get(m.id))
+            Result(
+                id=m.id,
+                score=m.score,
+                reasons=for_employers(m.reasons) if employer else m.reasons,
+                model=m.model,
+                card=cards.get(m.id),
+            )
             for m in shown
         ],
         model=matcher.ranker.name,

@@ -13,17 +13,35 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.domain import Job, Referral
-from matching.rules import Unmet, check_feasibility
-from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
+from matching.explain import unmet_reason
+from matching.rules import Feasibility, Unmet, check_feasibility
+from matching.store import Store
+from matching.store.tables import (
+    CandidateRow,
+    JobRow,
+    ReferralContextRow,
+    ReferralRow,
+    scoped_idempotency_key,
+)
 from matching.vocabulary import Dimension, Outcome
-from serving.access import as_job, as_referral, candidate_row, check_region, referral_row
+from serving.access import (
+    as_job,
+    as_referral,
+    candidate_row,
+    check_region,
+    inactive_candidate,
+    referral_row,
+)
+from serving.auth import Account, Role
+from serving.cards import referral_card
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
-from serving.schemas import OutcomeUpdate, ReferralCreate, ReferralOut
+from serving.schemas import OutcomeUpdate, ReferralCard, ReferralCreate, ReferralOut
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
 
@@ -32,24 +50,17 @@ REFERRAL_TOP_K = 10
 
 
 def _describe(unmet: Unmet) -> tuple[str, str]:
-    if unmet.demand is not None:
-        return (
-            f"capacity.{unmet.item}",
-            f"the job needs {unmet.demand} even with its accommodations; the person has "
-            f"{unmet.capacity}",
-        )
-    if unmet.requirement.value == "certificate":
-        return ("certificate", f"the job requires {unmet.item}, which the person does not hold")
-    return ("accommodation", f"the person needs {unmet.item}, which the job does not offer")
+    field = f"capacity.{unmet.item}" if unmet.demand is not None else unmet.requirement.value
+    return (field, unmet_reason(unmet))
 
 
-def _out(referral: Referral, context: ReferralContextRow | None) -> ReferralOut:
+def _out(store: Store, referral: Referral, context: ReferralContextRow | None) -> ReferralOut:
     extra = (
         {
             "model": context.model,
             "rank": context.rank,
             "reasons_shown": context.reasons,
-            "override_reason": context.override_reason,
+            "override_reason": store.vault.open_text(context.override_reason),
             "accepted": context.accepted_at is not None,
         }
         if context is not None
@@ -58,9 +69,13 @@ def _out(referral: Referral, context: ReferralContextRow | None) -> ReferralOut:
     return ReferralOut.model_validate({**referral.model_dump(), **extra})
 
 
-def _replay(session: Session, key: str, request_hash: str) -> ReferralOut | None:
+def _replay(
+    store: Store, session: Session, user: Account, key: str, request_hash: str
+) -> ReferralOut | None:
     context = session.scalar(
-        select(ReferralContextRow).where(ReferralContextRow.idempotency_key == key)
+        select(ReferralContextRow).where(
+            ReferralContextRow.idempotency_key == scoped_idempotency_key(user.id, key)
+        )
     )
     if context is None:
         return None
@@ -73,7 +88,7 @@ def _replay(session: Session, key: str, request_hash: str) -> ReferralOut | None
         )
     row = session.get(ReferralRow, context.referral_id)
     assert row is not None
-    return _out(as_referral(row), context)
+    return _out(store, as_referral(row), context)
 
 
 @router.post(
@@ -106,19 +121,21 @@ def create_referral(
     request_hash = hashlib.sha256(
         json.dumps([user.id, body.model_dump()], sort_keys=True).encode()
     ).hexdigest()
-    replayed = _replay(session, idempotency_key, request_hash)
+    replayed = _replay(runtime.store, session, user, idempotency_key, request_hash)
     if replayed is not None:
         response.status_code = status.HTTP_200_OK
         return replayed
     person = candidate_row(session, user, body.candidate_id)
+    if not person.active:
+        raise inactive_candidate(body.candidate_id)
     job_found = session.get(JobRow, body.job_id)
     if job_found is None:
         raise not_found("job", body.job_id)
     check_region(user, job_found.region_code, f"job {body.job_id}")
     job = as_job(job_found)
-    _check_referable(person, job)
-    # Ranked as the counselor's recommendations are, within their area: the top job they
-    # were shown must not need an override reason.
+    _check_referable(runtime.store, person, job)
+    # The top 10 the counselor was shown: ranked within their region, as the recommendations
+    # route ranks for them.
     ranked = matcher.jobs_for_candidate(
         body.candidate_id, REFERRAL_TOP_K, region_prefix=user.region_code or ""
     )
@@ -131,6 +148,26 @@ def create_referral(
             f"job {job.id} is not among the model's top {REFERRAL_TOP_K} for this person",
             [("override_reason", "is required when choosing a job the model ranked lower")],
         )
+    _lock_person(session, body.candidate_id)
+    # A concurrent retry with the same key may have committed while this one waited.
+    replayed = _replay(runtime.store, session, user, idempotency_key, request_hash)
+    if replayed is not None:
+        response.status_code = status.HTTP_200_OK
+        return replayed
+    pending = session.scalar(
+        select(ReferralRow.id).where(
+            ReferralRow.candidate_id == body.candidate_id,
+            ReferralRow.job_id == job.id,
+            ReferralRow.outcome == Outcome.PENDING.value,
+        )
+    )
+    if pending is not None:
+        raise ApiError(
+            409,
+            "referral_pending",
+            f"该求职者已被推荐到岗位 {job.id}，推荐 {pending} 尚无结果",
+            [("job_id", f"referral {pending} to this job is still pending")],
+        )
     today = dt.date.today()
     referral = Referral(
         id=f"r-{uuid.uuid4().hex[:20]}",
@@ -141,13 +178,13 @@ def create_referral(
     )
     context = ReferralContextRow(
         referral_id=referral.id,
-        idempotency_key=idempotency_key,
+        idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
         request_hash=request_hash,
         account_id=user.id,
         model=matcher.ranker.name,
         rank=place,
         reasons=ranked[place - 1].reasons if place else [],
-        override_reason=override,
+        override_reason=runtime.store.vault.seal_text(override),
     )
     runtime.store.upsert(session, "referrals", [referral])
     session.add(context)
@@ -156,60 +193,107 @@ def create_referral(
         actor=user.actor,
         action="refer",
         subject=f"referrals:{referral.id} candidates:{body.candidate_id} jobs:{job.id}",
-        purpose=body.purpose or override,
+        # Not the override reason: the log is not sealed, the reason is kept sealed above.
+        purpose=body.purpose or ("override" if override else None),
     )
     try:
         session.commit()
     except IntegrityError:
         # A concurrent request with the same key won the race: answer with its referral.
         session.rollback()
-        replayed = _replay(session, idempotency_key, request_hash)
+        replayed = _replay(runtime.store, session, user, idempotency_key, request_hash)
         if replayed is None:
             raise
         response.status_code = status.HTTP_200_OK
         return replayed
-    return _out(referral, context)
+    return _out(runtime.store, referral, context)
 
 
-def _check_referable(person: CandidateRow, job: Job) -> None:
-    """409 when the job is closed or infeasible for the person (naming every failure)."""
-    if not job.is_open(dt.date.today()):
-        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+def _lock_person(session: Session, candidate_id: str) -> None:
+    """Serialise referral creation for one person until this transaction ends, so that two
+    concurrent requests cannot both see "no pending referral" and both insert one: a row lock
+    on PostgreSQL; on SQLite a no-op write, which takes the database's write lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa_update(CandidateRow)
+            .where(CandidateRow.id == candidate_id)
+            .values(active=CandidateRow.active)
+        )
+    else:
+        session.execute(
+            select(CandidateRow.id).where(CandidateRow.id == candidate_id).with_for_update()
+        )
+
+
+def feasibility_of(store: Store, person: CandidateRow, job: Job) -> Feasibility:
+    """The hard requirements for a stored person and a job, from the person's effective
+    capacities (the sealed matching profile; no identifier is decrypted)."""
     record = person.record
-    verdict = check_feasibility(
-        capacities={Dimension(d): v for d, v in person.capacities.items()},
+    effective = store.matching_profile(person.profile)["effective"]
+    return check_feasibility(
+        capacities={Dimension(d): v for d, v in effective.items()},
         certificates=record.get("certificates", []),
         needs=record.get("needs", []),
         demands=job.demands,
         certificates_required=job.certificates_required,
         accommodations=job.accommodations,
     )
+
+
+def _check_referable(store: Store, person: CandidateRow, job: Job) -> None:
+    """409 when the job is closed or infeasible for the person (naming every failure)."""
+    if not job.is_open(dt.date.today()):
+        raise ApiError(409, "job_closed", f"job {job.id} is not taking referrals")
+    verdict = feasibility_of(store, person, job)
     if not verdict.feasible:
-        failed = ", ".join(r.value for r in verdict.failed_requirements)
+        # The counselor reads the reasons: in Chinese, naming exactly what is missing.
         raise ApiError(
             409,
             "infeasible",
-            f"job {job.id} is infeasible for this person: {failed} requirement not met",
+            f"岗位 {job.id} 不符合此人的硬性条件："
+            + "；".join(unmet_reason(u) for u in verdict.unmet),
             [_describe(u) for u in verdict.unmet],
         )
 
 
-@router.get("/{referral_id}", response_model=ReferralOut)
-def read_referral(referral_id: str, user: CounselorOrEmployer, session: SessionDep) -> ReferralOut:
+def _view(
+    store: Store, session: Session, user: Account, referral: Referral
+) -> ReferralOut | ReferralCard:
+    """What the caller may see of a referral: counselors the whole of it, employers only the
+    card view (never the counselor's override reason or the reasons they were shown)."""
+    context = session.get(ReferralContextRow, referral.id)
+    if user.role is Role.EMPLOYER:
+        candidate = session.get(CandidateRow, referral.candidate_id)
+        assert candidate is not None
+        return referral_card(store, session, user, referral, candidate, context)
+    return _out(store, referral, context)
+
+
+@router.get(
+    "/{referral_id}",
+    response_model=ReferralOut | ReferralCard,
+    description="Counselors get the whole referral; employers its card view.",
+)
+def read_referral(
+    referral_id: str, user: CounselorOrEmployer, session: SessionDep, runtime: RuntimeDep
+) -> ReferralOut | ReferralCard:
     """A referral of a person in the counselor's region, or to one of the employer's jobs."""
     row = referral_row(session, user, referral_id)
-    return _out(as_referral(row), session.get(ReferralContextRow, referral_id))
+    view = _view(runtime.store, session, user, as_referral(row))
+    session.commit()  # an employer's view may have disclosed an identity: keep its audit
+    return view
 
 
-@router.patch("/{referral_id}", response_model=ReferralOut)
+@router.patch("/{referral_id}", response_model=ReferralOut | ReferralCard)
 def record_outcome(
     referral_id: str,
     update: OutcomeUpdate,
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
-) -> ReferralOut:
-    """Record what became of a referral (interviewed, hired, …); the ranker learns from it."""
+) -> ReferralOut | ReferralCard:
+    """Record what became of a referral (interviewed, hired, …); the ranker learns from it.
+    Employers are answered with the card view."""
     row = referral_row(session, user, referral_id)
     current = as_referral(row)
     outcome_at = update.outcome_at or (
@@ -229,8 +313,9 @@ def record_outcome(
         subject=f"referrals:{referral_id}",
         purpose=update.outcome.value,
     )
+    view = _view(runtime.store, session, user, changed)
     session.commit()
-    return _out(changed, session.get(ReferralContextRow, referral_id))
+    return view
 
 
 @router.post("/{referral_id}/accept", response_model=ReferralOut)
@@ -255,4 +340,4 @@ def accept_referral(
             purpose="the person agreed to share their identity with the employer",
         )
         session.commit()
-    return _out(as_referral(row), context)
+    return _out(runtime.store, as_referral(row), context)

@@ -1,0 +1,170 @@
+"""Job titles as employers type them, reduced to the words that name the occupation.
+
+``"急聘 高级Java开发工程师（长沙）"`` names the same occupation as ``"Java开发工程师"``: the
+seniority (高级), the place (长沙) and the recruiting words (急聘) say nothing about the work
+and mislead both character n-grams and embeddings. :func:`normalise_title` strips them and
+keeps what it stripped, by kind, so that a form or a report can show it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from matching.occupations import normalize_text
+from matching.regions import RegionHierarchy
+
+# Recruiting words, terms and conditions, who is preferred, pay and head counts.
+RECRUITMENT = re.compile(
+    r"急招|急聘|诚聘|直招|高薪|招聘|聘请|招募|热招|"
+    r"长期|短期|临时|兼职|全职|日结|周结|月结|包吃住|包吃|包住|五险一金|五险|双休|单休|"
+    r"男女不限|不限学历|经验不限|无经验|可培训|带薪培训|持证上岗|"
+    r"可?居家办公|在家办公|远程办公|计件工资|计件|"
+    r"残疾人?(?:专岗|岗位)?|(?:听障|视障|聋哑|聋人|盲人|肢残|残障|退役军人|应届生?|女性|宝妈)?"
+    r"(?:人士)?优先|"
+    r"\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?(?:k|千|万|元)(?:/(?:月|天|时|小时))?|"
+    r"若干名?|\d+名|多名|数名"
+)
+# Seniority and career stage: 高级Java开发工程师 is a Java开发工程师. 助理 is kept: 会计助理 is
+# still accounting, but 经理助理 is a secretary, so it changes what the title names.
+SENIORITY = re.compile(
+    r"高级|资深|初级|中级|首席|特级|见习|实习生|实习|储备|管培生|"
+    r"senior|junior|sr\.?(?=[a-z\u4e00-\u9fff])|jr\.?(?=[a-z\u4e00-\u9fff])"
+)
+# An employer named in front of the title: 长沙某某科技有限公司-会计.
+EMPLOYER = re.compile(r"^.{2,24}?(?:股份有限公司|有限责任公司|有限公司|集团公司|集团|公司)")
+_BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|【([^【】]*)】|<([^<>]*)>|《([^《》]*)》")
+_SEPARATORS = re.compile(r"^[\W_]+|[\W_]+$")
+# Suffixes that make a region's short name (长沙市 → 长沙, 湖南省 → 湖南).
+_REGION_SUFFIX = re.compile(
+    r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|地区|省|市|盟)$"
+)
+# Shortest remainder worth coding: stripping 北京 from 北京烤鸭师 is fine, from 北京 not.
+_MIN_CORE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TitleParts:
+    """A title split into the words that name the occupation and those stripped from it."""
+
+    title: str  # as typed
+    core: str  # normalised (NFKC, case-folded, no whitespace) and stripped
+    seniority: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    employer: str | None = None
+    recruitment: tuple[str, ...] = ()
+    remarks: tuple[str, ...] = ()  # other bracketed text: 保洁员（包吃住） → 包吃住
+
+    @property
+    def stripped(self) -> dict[str, list[str]]:
+        """What was stripped, by kind, leaving out empty kinds (for display)."""
+        kinds = {
+            "seniority": list(self.seniority),
+            "places": list(self.places),
+            "employer": [self.employer] if self.employer else [],
+            "recruitment": list(self.recruitment),
+            "remarks": list(self.remarks),
+        }
+        return {kind: words for kind, words in kinds.items() if words}
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Province and prefecture names, full and short (湖南省, 湖南; 长沙市, 长沙), and county
+    names in full (岳麓区): the place words a title may carry."""
+    names: set[str] = set()
+    for region in RegionHierarchy.load():
+        name = normalize_text(region.name)
+        names.add(name)
+        if region.level != "county":
+            short = _REGION_SUFFIX.sub("", name)
+            if len(short) >= 2:
+                names.add(short)
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _place_pattern() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    alternatives = "|".join(sorted(map(re.escape, place_names()), key=len, reverse=True))
+    return re.compile(f"^(?:{alternatives})"), re.compile(f"(?:{alternatives})$")
+
+
+def normalise_title(title: str) -> TitleParts:
+    """Split ``title`` into its occupation words (``core``) and the words stripped from it.
+
+    Stripped: bracketed remarks (a place or a seniority inside brackets is filed as such),
+    recruiting words anywhere (:data:`RECRUITMENT`), seniority words anywhere
+    (:data:`SENIORITY`), an employer name in front, and place names at either end. A part is
+    only stripped if at least two characters remain; when nothing would be left the
+    normalised title is the core.
+    """
+    key = normalize_text(title)
+    seniority: list[str] = []
+    places: list[str] = []
+    recruitment: list[str] = []
+    remarks: list[str] = []
+    employer: str | None = None
+    places_set = place_names()
+
+    def take_bracketed(match: re.Match[str]) -> str:
+        inner = next(group for group in match.groups() if group is not None)
+        inner = _SEPARATORS.sub("", inner)
+        if not inner:
+            return ""
+        if inner in places_set:
+            places.append(inner)
+        elif SENIORITY.fullmatch(inner):
+            seniority.append(inner)
+        elif RECRUITMENT.fullmatch(inner):
+            recruitment.append(inner)
+        else:
+            remarks.append(inner)
+        return ""
+
+    text = _BRACKETED.sub(take_bracketed, key)
+    text = _strip_all(RECRUITMENT, text, recruitment)
+    text = _strip_all(SENIORITY, text, seniority)
+    match = EMPLOYER.match(text)
+    if match and len(_SEPARATORS.sub("", text[match.end() :])) >= _MIN_CORE:
+        employer = match.group()
+        text = text[match.end() :]
+    leading, trailing = _place_pattern()
+    changed = True
+    while changed:
+        changed = False
+        text = _SEPARATORS.sub("", text)
+        for pattern in (leading, trailing):
+            found = pattern.search(text)
+            if found is None:
+                continue
+            rest = text[: found.start()] + text[found.end() :]
+            if len(_SEPARATORS.sub("", rest)) >= _MIN_CORE:
+                places.append(found.group())
+                text = rest
+                changed = True
+    core = _SEPARATORS.sub("", text)
+    if len(core) < 1:
+        core = _SEPARATORS.sub("", key) or key
+    return TitleParts(
+        title=title,
+        core=core,
+        seniority=tuple(seniority),
+        places=tuple(places),
+        employer=employer,
+        recruitment=tuple(recruitment),
+        remarks=tuple(remarks),
+    )
+
+
+def _strip_all(pattern: re.Pattern[str], text: str, into: list[str]) -> str:
+    """``text`` without ``pattern``'s matches (recorded in ``into``), unless too little would
+    remain, in which case ``text`` is returned as it was."""
+    found = [match.group() for match in pattern.finditer(text)]
+    if not found:
+        return text
+    rest = pattern.sub("", text)
+    if len(_SEPARATORS.sub("", rest)) < _MIN_CORE:
+        return text
+    into.extend(found)
+    return rest

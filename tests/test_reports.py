@@ -1,0 +1,265 @@
+"""Real-name reports: figures counted by hand on a small world (in the comments), the same
+report from the store and from its export, and over HTTP on demo data in JSON, CSV and XLSX
+(opened with openpyxl) with every number matching a direct count of the exported files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from matching.domain import Candidate, Employer, Job, Referral
+from matching.interchange import export_directory, import_directory
+from matching.reports import (
+    Period,
+    ReportData,
+    build_report,
+    data_from_export,
+    data_from_store,
+)
+from matching.settings import Settings
+from matching.store import Store
+from serving.app import create_app
+from serving.auth import Role, create_account
+from serving.runtime import Resources
+from tests.test_api_app import Api, error_of, resources  # noqa: F401 (session fixture)
+from tests.world import CANDIDATES, EMPLOYERS, JOBS, write_world
+from training.synthetic import generate_world
+
+
+def _referral(rid: str, person: str, job: str, on: str, outcome: str, at: str | None = None):
+    return Referral(
+        id=rid, candidate_id=person, job_id=job, referred_at=on, outcome=outcome, outcome_at=at
+    )
+
+
+def hand_world() -> ReportData:
+    """tests/world.py (j1 a public-welfare post, j2 home-based) plus a person in Beijing and
+    referrals spread over 2025."""
+    people = [dict(c) for c in CANDIDATES]
+    people[1]["trainings"] = [{"name": "网店客服", "year": 2025}]
+    people.append({"id": "c4", "region_code": "110101", "registered_at": "2025-02-01"})
+    return ReportData(
+        employers=[Employer.model_validate(e) for e in EMPLOYERS],
+        jobs=[Job.model_validate(j) for j in JOBS],
+        candidates=[Candidate.model_validate(p) for p in people],
+        referrals=[
+            _referral("r1", "c1", "j1", "2025-03-10", "hired", "2025-03-20"),
+            _referral("r2", "c2", "j2", "2025-06-01", "pending"),
+            _referral("r3", "c3", "j2", "2025-04-02", "interviewed", "2025-04-10"),
+            _referral("r4", "c3", "j1", "2025-05-05", "hired", "2025-05-20"),
+            _referral("r5", "c2", "j1", "2025-04-15", "rejected", "2025-04-20"),
+            _referral("r6", "c1", "j2", "2025-05-01", "left_early", "2025-06-10"),
+            _referral("r7", "c4", "j2", "2025-04-03", "hired", "2025-04-08"),
+        ],
+    )
+
+
+TARGETS = Settings(annual_targets={"new_employment": 4})
+
+
+def test_quarterly_figures_match_a_hand_count() -> None:
+    report = build_report(hand_world(), Period.quarterly(2025, 2), TARGETS, region_prefix="43")
+    assert (report.period_start, report.period_end) == (dt.date(2025, 4, 1), dt.date(2025, 6, 30))
+    registered = report.section("registered")
+    # c1, c2, c3 registered by 30 June (c4 is in Beijing); only c2 (20 May) within the quarter
+    assert (registered.value("registered"), registered.value("new_registrations")) == (3, 1)
+    employment = report.section("employment")
+    # on 30 June: c1 (r1, hired 20 March at j1; r6 at j2 ended 10 June) and c3 (r4 at j1)
+    assert employment.value("employed") == 2
+    assert employment.value("employed", "public_welfare") == 2
+    assert employment.value("employed", "home_based") == 0
+    # hired within the quarter: r4 only (r6 left early, r7 is Beijing's)
+    assert employment.value("new_employment") == 1
+    referrals = report.section("referrals")
+    # made April-June by Hunan people: r2, r3, r4, r5, r6; interviewed r3, r4, r6; hired r4, r6
+    assert [referrals.value(m) for m in ("referrals", "interviewed", "hired", "pending")] == [
+        5,
+        3,
+        2,
+        1,
+    ]
+    assert referrals.value("interview_rate") == 0.6 and referrals.value("hire_rate") == 0.4
+    assert referrals.value("hire_per_interview") == pytest.approx(2 / 3, abs=1e-6)
+    # c2's 2025 training (c1's is from 2023)
+    assert report.section("trainings").value("trained") == 1
+    quota = report.section("quota")
+    # e1: 120 x 1.5% = 1.8 required, 1 counted; e2: 11 counted of 6: one of two complies; no
+    # wage standards, so e1's fund is unknown rather than 0
+    assert [quota.value(m) for m in ("employers", "compliant", "compliance_rate")] == [2, 1, 0.5]
+    assert quota.value("fund_unknown") == 1 and quota.value("gap") == pytest.approx(0.8)
+    assert quota.value("compliant", "type:private") == 1
+    assert quota.value("below_ratio", "region:430100") == 1
+    targets = report.section("targets")
+    # year to date: r1 (20 March) and r4 (20 May): 2 of 4; 181 of 365 days gone
+    assert targets.value("achieved", "new_employment") == 2
+    assert targets.value("progress", "new_employment") == 0.5
+    assert targets.value("year_elapsed") == pytest.approx(181 / 365, abs=1e-6)
+    for name in ("graduates", "assessments"):
+        assert not report.section(name).recorded and "issue 13" in report.section(name).note
+
+
+def test_region_prefix_and_annual_period() -> None:
+    beijing = build_report(hand_world(), Period.quarterly(2025, 2), TARGETS, region_prefix="11")
+    assert beijing.section("registered").value("registered") == 1
+    assert beijing.section("employment").value("new_employment") == 1  # r7
+    assert beijing.section("quota").value("employers") == 0
+    year = build_report(hand_world(), Period.annual(2025), TARGETS)
+    # the whole year, everyone: r1, r4, r7 hired within 2025
+    assert year.section("employment").value("new_employment") == 3
+    assert year.section("targets").value("achieved", "new_employment") == 3
+
+
+def test_the_report_is_the_same_from_the_store_and_from_its_export(
+    store: Store, tmp_path: Path
+) -> None:
+    assert import_directory(store, write_world(tmp_path / "world")).ok
+    export_directory(store, tmp_path / "export", actor="test")
+    period = Period.quarterly(2025, 2)
+    from_store = build_report(data_from_store(store), period, TARGETS, region_prefix="4301")
+    from_export = build_report(
+        data_from_export(tmp_path / "export"), period, TARGETS, region_prefix="4301"
+    )
+    assert from_store == from_export
+    assert from_store.section("referrals").value("referrals") == 1  # r2, 1 June
+
+
+# -- over HTTP on demo data ----------------------------------------------------------------
+
+TODAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_api(
+    resources: Resources,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Api]:
+    """One demo world behind the API for this module's read-only tests (embedding it is the
+    slow part)."""
+    tmp_path = tmp_path_factory.mktemp("reports")
+    settings = Settings(home=tmp_path / "home")
+    files = tmp_path / "demo"
+    generate_world(files, seed=5, candidates=150, jobs=45, today=TODAY)
+    store = Store.open(settings)
+    assert import_directory(store, files).ok
+    first_employer = json.loads((files / "employers.jsonl").read_text().splitlines()[0])["id"]
+    accounts: dict[str, dict[str, Any]] = {
+        "manager": {"role": Role.MANAGER},
+        "counselor": {"role": Role.COUNSELOR, "region": "4301"},
+        "employer": {"role": Role.EMPLOYER, "employer": first_employer},
+    }
+    tokens = {n: create_account(store, name=n, **scope)[1] for n, scope in accounts.items()}
+    store.close()
+    app = create_app(settings, resources=lambda _settings, _store: resources)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, tokens, settings)
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _hand_count(files: Path, start: str, end: str) -> dict[str, int]:
+    """Counted straight from the exported files, with none of the report's code."""
+    people = {c["id"] for c in _lines(files / "candidates.jsonl")}
+    referrals = [r for r in _lines(files / "referrals.jsonl") if r["candidate_id"] in people]
+    made = [r for r in referrals if start <= r["referred_at"] <= end]
+    return {
+        "registered": sum(c["registered_at"] <= end for c in _lines(files / "candidates.jsonl")),
+        "referrals": len(made),
+        "interviewed": sum(r["outcome"] in ("interviewed", "hired", "left_early") for r in made),
+        "hired": sum(r["outcome"] in ("hired", "left_early") for r in made),
+        "new_employment": len(
+            {
+                r["candidate_id"]
+                for r in referrals
+                if r["outcome"] == "hired" and start <= r.get("outcome_at", r["referred_at"]) <= end
+            }
+        ),
+        "employers": len(_lines(files / "employers.jsonl")),
+    }
+
+
+@pytest.mark.slow
+def test_quarterly_report_on_demo_data_in_three_formats(demo_api: Api, tmp_path: Path) -> None:
+    url = "/v1/reports/quarterly?year=2026&quarter=3"
+    body = demo_api.call("GET", url, "manager").json()
+    sections = {s["name"]: s for s in body["sections"]}
+
+    def value(section: str, measure: str, group: str = "") -> float:
+        return next(
+            f["value"]
+            for f in sections[section]["figures"]
+            if f["measure"] == measure and f["group"] == group
+        )
+
+    store = Store.open(demo_api.settings)
+    export_directory(store, tmp_path / "export", actor="test")
+    store.close()
+    hand = _hand_count(tmp_path / "export", "2026-07-01", "2026-09-30")
+    assert hand["referrals"] > 20 and hand["new_employment"] > 0  # a real quarter of work
+    shown = {
+        "registered": value("registered", "registered"),
+        "referrals": value("referrals", "referrals"),
+        "interviewed": value("referrals", "interviewed"),
+        "hired": value("referrals", "hired"),
+        "new_employment": value("employment", "new_employment"),
+        "employers": value("quota", "employers"),
+    }
+    assert shown == hand
+    forms = [f for f in sections["employment"]["figures"] if f["measure"] == "employed"]
+    assert sum(f["value"] for f in forms if f["group"]) == value("employment", "employed")
+
+    as_csv = demo_api.call("GET", url + "&format=csv", "manager")
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    csv_value = {(r["section"], r["measure"], r["group"]): r["value"] for r in rows if r["measure"]}
+    assert float(csv_value["referrals", "referrals", ""]) == hand["referrals"]
+    assert float(csv_value["employment", "new_employment", ""]) == hand["new_employment"]
+
+    as_xlsx = demo_api.call("GET", url + "&format=xlsx", "manager")
+    assert 'filename="report-quarterly-2026Q3.xlsx"' in as_xlsx.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(as_xlsx.content))
+    assert {"全部", "employment", "referrals", "quota"} <= set(book.sheetnames)
+    cells = list(book["referrals"].iter_rows(values_only=True))
+    assert cells[0] == ("section", "measure", "group", "value", "label")
+    xlsx_value = {row[1]: row[3] for row in cells[1:]}
+    assert (xlsx_value["referrals"], xlsx_value["hired"]) == (hand["referrals"], hand["hired"])
+
+
+@pytest.mark.slow
+def test_charts_and_access(demo_api: Api) -> None:
+    query = "?year=2026&quarter=3"
+    svg = demo_api.call("GET", f"/v1/reports/quarterly/charts/employment.svg{query}", "manager")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert ET.fromstring(svg.content).tag.endswith("svg")
+    again = demo_api.call("GET", f"/v1/reports/quarterly/charts/employment.svg{query}", "manager")
+    assert again.content == svg.content  # reproducible
+    png = demo_api.call(
+        "GET", f"/v1/reports/quarterly/charts/quota.png{query}&region=4301", "counselor"
+    )
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    annual = demo_api.call("GET", "/v1/reports/annual/charts/graduates.png?year=2026", "manager")
+    assert annual.status_code == 200  # "not recorded" is drawn, not hidden
+    missing = demo_api.call("GET", f"/v1/reports/quarterly/charts/nothing.svg{query}", "manager")
+    assert missing.status_code == 404 and "employment" in error_of(missing)["message"]
+    assert (
+        demo_api.call(
+            "GET", f"/v1/reports/quarterly/charts/employment.gif{query}", "manager"
+        ).status_code
+        == 404
+    )
+    outside = demo_api.call("GET", f"/v1/reports/quarterly{query}&region=11", "counselor")
+    assert outside.status_code == 403
+    assert demo_api.call("GET", f"/v1/reports/quarterly{query}", "employer").status_code == 403
+    bad = demo_api.call("GET", "/v1/reports/quarterly?year=2026&quarter=5", "manager")
+    assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "quarter"
