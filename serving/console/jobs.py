@@ -129,7 +129,7 @@ def _problems(error: ValidationError) -> dict[str, str]:
 @router.get("/jobs/new", response_class=HTMLResponse)
 def new_job_form(request: Request, user: EmployerPage, session: SessionDep) -> Response:
     """The form to post a job; the employer's own region is the default place of work."""
-    employer = employers.read_employer(user.employer_id or "", user, session)
+    employer = employers.read_employer(user.employer_id or "", user, session, Response())
     blank = {
         "region_code": employer.region_code,
         "openings": 1,
@@ -172,7 +172,7 @@ def post_job(
 def edit_job_form(
     request: Request, job_id: str, user: EmployerPage, session: SessionDep
 ) -> Response:
-    job = jobs.read_job(job_id, user, session)
+    job = jobs.read_job(job_id, user, session, Response())
     return _form_page(
         request,
         job=job.model_dump(mode="json"),
@@ -196,7 +196,7 @@ def edit_job(
     # (the route refuses them from an employer): the edit form does not offer them.
     fields = {k: v for k, v in _job_fields(form).items() if k not in jobs.COUNSELOR_FIELDS}
     try:
-        jobs.update_job(job_id, fields, user, session, runtime)
+        jobs.update_job(job_id, fields, user, session, runtime, Response())
     except ApiError as error:
         if error.code != "invalid":
             raise
@@ -216,7 +216,7 @@ def edit_job(
 
 
 def _job_page_context(runtime: Runtime, session: Any, user: Account, job_id: str) -> dict[str, Any]:
-    job = jobs.read_job(job_id, user, session)
+    job = jobs.read_job(job_id, user, session, Response())
     proposed = recommendations.candidates_for_job(
         job_id, user, session, runtime.current_matcher(), k=PROPOSED
     )
@@ -280,7 +280,7 @@ def quota_page(
 ) -> Response:
     """The employer's quota standing, and what hiring N more disabled people would change
     (the API's ``?hire=N``)."""
-    employer = employers.read_employer(user.employer_id or "", user, session)
+    employer = employers.read_employer(user.employer_id or "", user, session, Response())
     problems: dict[str, str] = {}
     counts = {}
     for name, text, label in (

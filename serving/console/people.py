@@ -159,8 +159,9 @@ def person_page(
     runtime: RuntimeDep,
 ) -> Response:
     """A person's record: capacities, needs, skills, priority groups and referral history."""
+    # The route's ETag header is for API clients; the page does not edit with If-Match.
     person = candidates.read_candidate(
-        candidate_id, user, session, runtime, purpose="console: 查看求职者档案"
+        candidate_id, user, session, runtime, Response(), purpose="console: 查看求职者档案"
     )
     capacities = person_capacities(
         person.disability_category, person.disability_grade, person.capacities
