@@ -8,6 +8,7 @@ failing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -15,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.synthetic_home import synthetic_home
-from training.retrain import retrain
+from training.retrain import RetrainConfig, retrain
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "model_report.ipynb"
 FAST = {"n_estimators": 40, "min_child_samples": 5}
@@ -51,7 +52,15 @@ def test_the_report_shows_the_champion_with_plots_and_examples(
     today = dt.date.today()  # the notebook's examples rank today's open jobs
     made = synthetic_home(tmp_path, today=today)
     settings, embedder, occupations = made.settings, made.embedder, made.occupations
-    first = retrain(settings, now=today, params=FAST, embedder=embedder, occupations=occupations)
+    # Too few validation queries for the exposure-parity gate (tested in test_promotion.py).
+    first = retrain(
+        settings,
+        now=today,
+        params=FAST,
+        embedder=embedder,
+        occupations=occupations,
+        config=replace(RetrainConfig.load(), parity_min=0.0, parity_max=float("inf")),
+    )
     assert first.promoted
 
     notebook = execute(settings.home, tmp_path, monkeypatch)

@@ -21,7 +21,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from tests.synthetic_home import synthetic_home
-from training.retrain import CONFIG_FILE, LOCK_FILE, exclusive_lock, retrain
+from training.retrain import CONFIG_FILE, LOCK_FILE, RetrainConfig, exclusive_lock, retrain
 from training.tracking import EXPERIMENT, Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
@@ -61,7 +61,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     today = dt.date.today()
     made = synthetic_home(tmp_path_factory.mktemp("retrain-kill"), today=today)
     settings, embedder, occupations = made.settings, made.embedder, made.occupations
-    first = retrain(settings, now=today, params=FAST, embedder=embedder, occupations=occupations)
+    # Too few validation queries for the exposure-parity gate (tested in test_promotion.py).
+    first = retrain(
+        settings,
+        now=today,
+        params=FAST,
+        embedder=embedder,
+        occupations=occupations,
+        config=replace(RetrainConfig.load(), parity_min=0.0, parity_max=float("inf")),
+    )
     assert first.promoted
     yield World(
         settings.home, embedder, occupations, first.model_version, first.ranker_version, today
