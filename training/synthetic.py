@@ -2706,21 +2706,7 @@ def _make_referrals(
                     int(start[person]),
                     today_ord,
                 )
-    made.sort(key=lambda r: (r[0], r[1], r[2]))
-    if len(made) > target:
-        kept = np.sort(rng.choice(len(made), size=target, replace=False))
-        made = [made[k] for k in kept.tolist()]
-    return [
-        Referral(
-            id=f"R{n + 1:06d}",
-            candidate_id=people[person].id,
-            job_id=jobs[job].id,
-            referred_at=dt.date.fromordinal(day),
-            outcome=outcome,
-            outcome_at=None if lag is None else dt.date.fromordinal(day + lag),
-        )
-        for n, (day, person, job, outcome, lag) in enumerate(made)
-    ]
+    return referral_records(made, people, jobs, target, rng)
 
 
 def _counselor_choice(
@@ -2818,3 +2804,29 @@ def _refer_person(
         if outcome is Outcome.HIRED:
             busy_until = day + draws.between(90, 300)
     return history
+
+
+def referral_records(
+    made: list[tuple[int, int, int, Outcome, int | None]],
+    people: Sequence[Candidate],
+    jobs: Sequence[Job],
+    target: int,
+    rng: np.random.Generator,
+) -> list[Referral]:
+    """Referral records from ``(day, person, job, outcome, lag)`` draws: in date order, a
+    seeded sample of ``target`` where more were drawn, numbered ``R000001``… (both worlds)."""
+    made = sorted(made, key=lambda r: (r[0], r[1], r[2]))
+    if len(made) > target:
+        kept = np.sort(rng.choice(len(made), size=target, replace=False))
+        made = [made[k] for k in kept.tolist()]
+    return [
+        Referral(
+            id=f"R{n + 1:06d}",
+            candidate_id=people[person].id,
+            job_id=jobs[job].id,
+            referred_at=dt.date.fromordinal(day),
+            outcome=outcome,
+            outcome_at=None if lag is None else dt.date.fromordinal(day + lag),
+        )
+        for n, (day, person, job, outcome, lag) in enumerate(made)
+    ]

@@ -52,6 +52,7 @@ from training.synthetic import (
     _systematic_utility,
     _Tables,
     _write_jsonl,
+    referral_records,
 )
 
 TRUTH_FILE = "truth.npz"
@@ -347,21 +348,7 @@ def _months_referrals(
             made.append((day, person, int(pool[k]), outcome, lag))
             if outcome is Outcome.HIRED:
                 busy = day + draws.between(120, 360)
-    made.sort(key=lambda r: (r[0], r[1], r[2]))
-    if len(made) > target:
-        kept = np.sort(rng.choice(len(made), size=target, replace=False))
-        made = [made[k] for k in kept.tolist()]
-    return [
-        Referral(
-            id=f"R{n + 1:06d}",
-            candidate_id=people[person].id,
-            job_id=jobs[job].id,
-            referred_at=dt.date.fromordinal(day),
-            outcome=outcome,
-            outcome_at=None if lag is None else dt.date.fromordinal(day + lag),
-        )
-        for n, (day, person, job, outcome, lag) in enumerate(made)
-    ]
+    return referral_records(made, people, jobs, target, rng)
 
 
 def _months_outcome(draws: _Draws, u: float, age_days: int) -> tuple[Outcome, int | None]:
