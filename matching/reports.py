@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -51,6 +52,7 @@ from matching.domain import (
     Employer,
     Job,
     QuotaDeclaration,
+    Record,
     RecruitmentEvent,
     Referral,
     WageStandard,
@@ -66,6 +68,7 @@ from matching.store.tables import (
     QuotaDeclarationRow,
     ReferralRow,
     WageStandardRow,
+    _Stored,
 )
 from matching.vocabulary import Outcome, WorkMode
 
@@ -126,7 +129,8 @@ class ReportData:
     events: list[RecruitmentEvent] = field(default_factory=list)
 
 
-_SOURCES = {
+# Each source: its record model and its table (every one a stored interchange kind).
+_SOURCES: dict[str, tuple[type[Record], type[_Stored]]] = {
     "employers": (Employer, EmployerRow),
     "jobs": (Job, JobRow),
     "candidates": (Candidate, CandidateRow),
@@ -156,7 +160,7 @@ def data_from_store(store: Store) -> ReportData:
     return data
 
 
-def _sensitive_dropped(model: type, raw: dict) -> dict:
+def _sensitive_dropped(model: type[Record], raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in model.sensitive_fields}
 
 

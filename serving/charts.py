@@ -76,15 +76,19 @@ def render(report: Report, section_name: str, chart_format: ChartFormat) -> byte
     """One section of a report as a bar chart (KeyError for a section the report lacks)."""
     section = report.section(section_name)
     font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "svg.hashsalt": "jm"}
-    with matplotlib.rc_context(rc):
+    families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+    with matplotlib.rc_context({"font.family": families, "svg.hashsalt": "jm"}):
         canvas = Canvas(figsize=(7, 4), dpi=100)
         axes = canvas.subplots()
         period = f"{report.year}" + (f" Q{report.quarter}" if report.quarter else "")
         region = report.region_prefix or "all"
         if not section.recorded:
             axes.axis("off")
-            text = section.note if font else f"{section_name}: not recorded in this installation"
+            text = (
+                (section.note or "")
+                if font
+                else f"{section_name}: not recorded in this installation"
+            )
             axes.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
             axes.set_title(f"{section_name} · {period} · {region}")
         else:

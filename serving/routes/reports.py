@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPO
 ReportYear = Annotated[int, Query(ge=1990, le=2100, description="Calendar year.")]
 Quarter = Annotated[int, Query(ge=1, le=4, description="Quarter 1-4.")]
 FormatQuery = Annotated[TableFormat, Query(description="json, csv or xlsx.")]
-TABLE_CONTENT = {
+TABLE_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             "text/csv": {},
@@ -39,7 +39,9 @@ TABLE_CONTENT = {
         }
     }
 }
-CHART_CONTENT = {200: {"content": {"image/svg+xml": {}, "image/png": {}}}}
+CHART_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {}, "image/png": {}}}
+}
 
 
 def _report(runtime: Runtime, period: Period, region: str) -> Report:
