@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_api_app import Api, error_of
-from tests.test_api_app import api as api  # noqa: F401  (fixture)
-from tests.test_api_app import resources as resources  # noqa: F401  (fixture)
+from tests.api_client import Api, error_of
 from tests.world import CANDIDATES
 
 pytestmark = pytest.mark.slow

@@ -31,7 +31,7 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
-from tests.test_api_app import Api, error_of, resources  # noqa: F401 (session fixture)
+from tests.api_client import Api, error_of
 from tests.world import CANDIDATES, EMPLOYERS, JOBS, write_world
 from training.synthetic import generate_world
 
