@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo serve test check install clean soak
+.PHONY: demo serve test test-fast check install clean soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ check: $(STAMP)
 	$(BIN)/ruff check matching training serving
 	$(BIN)/ruff format --check matching training serving
 	$(BIN)/mypy matching training serving
+
+# The tests not marked slow (no model training, no server, no browser): a minute or two.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) var

@@ -18,7 +18,15 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Header, Response
 from pydantic import BaseModel, ValidationError
 
-from matching.store.repository import AlreadyExists, ConcurrentChange, StaleVersion
+# Re-exported for the routes that keep their own compare-and-set loop (referrals, lifecycle).
+from matching.store.repository import ATTEMPTS as ATTEMPTS
+from matching.store.repository import (
+    AlreadyExists,
+    ConcurrentChange,
+    StaleVersion,
+    etag,
+)
+from matching.store.repository import matches_etag as matches_etag
 from serving.errors import ApiError, invalid
 
 IfMatch = Annotated[
@@ -31,11 +39,6 @@ IfMatch = Annotated[
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def etag(content_hash: str) -> str:
-    """The ETag header value of a stored version."""
-    return f'"{content_hash}"'
 
 
 def set_etag(response: Response, content_hash: str) -> None:

@@ -51,12 +51,17 @@ class ConcurrentChange(RuntimeError):
         self.subject = subject
 
 
-def _matches(if_match: str | None, content_hash: str) -> bool:
-    """Whether an ``If-Match`` value names the stored version (``*`` names any)."""
+def etag(content_hash: str) -> str:
+    """How a stored version is named to clients (an HTTP ETag): its quoted content hash."""
+    return f'"{content_hash}"'
+
+
+def matches_etag(if_match: str | None, content_hash: str) -> bool:
+    """Whether an ``If-Match`` value (absent: anything matches) names this stored version."""
     if if_match is None:
         return True
     tags = {t.strip() for t in if_match.split(",")}
-    return "*" in tags or f'"{content_hash}"' in tags
+    return "*" in tags or etag(content_hash) in tags
 
 
 class Repository(Generic[RecordT, RowT]):
@@ -129,7 +134,7 @@ class Repository(Generic[RecordT, RowT]):
         """The compare-and-set loop of :meth:`change`, uncommitted."""
         for _ in range(ATTEMPTS):
             row = load()
-            if not _matches(if_match, row.content_hash):
+            if not matches_etag(if_match, row.content_hash):
                 raise StaleVersion(self.subject(row.id))
             record = change(row)
             stored = self.store.replace(

@@ -70,7 +70,7 @@ def report_command(
     else:
         store = open_store(settings)
         try:
-            data = data_from_store(store)
+            data = data_from_store(store, actor="cli")
         finally:
             store.close()
     chosen = (

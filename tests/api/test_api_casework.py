@@ -19,8 +19,7 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import create_account
 from serving.runtime import Resources
-from tests.test_api_app import ACCOUNTS, Api, error_of, refer
-from tests.test_api_app import resources as resources  # the session's model, shared
+from tests.api_client import ACCOUNTS, Api, error_of, refer
 from tests.world import write_world
 
 pytestmark = pytest.mark.slow
@@ -297,6 +296,8 @@ def test_cases_open_for_graduates_and_the_hard_to_employ_in_the_region(api: Api)
     assert "goals" not in listed[0]
     mine = api.call("GET", "/v1/cases", "counselor", params={"counselor": "赵老师"}).json()
     assert [c["id"] for c in mine] == [named["id"]]
+    of_c2 = api.call("GET", "/v1/cases", "counselor", params={"candidate": "c2"}).json()
+    assert [c["id"] for c in of_c2] == [case["id"]]
     assert api.call("GET", "/v1/cases", "counselor_other").json() == []
     assert len(api.call("GET", "/v1/cases", "manager").json()) == 2
     assert api.call("GET", "/v1/cases", "employer1").status_code == 403
