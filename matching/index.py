@@ -154,6 +154,25 @@ class VectorIndex:
             for row_scores, row_positions in zip(scores, positions, strict=True)
         ]
 
+    def search_storage(self, query: np.ndarray, k: int) -> np.ndarray:
+        """Storage positions (see :attr:`storage_ids`) of up to ``k`` live vectors nearest to
+        one query, best first: :meth:`search` without building a Python pair per hit, for
+        callers that map positions to their own rows with an array."""
+        query = _as_matrix(query, self.dim)
+        k = min(k, len(self))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64)
+        set_threads(1)
+        _, positions = self._faiss.search(query[:1], k, params=self._search_parameters(k))
+        row = positions[0]
+        return row[row >= 0]
+
+    @property
+    def storage_ids(self) -> list[str | None]:
+        """The id stored at each position (None: removed). Positions only ever get appended
+        until :attr:`generation` changes (a compaction or rebuild renumbers them)."""
+        return self._ids
+
     # -- changing -----------------------------------------------------------------------
 
     def add(self, ids: list[str], vectors: np.ndarray) -> None:
@@ -259,6 +278,7 @@ class VectorIndex:
             raise ValueError(f"{directory}: vectors file does not match the manifest")
         index._faiss = stored
         index._ids = ids
+        index.generation += 1
         index._positions = {id_: pos for pos, id_ in enumerate(ids) if id_ is not None}
         index._removed = {pos for pos, id_ in enumerate(ids) if id_ is None}
         index._selector = None
@@ -282,6 +302,7 @@ class VectorIndex:
         if rows:
             self._faiss.add(np.ascontiguousarray(vectors[rows]))
         self._ids: list[str | None] = list(last)
+        self.generation = getattr(self, "generation", 0) + 1
         self._positions: dict[str, int] = {id_: pos for pos, id_ in enumerate(last)}
         self._removed: set[int] = set()
         # faiss keeps raw pointers to the selector's parts: they live here while in use.
