@@ -613,6 +613,6 @@ def _history(
         job=np.array([jobs.index[r.job_id] for r in kept], dtype=np.int64),
         referred=referred,
         known=known,
-        outcome=np.array([OUTCOMES.index(r.outcome) for r in kept], dtype=np.int8),
+        outcome=np.array([OUTCOMES.index(Outcome(r.outcome)) for r in kept], dtype=np.int8),
         confirmed=np.array([getattr(r, "confirmed", True) for r in kept], dtype=bool),
     )

@@ -258,7 +258,7 @@ def build_features(
     history: HistoryIndex,
     candidates: np.ndarray,
     jobs: np.ndarray,
-    on: np.ndarray,
+    on: np.ndarray | int,
     similarity: np.ndarray,
     settings: Settings,
 ) -> np.ndarray:

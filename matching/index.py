@@ -122,7 +122,7 @@ class VectorIndex:
 
     def vector(self, id_: str) -> np.ndarray:
         """The stored vector of a live id (``KeyError`` if absent)."""
-        return self._faiss.reconstruct(self._positions[id_])
+        return np.asarray(self._faiss.reconstruct(self._positions[id_]))
 
     def vectors(self, ids: list[str]) -> np.ndarray:
         """Stored vectors of live ids, one row each (``KeyError`` if one is absent).
@@ -336,9 +336,10 @@ class VectorIndex:
                 self._selector = (faiss.IDSelectorNot(removed), removed)
             selector = self._selector[0]
         if self.kind == "exact":
-            return None if selector is None else faiss.SearchParameters(sel=selector)
+            # faiss's bundled stubs lack the parameters' keyword constructors.
+            return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         # HNSW keeps efSearch candidates; fewer than k would cut the result list short.
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
 
 
 def _as_matrix(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
