@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from enum import StrEnum
@@ -215,6 +216,15 @@ def recommend_command(
     if unknown:
         typer.echo(f"error: unknown {for_.value[:-1]} ids: {', '.join(unknown[:20])}", err=True)
         raise typer.Exit(2)
+    # As the API: a deactivated person gets no jobs, a closed job no people.
+    stopped, why = (
+        (matcher.catalog.candidates.inactive(wanted), "已停用的求职者 (deactivated candidates)")
+        if for_ is RecommendFor.candidates
+        else (matcher.catalog.jobs.closed(wanted, dt.date.today()), "已关闭的岗位 (closed jobs)")
+    )
+    if stopped:
+        typer.echo(f"error: {why}, 不再推荐: {', '.join(stopped[:20])}", err=True)
+        raise typer.Exit(2)
     partial = out.with_name(out.name + ".partial")
     with partial.open("w", encoding="utf-8") as handle:
         for query_id in wanted:
@@ -257,7 +267,6 @@ def jobfair_command(
 ) -> None:
     """A job-fair interview plan: the proposals that maximise the total match score within each
     job's interviews and each person's limit (min-cost flow), never an infeasible pair."""
-    import datetime as dt
 
     from matching.jobfair import FairInputError, plan_fair, write_plan_csv
 
