@@ -146,6 +146,11 @@ class JobTable:
         """Indexes of the jobs taking referrals on a day."""
         return np.flatnonzero((self.posted <= on) & (self.closes >= on))
 
+    def closed(self, ids: Iterable[str], on: dt.date) -> list[str]:
+        """Those of ``ids`` (known jobs) not taking referrals on ``on``."""
+        taking = set(self.open_on(on.toordinal()).tolist())
+        return [i for i in ids if self.index[i] not in taking]
+
 
 @dataclass
 class CandidateTable:
@@ -174,6 +179,10 @@ class CandidateTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def inactive(self, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` (known candidates) taken out of matching (deactivated)."""
+        return [i for i in ids if not self.active[self.index[i]]]
 
 
 class ReferralFacts(NamedTuple):
