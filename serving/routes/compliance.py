@@ -50,6 +50,13 @@ from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
 
 router = APIRouter(prefix="/v1", tags=["quota"], responses=ERROR_RESPONSES)
 
+
+def _money(description: str) -> Any:
+    """A money query parameter, finite and bounded (issue 9 item 13): inf or 1e307 would
+    overflow the arithmetic."""
+    return Query(ge=0, le=MONEY_MAX, allow_inf_nan=False, description=description)
+
+
 YearQuery = Annotated[
     int | None,
     Query(
@@ -111,23 +118,10 @@ def employer_quota(
         Query(ge=0, le=100_000, description="Of the hired, how many hold grade 1-2 certificates."),
     ] = 0,
     local_avg_social_wage: Annotated[
-        float | None,
-        # Finite and bounded (issue 9 item 13): inf or 1e307 would overflow the arithmetic.
-        Query(
-            ge=0,
-            le=MONEY_MAX,
-            allow_inf_nan=False,
-            description="Overrides the stored local average social wage, CNY per year.",
-        ),
+        float | None, _money("Overrides the stored local average social wage, CNY per year.")
     ] = None,
     local_min_monthly_wage: Annotated[
-        float | None,
-        Query(
-            ge=0,
-            le=MONEY_MAX,
-            allow_inf_nan=False,
-            description="Overrides the stored local minimum monthly wage, CNY.",
-        ),
+        float | None, _money("Overrides the stored local minimum monthly wage, CNY.")
     ] = None,
     is_school: Annotated[
         bool | None,
