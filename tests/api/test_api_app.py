@@ -4,83 +4,16 @@ hand-written world, the real m3e model, every route, role and forbidden case."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from matching.embedding import Embedder
 from matching.features import FEATURES
-from matching.interchange import import_directory
-from matching.occupation_coding import OccupationCoder
-from matching.occupations import OccupationVocabulary
-from matching.settings import Settings
 from matching.store import Store
-from serving.app import create_app
-from serving.auth import Role, create_account
-from serving.runtime import Resources
-from tests.world import CANDIDATES, id_number, write_world
+from serving.auth import create_account
+from tests.api_client import Api, error_of, refer
+from tests.world import CANDIDATES, id_number
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def resources() -> Resources:
-    """The model, vocabulary and coder, loaded once for every app of the session.
-
-    The coder here uses character n-grams only: with embeddings it embeds the whole
-    vocabulary (about 45 s), which the coder's own tests cover.
-    """
-    occupations = OccupationVocabulary.load()
-    embedder = Embedder(Settings().resolved_embedding_model)
-    return Resources(embedder, occupations, OccupationCoder(occupations))
-
-
-@dataclass
-class Api:
-    client: TestClient
-    tokens: dict[str, str]
-    settings: Settings
-
-    def call(self, method: str, url: str, who: str | None, **kwargs: Any) -> Any:
-        headers = kwargs.pop("headers", {})
-        if who is not None:
-            headers["Authorization"] = f"Bearer {self.tokens[who]}"
-        return self.client.request(method, url, headers=headers, **kwargs)
-
-
-ACCOUNTS = {
-    # Changsha (4301): c1 (430104), c2 (430103), e1, e2, j1, j2 are all inside.
-    "counselor": {"role": Role.COUNSELOR, "region": "4301"},
-    # Furong district only (430102): c3 is inside, the rest outside.
-    "counselor_other": {"role": Role.COUNSELOR, "region": "430102"},
-    "employer1": {"role": Role.EMPLOYER, "employer": "e1"},
-    "employer2": {"role": Role.EMPLOYER, "employer": "e2"},
-    "manager": {"role": Role.MANAGER},
-    "admin": {"role": Role.ADMIN},
-}
-
-
-@pytest.fixture
-def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
-    store = Store.open(settings)
-    assert import_directory(store, write_world(tmp_path / "world")).ok
-    tokens = {
-        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
-    }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings)
-
-
-def error_of(response: Any) -> dict[str, Any]:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    return body["error"]
 
 
 # -- operations ----------------------------------------------------------------------------
@@ -415,12 +348,6 @@ def test_statistics_for_managers(api: Api) -> None:
 
 
 # -- referrals -----------------------------------------------------------------------------
-
-
-def refer(api: Api, key: str, **body: Any) -> Any:
-    return api.call(
-        "POST", "/v1/referrals", "counselor", json=body, headers={"Idempotency-Key": key}
-    )
 
 
 def test_referral_is_idempotent_and_audited(api: Api) -> None:

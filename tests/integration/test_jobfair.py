@@ -96,7 +96,7 @@ TODAY = dt.date(2026, 11, 30)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def world(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):  # noqa: ANN201
     root = tmp_path_factory.mktemp("fair")
     generate_world(root / "files", seed=9, candidates=160, jobs=40, today=TODAY)
     settings = Settings(home=root / "home")
@@ -105,7 +105,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     matcher = open_matcher(
         store,
         settings,
-        Embedder(settings.resolved_embedding_model),
+        embedder,
         Ranker(),
         OccupationVocabulary.load(),
         on=TODAY,

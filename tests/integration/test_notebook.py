@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from tests.synthetic_home import synthetic_home
 from training.retrain import RetrainConfig, retrain
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "model_report.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "model_report.ipynb"
 FAST = {"n_estimators": 40, "min_child_samples": 5}
 
 

@@ -19,8 +19,7 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import create_account
 from serving.runtime import Resources
-from tests.test_api_app import ACCOUNTS, Api, error_of, refer
-from tests.test_api_app import resources as resources  # the session's model, shared
+from tests.api_client import ACCOUNTS, Api, error_of, refer
 from tests.world import write_world
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -22,6 +23,8 @@ from matching.rules import (
     Requirement,
     check_feasibility,
     default_capacities,
+    effective_demands,
+    meets_hard_requirements,
     person_capacities,
 )
 from matching.vocabulary import Accommodation, Dimension, DisabilityCategory
@@ -145,6 +148,45 @@ def test_feasibility_agrees_with_the_contract(
 ) -> None:
     case = {"capacities": capacities, **person, **job}
     assert_agrees(case, oracle(**case))
+
+
+def bits(items: Iterable[str], vocabulary: tuple[str, ...]) -> list[int]:
+    """A set as a bit set of one uint64 word (both vocabularies are shorter than 64)."""
+    return [sum(1 << vocabulary.index(str(item)) for item in set(map(str, items)))]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    people=st.lists(st.tuples(full_capacities, person_sides), min_size=1, max_size=5),
+    jobs=st.lists(job_sides, min_size=1, max_size=5),
+)
+def test_the_vectorised_rule_agrees_with_check_feasibility_on_every_pair(
+    people: list[tuple[dict[str, int], dict]], jobs: list[dict]
+) -> None:
+    dims = list(Dimension)
+    capacities = np.array([[c[d.value] for d in dims] for c, _ in people], dtype=np.int8)
+    effective = [
+        effective_demands(j["demands"], map(Accommodation, j["accommodations"])) for j in jobs
+    ]
+    verdict = meets_hard_requirements(
+        # People as a column against jobs as a row: every pair at once.
+        capacities=capacities[:, None],
+        certificates=np.array(
+            [bits(p["certificates"], CERTIFICATES) for _, p in people], np.uint64
+        )[:, None],
+        needs=np.array([bits(p["needs"], ACCOMMODATIONS) for _, p in people], np.uint64)[:, None],
+        demands=np.array([[e[d] for d in dims] for e in effective], dtype=np.int8)[None, :],
+        certificates_required=np.array(
+            [bits(j["certificates_required"], CERTIFICATES) for j in jobs], np.uint64
+        )[None, :],
+        accommodations=np.array(
+            [bits(j["accommodations"], ACCOMMODATIONS) for j in jobs], np.uint64
+        )[None, :],
+    )
+    expected = [
+        [check_feasibility(capacities=c, **p, **j).feasible for j in jobs] for c, p in people
+    ]
+    assert verdict.tolist() == expected
 
 
 @hypothesis_settings(max_examples=400, deadline=None)

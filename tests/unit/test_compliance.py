@@ -28,7 +28,7 @@ from matching.interchange import export_directory, import_directory
 from matching.quota import MissingQuotaData
 from matching.settings import Settings
 from matching.store import Store
-from tests.test_quota import NATIONAL
+from tests.unit.test_quota import NATIONAL
 
 NAT = Settings(**NATIONAL)
 

@@ -45,14 +45,13 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[World]:
     root = tmp_path_factory.mktemp("engine")
     generate_world(root / "files", seed=3, candidates=300, jobs=90)
     settings = Settings(home=root / "home", retrieval_pool=40)
     store = Store.open(settings)
     assert import_directory(store, root / "files").ok
     occupations = OccupationVocabulary.load()
-    embedder = Embedder(settings.resolved_embedding_model)
     catalog = Catalog.from_store(store, settings, occupations)
     job_vectors, candidate_vectors = embed_catalog(
         catalog, EmbeddingCache(store, embedder), occupations

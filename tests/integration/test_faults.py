@@ -33,8 +33,7 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import create_account
 from serving.runtime import Resources
-from tests.test_api_app import ACCOUNTS, Api, error_of
-from tests.test_api_app import resources as resources  # noqa: F401  (fixture)
+from tests.api_client import ACCOUNTS, Api, error_of
 from tests.world import write_world
 
 pytestmark = pytest.mark.slow
@@ -42,7 +41,7 @@ pytestmark = pytest.mark.slow
 #: Reading a person's record needs a stated purpose.
 PURPOSE = {"purpose": "回访"}
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _serve(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:

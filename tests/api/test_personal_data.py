@@ -33,8 +33,8 @@ from matching.vocabulary import CATEGORY_NAMES_ZH, DisabilityCategory
 from serving.app import create_app
 from serving.auth import AccountError, Role, create_account
 from serving.runtime import Resources
+from tests.api_client import Api, error_of, refer
 from tests.records import candidate, catalog_of, job
-from tests.test_api_app import Api, api, error_of, refer, resources  # noqa: F401
 from tests.world import CANDIDATES, id_number, write_world
 from training.synthetic import generate_world
 

@@ -21,8 +21,7 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
-from tests.test_api_app import Api, error_of
-from tests.test_api_app import resources as resources  # the session's model, shared
+from tests.api_client import Api, error_of
 from tests.world import id_number
 from training.synthetic import generate_world
 

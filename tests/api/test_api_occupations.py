@@ -13,7 +13,7 @@ from matching.store.tables import JobRow, OccupationConfirmationRow
 
 # The API fixtures of test_api_app (one loaded model for the session); test parameters named
 # after them are what pytest injects, not redefinitions.
-from tests.test_api_app import Api, api, error_of, resources  # noqa: F401
+from tests.api_client import Api, error_of
 
 pytestmark = pytest.mark.slow
 

@@ -27,7 +27,6 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
-from tests.test_api_app import resources as resources  # noqa: F401  (fixture)
 from tests.world import write_world
 
 pytestmark = pytest.mark.slow

@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 
 from matching.ranker import CHECKSUMS_FILE, SPEC_FILE, BundleError, Direction, Ranker
-from tests.test_api_app import Api
-from tests.test_api_app import api as api  # noqa: F401  (fixture)
-from tests.test_api_app import resources as resources  # noqa: F401  (fixture)
-from tests.test_tracking import tiny_ranker
+from tests.api_client import Api
+from tests.integration.test_tracking import tiny_ranker
 
 MODEL_FILE = f"{Direction.JOBS_FOR_CANDIDATE.value}.txt"
 
@@ -99,7 +97,7 @@ def test_a_damaged_bundle_is_refused_with_a_reason_and_the_process_survives(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert child.returncode == 3, (child.returncode, child.stdout, child.stderr[-2000:])
     assert "refused:" in child.stdout

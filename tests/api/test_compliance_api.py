@@ -19,8 +19,8 @@ from matching.store import Store
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
-from tests.test_api_app import Api, error_of, resources  # noqa: F401 (session fixture)
-from tests.test_compliance import NATIONAL, write_quota_world
+from tests.api_client import Api, error_of
+from tests.unit.test_compliance import NATIONAL, write_quota_world
 
 pytestmark = pytest.mark.slow
 
