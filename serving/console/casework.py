@@ -312,7 +312,7 @@ def add_action(
         body = CaseActionCreate.model_validate(
             {
                 "kind": form.get("kind", ""),
-                "on": form.get("on") or None,
+                "on": form.get("action-on") or None,
                 "note": form.get("note") or None,
             }
         )
