@@ -424,7 +424,7 @@ def places_left(session: Session, course_ids: Iterable[str]) -> dict[str, int]:
             .group_by(EnrolmentRow.course_id)
         ).all()
     )
-    places = dict(
+    places: dict[str, dict[str, Any]] = dict(
         session.execute(select(CourseRow.id, CourseRow.record).where(CourseRow.id.in_(ids))).all()
     )
     return {i: places[i]["places"] - taken.get(i, 0) for i in ids if i in places}

@@ -228,11 +228,9 @@ def training_statistics(
         {
             "category": category.get(i),
             "grade": str(grade[i]) if grade.get(i) else None,
-            "sex": people[i].sex.value if people[i].sex else None,
-            "age_band": age_band(
-                age_in(people[i].birth_year, year) if people[i].birth_year else None
-            ),
-            "education": people[i].education.value if people[i].education else None,
+            "sex": sex.value if (sex := people[i].sex) else None,
+            "age_band": age_band(age_in(born, year) if (born := people[i].birth_year) else None),
+            "education": education.value if (education := people[i].education) else None,
         }
         for i in sorted(waiting)
     )
