@@ -221,7 +221,7 @@ def main() -> None:
 
     vocabulary = OccupationVocabulary.load()
     settings = Settings()
-    embedder = Embedder(settings.resolved_embedding_model)
+    embedder = Embedder.from_settings(settings)
     vectors = VocabularyVectors.load(args.vectors) if args.vectors else "shipped"
     started = time.perf_counter()
     coder = OccupationCoder(vocabulary, embedder, model="shipped", vectors=vectors)
