@@ -52,8 +52,8 @@ from matching.store.database import Store
 if TYPE_CHECKING:
     from distributed import Client, Future
 
+#: Where LightGBM trains: in this process, or on a Dask cluster (the ``scale`` extra).
 Engine = Literal["local", "dask"]
-ENGINES: tuple[Engine, ...] = ("local", "dask")
 LOCAL_WORKERS = 2
 
 
