@@ -15,8 +15,9 @@ the rule-6 policy tiers).
 The work directory keeps each world's files and store, and one embedding cache: a second run
 only trains and evaluates. Both worlds share people and jobs (same seed, same record
 builders); they differ in the referral history and the hidden utility. ``--ablation`` also
-trains one ranker per training-set choice (:data:`ABLATION`) and reports the learned ranker's
-NDCG@10 for each. ``--trees`` trades model size for time on a busy machine (the learning
+trains one ranker per training choice (:data:`ABLATION`) and reports the NDCG@10 of the
+order serving returns with it (learned scores, then the rule-6 policy tiers), beside the
+baseline scorer's. ``--trees`` trades model size for time on a busy machine (the learning
 rate is scaled to keep 300 × 0.05).
 """
 
@@ -35,48 +36,59 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.engine import embed_catalog
-from matching.features import HistoryIndex, build_features, feasible, pair_similarity
+from matching.features import FEATURES, HistoryIndex, build_features, feasible, pair_similarity
 from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
+from matching.policy import policy_tiers, served_scores
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from training.dataset import TrainingSetSpec
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
-from training.train import BASELINE_PRIOR, fit_ranker, ranking_sets
+from training.train import BASELINE_PRIOR, MONOTONE, fit_ranker, ranking_sets
 from training.worlds import Truth, WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23
 
-# Training choices compared by --ablation: the training set and the baseline prior (the first
-# is what training uses by default).
-ABLATION: dict[str, tuple[TrainingSetSpec, float]] = {
-    "whole history, 10 random, content features, prior 5 (default)": (
-        TrainingSetSpec(),
-        BASELINE_PRIOR,
+
+@dataclass(frozen=True)
+class Choice:
+    """One training choice of the ablation: the training set, the baseline prior, whether the
+    trees are held to the declared feature directions, and LightGBM overrides."""
+
+    spec: TrainingSetSpec = TrainingSetSpec()
+    prior: float = BASELINE_PRIOR
+    monotone: bool = MONOTONE
+    params: tuple[tuple[str, object], ...] = ()
+
+
+# Training choices compared by --ablation; the first is what training ships by default
+# (TrainingSetSpec(), BASELINE_PRIOR, MONOTONE and models/ranker.toml's LightGBM settings).
+ABLATION: dict[str, Choice] = {
+    "whole history, 10 random, content, prior 5, monotone (default)": Choice(),
+    "same, not monotone (the previous default)": Choice(monotone=False),
+    "same, monotone, prior 20": Choice(prior=20.0),
+    "same, monotone, 7 leaves, 50 rows a leaf": Choice(
+        params=(("num_leaves", 7), ("min_child_samples", 50))
     ),
-    "whole history, 10 random + 10 retrieval, content features, prior 5": (
-        TrainingSetSpec(retrieval_negatives=10),
-        BASELINE_PRIOR,
+    "same, monotone, referrals only (no negatives)": Choice(
+        spec=TrainingSetSpec(random_negatives=0)
     ),
-    "one day per group, 10 random, all features, from scratch (before)": (
-        TrainingSetSpec(window_days=1, history_features=True),
-        0.0,
+    "same, monotone, 90-day windows": Choice(spec=TrainingSetSpec(window_days=90)),
+    "same, monotone, referred above unreferred labels": Choice(
+        spec=TrainingSetSpec(labels="referred")
     ),
-    "whole history, 10 random + 10 retrieval, all features, prior 5": (
-        TrainingSetSpec(retrieval_negatives=10, history_features=True),
-        BASELINE_PRIOR,
+    "same, monotone, + 10 retrieval negatives": Choice(
+        spec=TrainingSetSpec(retrieval_negatives=10)
     ),
-    "one day per group, 10 random + 10 retrieval, content features, prior 5": (
-        TrainingSetSpec(window_days=1, retrieval_negatives=10),
-        BASELINE_PRIOR,
-    ),
-    "whole history, 10 random + 10 retrieval, content features, from scratch": (
-        TrainingSetSpec(retrieval_negatives=10),
-        0.0,
+    "one day per group, 10 random, all features, from scratch, not monotone (before)": Choice(
+        spec=TrainingSetSpec(window_days=1, history_features=True), prior=0.0, monotone=False
     ),
 }
+
+
+SERVED = "served order (learned, then rule-6 tiers)"
 
 
 @dataclass
@@ -148,10 +160,8 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(
-    world: World, spec: TrainingSetSpec, params: dict[str, object], prior: float = BASELINE_PRIOR
-) -> Ranker:
-    """A learned ranker on every recorded referral of the world."""
+def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
+    """A learned ranker on every recorded referral of the world, trained as ``choice`` says."""
     sets = ranking_sets(
         world.catalog,
         world.history,
@@ -159,10 +169,14 @@ def train(
         candidate_vectors=world.candidate_vectors,
         settings=world.settings,
         rows=np.arange(len(world.catalog.history)),
-        spec=spec,
+        spec=choice.spec,
     )
     return fit_ranker(
-        sets, embedding_model_id=world.embedding_model_id, params=params, baseline_prior=prior
+        sets,
+        embedding_model_id=world.embedding_model_id,
+        params={**params, **dict(choice.params)},
+        baseline_prior=choice.prior,
+        monotone=choice.monotone,
     )
 
 
@@ -200,11 +214,24 @@ def methods(world: World, learned: Ranker) -> dict[str, Method]:
 
         return method
 
+    def served(query: Query) -> tuple[np.ndarray, np.ndarray]:
+        rows = features_of(world, query)
+        tiers = policy_tiers(
+            catalog,
+            *query.pairs(),
+            rows[:, FEATURES.index("person_failed_market_streak")],
+            world.settings,
+            for_person=query.direction is Direction.JOBS_FOR_CANDIDATE,
+        )
+        scores = served_scores(learned.score(rows, query.direction), tiers)
+        return scores, only_feasible(query)
+
     return {
         "tf-idf + feasibility": tfidf,
         "embedding + feasibility": lambda q: (similarity(q), only_feasible(q)),
         "baseline scorer": ranked_by(Ranker()),
         "learned ranker": ranked_by(learned),
+        SERVED: served,
     }
 
 
@@ -263,22 +290,27 @@ def main() -> None:
         world = open_world(args.work, style, args)
         started = time.perf_counter()
         params = {"n_estimators": args.trees, "learning_rate": 0.05 * 300 / args.trees}
-        learned = train(world, TrainingSetSpec(), params)
+        learned = train(world, Choice(), params)
         print(f"{style}: trained in {time.perf_counter() - started:.0f} s", flush=True)
         results = measure(world, methods(world, learned))
         print_world(style, results)
         report[style.value] = results
         if args.ablation:
-            for n, (name, (spec, prior)) in enumerate(ABLATION.items()):
-                ranker = learned if n == 0 else train(world, spec, params, prior)
-                scores = measure(
-                    world, {"learned ranker": methods(world, ranker)["learned ranker"]}
-                )
+            reference_rows = {
+                "baseline scorer (reference)": ("baseline scorer", None),
+                **{name: (SERVED, choice) for name, choice in ABLATION.items()},
+            }
+            for n, (name, (method, choice)) in enumerate(reference_rows.items()):
+                if choice is None:
+                    scores = results
+                else:
+                    ranker = learned if n == 1 else train(world, choice, params)
+                    scores = measure(world, {method: methods(world, ranker)[method]})
                 for key, rows in scores.items():
                     reference = results[key]["tf-idf + feasibility"]["ndcg@10"]
-                    ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[
-                        "learned ranker"
-                    ]["ndcg@10"] / max(reference, 1e-9)
+                    ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[method][
+                        "ndcg@10"
+                    ] / max(reference, 1e-9)
                 row = ablation[name]
                 print(
                     f"ablation {style}: {name}: "
