@@ -72,6 +72,15 @@ ABLATION: dict[str, Choice] = {
     "same, monotone, 7 leaves, 50 rows a leaf": Choice(
         params=(("num_leaves", 7), ("min_child_samples", 50))
     ),
+    "same, monotone, prior 20, 7 leaves, 50 rows a leaf": Choice(
+        prior=20.0, params=(("num_leaves", 7), ("min_child_samples", 50))
+    ),
+    "same, monotone, prior 50, 7 leaves, 50 rows a leaf": Choice(
+        prior=50.0, params=(("num_leaves", 7), ("min_child_samples", 50))
+    ),
+    "same, monotone, prior 20, 4 leaves, 100 rows a leaf": Choice(
+        prior=20.0, params=(("num_leaves", 4), ("min_child_samples", 100))
+    ),
     "same, monotone, referrals only (no negatives)": Choice(
         spec=TrainingSetSpec(random_negatives=0)
     ),
@@ -273,6 +282,9 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=9000)
     parser.add_argument("--pool", type=int, default=200, help="Retrieval pool (as serving).")
     parser.add_argument("--ablation", action="store_true", help="Also compare training sets.")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="Ablation rows whose name holds one of these."
+    )
     parser.add_argument("--world", choices=[s.value for s in WorldStyle], help="Only this one.")
     parser.add_argument(
         "--trees",
@@ -296,9 +308,14 @@ def main() -> None:
         print_world(style, results)
         report[style.value] = results
         if args.ablation:
+            chosen = {
+                name: choice
+                for n, (name, choice) in enumerate(ABLATION.items())
+                if n == 0 or args.only is None or any(part in name for part in args.only)
+            }
             reference_rows = {
                 "baseline scorer (reference)": ("baseline scorer", None),
-                **{name: (SERVED, choice) for name, choice in ABLATION.items()},
+                **{name: (SERVED, choice) for name, choice in chosen.items()},
             }
             for n, (name, (method, choice)) in enumerate(reference_rows.items()):
                 if choice is None:

@@ -136,10 +136,12 @@ DECLARED: tuple[Feature, ...] = (
         lambda p: p.job_skill_count,
         "count of skills the job lists",
     ),
+    # The person's other skills, not their skill count: a skill the job asks for, gained,
+    # then moves only the two features above, both declared HIGHER (the direction test).
     Feature(
-        "candidate_skill_count",
-        lambda p: np.diff(p.c.skills.indptr)[p.candidates].astype(np.float32),
-        "count of skills the person lists",
+        "candidate_other_skills",
+        lambda p: np.diff(p.c.skills.indptr)[p.candidates].astype(np.float32) - p.matched,
+        "count of the person's skills the job does not ask for",
     ),
     Feature(
         "occupation_match",
