@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from matching.casework import Course, CourseForm
+from matching.domain import Candidate
 from matching.regions import prefecture_code
 from matching.settings import Settings
 from matching.skills import canonical_skill, canonical_skills
@@ -123,6 +124,12 @@ def training_target_share(region_prefix: str, settings: Settings) -> float:
     raise ValueError("a training target is set for a province (2 digits), city (4) or county (6)")
 
 
+def trained_in(candidate: Candidate, year: int) -> bool:
+    """Whether a person completed a training in ``year``: one on their record with that year
+    (completing a course adds it there; trainings done elsewhere are imported with theirs)."""
+    return any(t.year == year for t in candidate.trainings)
+
+
 @dataclass(frozen=True, slots=True)
 class TrainingProgress:
     """People trained in a year against an area's target."""
@@ -152,7 +159,7 @@ class TrainingProgress:
 DEMAND_DIMENSIONS = ("category", "grade", "sex", "age_band", "education")
 
 
-def demand_by(people: Iterable[dict[str, str]]) -> dict[str, dict[str, int]]:
+def demand_by(people: Iterable[dict[str, str | None]]) -> dict[str, dict[str, int]]:
     """People counted per value of each of :data:`DEMAND_DIMENSIONS` (a person without a value
     is counted under "unknown"), values in sorted order."""
     counts: dict[str, Counter[str]] = {d: Counter() for d in DEMAND_DIMENSIONS}

@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
-from matching.store import Store
+from matching.store import Store, open_store
 from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.guard import RequestGuard
@@ -49,16 +50,6 @@ read the audit log. Errors always have the shape
 """
 
 
-def open_store(settings: Settings, occupations: OccupationVocabulary) -> Store:
-    """The store, with job occupations coded from the 2022 vocabulary (as the CLI does)."""
-
-    def resolve(text: str) -> str | None:
-        # An occupation's code, name or alias, or a group code an employer confirmed.
-        return occupations.resolve_code(text)
-
-    return Store.open(settings, resolve_occupation=resolve)
-
-
 def create_app(
     settings: Settings,
     *,
@@ -78,7 +69,7 @@ def create_app(
             runtime = Runtime(settings, store, loaded)
             # The first build happens before the first request: a process is ready only with
             # its matcher loaded.
-            await run_in_threadpool(runtime.current_matcher)
+            await run_in_threadpool(runtime.load)
             app.state.runtime = runtime
             yield
         finally:
@@ -91,6 +82,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ApplyWrites)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,
@@ -110,6 +102,33 @@ def create_app(
         app.include_router(module.router)
     install_console(app)
     return app
+
+
+class ApplyWrites:
+    """A successful write is applied to this worker's matcher before its response goes out,
+    so the writer's next request finds nothing left to apply and the write's own latency
+    says what it costs. (Other workers apply it on their next ranking request: every one
+    catches up with the change log first.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITES:
+            await self.app(scope, receive, send)
+            return
+
+        async def applied_first(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                runtime = getattr(scope["app"].state, "runtime", None)
+                if runtime is not None:
+                    await run_in_threadpool(runtime.catch_up)
+            await send(message)
+
+        await self.app(scope, receive, applied_first)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def app_from_env() -> FastAPI:
