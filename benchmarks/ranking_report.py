@@ -63,36 +63,41 @@ class Choice:
     params: tuple[tuple[str, object], ...] = ()
 
 
+# The trees of the previous default (matching.ranker.DEFAULT_PARAMS before the ablation).
+_WIDE: tuple[tuple[str, object], ...] = (("num_leaves", 15), ("min_child_samples", 20))
 # Training choices compared by --ablation; the first is what training ships by default
 # (TrainingSetSpec(), BASELINE_PRIOR, MONOTONE and models/ranker.toml's LightGBM settings).
 ABLATION: dict[str, Choice] = {
-    "whole history, 10 random, content, prior 5, monotone (default)": Choice(),
-    "same, not monotone (the previous default)": Choice(monotone=False),
-    "same, monotone, prior 20": Choice(prior=20.0),
-    "same, monotone, 7 leaves, 50 rows a leaf": Choice(
-        params=(("num_leaves", 7), ("min_child_samples", 50))
+    "whole history, 10 random, content, monotone, prior 50, 7 leaves, 50 a leaf (default)": (
+        Choice()
     ),
-    "same, monotone, prior 20, 7 leaves, 50 rows a leaf": Choice(
-        prior=20.0, params=(("num_leaves", 7), ("min_child_samples", 50))
-    ),
-    "same, monotone, prior 50, 7 leaves, 50 rows a leaf": Choice(
-        prior=50.0, params=(("num_leaves", 7), ("min_child_samples", 50))
-    ),
-    "same, monotone, prior 20, 4 leaves, 100 rows a leaf": Choice(
+    "same, prior 20": Choice(prior=20.0),
+    "same, prior 20, 4 leaves, 100 a leaf": Choice(
         prior=20.0, params=(("num_leaves", 4), ("min_child_samples", 100))
     ),
-    "same, monotone, referrals only (no negatives)": Choice(
-        spec=TrainingSetSpec(random_negatives=0)
+    "same, prior 5, 15 leaves, 20 a leaf (previous trees)": Choice(prior=5.0, params=_WIDE),
+    "same, prior 5, 15 leaves, 20 a leaf, not monotone (previous default)": Choice(
+        prior=5.0, params=_WIDE, monotone=False
     ),
-    "same, monotone, 90-day windows": Choice(spec=TrainingSetSpec(window_days=90)),
-    "same, monotone, referred above unreferred labels": Choice(
-        spec=TrainingSetSpec(labels="referred")
+    "same, prior 20, 15 leaves, 20 a leaf": Choice(prior=20.0, params=_WIDE),
+    "same, prior 5": Choice(prior=5.0),
+    "same, prior 5, 15 leaves, referrals only (no negatives)": Choice(
+        spec=TrainingSetSpec(random_negatives=0), prior=5.0, params=_WIDE
     ),
-    "same, monotone, + 10 retrieval negatives": Choice(
-        spec=TrainingSetSpec(retrieval_negatives=10)
+    "same, prior 5, 15 leaves, 90-day windows": Choice(
+        spec=TrainingSetSpec(window_days=90), prior=5.0, params=_WIDE
     ),
-    "one day per group, 10 random, all features, from scratch, not monotone (before)": Choice(
-        spec=TrainingSetSpec(window_days=1, history_features=True), prior=0.0, monotone=False
+    "same, prior 5, 15 leaves, referred above unreferred labels": Choice(
+        spec=TrainingSetSpec(labels="referred"), prior=5.0, params=_WIDE
+    ),
+    "same, prior 5, 15 leaves, + 10 retrieval negatives": Choice(
+        spec=TrainingSetSpec(retrieval_negatives=10), prior=5.0, params=_WIDE
+    ),
+    "one day per group, 10 random, all features, from scratch, 15 leaves, not monotone": Choice(
+        spec=TrainingSetSpec(window_days=1, history_features=True),
+        prior=0.0,
+        monotone=False,
+        params=_WIDE,
     ),
 }
 

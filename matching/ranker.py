@@ -277,8 +277,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "n_estimators": 300,
     "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_child_samples": 20,
+    # Small trees, many rows a leaf: corrections to the baseline prior that the outcomes
+    # support on both evaluation worlds (README, Ranking quality, ablation).
+    "num_leaves": 7,
+    "min_child_samples": 50,
     "subsample": 0.8,
     "subsample_freq": 1,
     "colsample_bytree": 0.8,

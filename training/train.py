@@ -30,7 +30,7 @@ class NotEnoughData(ValueError):
 MIN_GROUPS = 20
 # The learned rankers start from this multiple of the baseline score (README, Ranking
 # quality: chosen by ablation on both synthetic worlds' cold-start slices).
-BASELINE_PRIOR = 5.0
+BASELINE_PRIOR = 50.0
 # The trees are held to the declared direction of each feature (matching.features.Effect;
 # README, Ranking quality: chosen by the same ablation).
 MONOTONE = True
