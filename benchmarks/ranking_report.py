@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.catalog import Catalog
@@ -117,8 +118,8 @@ class World:
     candidate_vectors: np.ndarray
     truth: Truth
     embedding_model_id: str
-    tfidf_jobs: object
-    tfidf_people: object
+    tfidf_jobs: spmatrix
+    tfidf_people: spmatrix
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 

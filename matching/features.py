@@ -106,6 +106,210 @@ class Feature:
     baseline_scale: Callable[[np.ndarray], np.ndarray] = np.asarray
 
 
+def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
+    counts = np.zeros(len(values), dtype=np.float32)
+    for bit in range(bits):
+        counts += (values >> bit) & 1
+    return counts
+
+
+def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """Hard requirements (INTERCHANGE.md) for each (candidate, job) pair, vectorised.
+
+    Agrees with :func:`matching.rules.check_feasibility` on every pair (tested): effective
+    demands never above capacities, every required certificate held, every need offered.
+    """
+    c, j = catalog.candidates, catalog.jobs
+    capacity_ok = (j.effective[jobs] <= c.capacities[candidates]).all(axis=1)
+    needs = c.needs[candidates]
+    ok = capacity_ok & ((j.offered[jobs] & needs) == needs)
+    # Few jobs require a certificate: look at the sparse rows of only those pairs.
+    required = np.diff(j.certificates.indptr)[jobs]
+    check = np.flatnonzero(ok & (required > 0))
+    if len(check):
+        wanted = j.certificates[jobs[check]]
+        held = np.asarray(wanted.multiply(c.certificates[candidates[check]]).sum(axis=1)).ravel()
+        ok[check] = held == required[check]
+    return ok
+
+
+def pair_similarity(
+    candidate_vectors: np.ndarray,
+    job_vectors: np.ndarray,
+    candidates: np.ndarray,
+    jobs: np.ndarray,
+    *,
+    chunk: int = 1 << 16,
+) -> np.ndarray:
+    """Inner product of each (candidate, job) pair's vectors (cosine: they are unit vectors).
+
+    In chunks: gathering both sides of the millions of pairs of a training set at once would
+    copy gigabytes.
+    """
+    out = np.empty(len(candidates), dtype=np.float32)
+    for start in range(0, len(candidates), chunk):
+        c, j = candidates[start : start + chunk], jobs[start : start + chunk]
+        out[start : start + chunk] = np.einsum("ij,ij->i", candidate_vectors[c], job_vectors[j])
+    return out
+
+
+def _occupation_match(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """3 same occupation, 2 same minor group, 1 same major group, 0 none; NaN when unknown."""
+    targets = catalog.candidates.targets[candidates]  # (n, k), "" padded
+    code = catalog.jobs.occupation[jobs][:, None]
+    listed = targets != ""
+    # Codes read "2-02-10-01": the first 7 characters name the minor group, the first the major.
+    level = np.select(
+        [
+            (targets == code).any(axis=1),
+            (listed & (targets.astype("U7") == code.astype("U7"))).any(axis=1),
+            (listed & (targets.astype("U1") == code.astype("U1"))).any(axis=1),
+        ],
+        [3, 2, 1],
+        0,
+    ).astype(np.float32)
+    level[~listed.any(axis=1) | (code[:, 0] == "")] = np.nan
+    return level
+
+
+class _Events:
+    """Events sorted by (group, day), answering "how many before day t" per group."""
+
+    def __init__(self, group: np.ndarray, day: np.ndarray, values: np.ndarray | None = None):
+        keys = group.astype(np.int64) * DAY_SPAN + day
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.values = None if values is None else values[order]
+
+    def count_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
+        base = group.astype(np.int64) * DAY_SPAN
+        return (
+            np.searchsorted(self.keys, base + day, "left")
+            - np.searchsorted(self.keys, base, "left")
+        ).astype(np.float32)
+
+    def last_before(self, group: np.ndarray, day: np.ndarray, default: float) -> np.ndarray:
+        """The value of the group's last event before ``day`` (``default`` if none)."""
+        base = group.astype(np.int64) * DAY_SPAN
+        position = np.searchsorted(self.keys, base + day, "left") - 1
+        has = (position >= 0) & (position >= np.searchsorted(self.keys, base, "left"))
+        values = self.values if self.values is not None else self.keys % DAY_SPAN
+        out = np.full(len(group), default, dtype=np.float64)
+        out[has] = values[position[has]]
+        return out
+
+
+class HistoryIndex:
+    """Sorted views of the referral history, built once per catalog."""
+
+    def __init__(self, catalog: Catalog, rule: StreakRule | None = None) -> None:
+        h = catalog.history
+        success = np.isin(h.outcome, list(_SUCCESS))
+        failure = np.isin(h.outcome, list(_FAILURE))
+        self.person_referred = _Events(h.candidate, h.referred)
+        self.person_hired = _Events(h.candidate[success], h.known[success])
+        interviewed = h.outcome == OUTCOMES.index(Outcome.INTERVIEWED)
+        self.person_interviewed = _Events(h.candidate[interviewed], h.known[interviewed])
+        self.job_referred = _Events(h.job, h.referred)
+        self.job_hired = _Events(h.job[success], h.known[success])
+        # Consecutive failed market referrals: failures since the last success, by known day,
+        # counted as the settings say (matching.lifecycle.failed_market_streak, vectorised).
+        rule = rule or StreakRule()
+        success = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.successes])
+        failure = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.failures])
+        market = ~catalog.jobs.public_welfare[h.job] & (success | failure)
+        group, known, fail = h.candidate[market], h.known[market], failure[market].astype(int)
+        order = np.lexsort((known, group))
+        group, known, fail = group[order], known[order], fail[order]
+        total = np.cumsum(fail)
+        start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+        reset = start | (fail == 0)
+        base = np.maximum.accumulate(np.where(reset, total - fail, 0)) if len(group) else total
+        self.person_streak = _Events(group, known, (total - base).astype(np.float64))
+
+
+def failed_market_streak(
+    catalog: Catalog, history: HistoryIndex, candidates: np.ndarray, on: np.ndarray
+) -> np.ndarray:
+    """Market referrals in a row that ended without a job, as known before each day."""
+    return history.person_streak.last_before(candidates, on, 0.0).astype(np.float32)
+
+
+class Pairs:
+    """The (candidate, job) pairs being featurised, as of each row's day, with the arrays
+    several features share computed once (a :class:`Feature`'s ``compute`` reads them)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        history: HistoryIndex,
+        candidates: np.ndarray,
+        jobs: np.ndarray,
+        on: np.ndarray | int,
+        similarity: np.ndarray,
+        settings: Settings,
+    ) -> None:
+        self.catalog: Catalog = catalog
+        self.history: HistoryIndex = history
+        self.settings: Settings = settings
+        self.c: CandidateTable = catalog.candidates
+        self.j: JobTable = catalog.jobs
+        self.candidates: np.ndarray = candidates
+        self.jobs: np.ndarray = jobs
+        self.on: np.ndarray = np.broadcast_to(np.asarray(on, dtype=np.int64), (len(candidates),))
+        self.similarity: np.ndarray = similarity.astype(np.float32)
+
+    @cached_property
+    def matched(self) -> np.ndarray:
+        cand_skills, job_skills = self.c.skills[self.candidates], self.j.skills[self.jobs]
+        return np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
+
+    @cached_property
+    def job_skill_count(self) -> np.ndarray:
+        # Rows of these 0/1 matrices hold distinct entries: a row's count is its length.
+        return np.diff(self.j.skills.indptr)[self.jobs].astype(np.float32)
+
+    @cached_property
+    def expected(self) -> np.ndarray:
+        return self.c.expected_salary[self.candidates]
+
+    @cached_property
+    def offer(self) -> np.ndarray:
+        high, low = self.j.salary_max[self.jobs], self.j.salary_min[self.jobs]
+        return np.where(np.isnan(high), low, high)
+
+    @cached_property
+    def capacities(self) -> np.ndarray:
+        return self.c.capacities[self.candidates]
+
+    @cached_property
+    def effective(self) -> np.ndarray:
+        return self.j.effective[self.jobs]
+
+    @cached_property
+    def slack(self) -> np.ndarray:
+        return self.capacities.astype(np.int16) - self.effective
+
+    @cached_property
+    def preferred(self) -> np.ndarray:
+        prefs = self.c.work_modes[self.candidates]
+        preferred = ((prefs >> self.j.work_mode[self.jobs]) & 1).astype(np.float32)
+        preferred[prefs == 0] = np.nan
+        return preferred
+
+    @cached_property
+    def streak(self) -> np.ndarray:
+        return failed_market_streak(self.catalog, self.history, self.candidates, self.on)
+
+    @cached_property
+    def hires(self) -> np.ndarray:
+        return self.history.job_hired.count_before(self.jobs, self.on)
+
+    @cached_property
+    def priority(self) -> np.ndarray:
+        return self.c.priority[self.candidates]
+
+
 DECLARED: tuple[Feature, ...] = (
     Feature(
         "embedding_similarity",
@@ -395,210 +599,6 @@ def feature_schema_hash() -> str:
     """A short hash of :func:`feature_schema`, saved in every ranker bundle."""
     canonical = json.dumps(feature_schema(), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
-    counts = np.zeros(len(values), dtype=np.float32)
-    for bit in range(bits):
-        counts += (values >> bit) & 1
-    return counts
-
-
-def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
-    """Hard requirements (INTERCHANGE.md) for each (candidate, job) pair, vectorised.
-
-    Agrees with :func:`matching.rules.check_feasibility` on every pair (tested): effective
-    demands never above capacities, every required certificate held, every need offered.
-    """
-    c, j = catalog.candidates, catalog.jobs
-    capacity_ok = (j.effective[jobs] <= c.capacities[candidates]).all(axis=1)
-    needs = c.needs[candidates]
-    ok = capacity_ok & ((j.offered[jobs] & needs) == needs)
-    # Few jobs require a certificate: look at the sparse rows of only those pairs.
-    required = np.diff(j.certificates.indptr)[jobs]
-    check = np.flatnonzero(ok & (required > 0))
-    if len(check):
-        wanted = j.certificates[jobs[check]]
-        held = np.asarray(wanted.multiply(c.certificates[candidates[check]]).sum(axis=1)).ravel()
-        ok[check] = held == required[check]
-    return ok
-
-
-def pair_similarity(
-    candidate_vectors: np.ndarray,
-    job_vectors: np.ndarray,
-    candidates: np.ndarray,
-    jobs: np.ndarray,
-    *,
-    chunk: int = 1 << 16,
-) -> np.ndarray:
-    """Inner product of each (candidate, job) pair's vectors (cosine: they are unit vectors).
-
-    In chunks: gathering both sides of the millions of pairs of a training set at once would
-    copy gigabytes.
-    """
-    out = np.empty(len(candidates), dtype=np.float32)
-    for start in range(0, len(candidates), chunk):
-        c, j = candidates[start : start + chunk], jobs[start : start + chunk]
-        out[start : start + chunk] = np.einsum("ij,ij->i", candidate_vectors[c], job_vectors[j])
-    return out
-
-
-def _occupation_match(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
-    """3 same occupation, 2 same minor group, 1 same major group, 0 none; NaN when unknown."""
-    targets = catalog.candidates.targets[candidates]  # (n, k), "" padded
-    code = catalog.jobs.occupation[jobs][:, None]
-    listed = targets != ""
-    # Codes read "2-02-10-01": the first 7 characters name the minor group, the first the major.
-    level = np.select(
-        [
-            (targets == code).any(axis=1),
-            (listed & (targets.astype("U7") == code.astype("U7"))).any(axis=1),
-            (listed & (targets.astype("U1") == code.astype("U1"))).any(axis=1),
-        ],
-        [3, 2, 1],
-        0,
-    ).astype(np.float32)
-    level[~listed.any(axis=1) | (code[:, 0] == "")] = np.nan
-    return level
-
-
-class _Events:
-    """Events sorted by (group, day), answering "how many before day t" per group."""
-
-    def __init__(self, group: np.ndarray, day: np.ndarray, values: np.ndarray | None = None):
-        keys = group.astype(np.int64) * DAY_SPAN + day
-        order = np.argsort(keys, kind="stable")
-        self.keys = keys[order]
-        self.values = None if values is None else values[order]
-
-    def count_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
-        base = group.astype(np.int64) * DAY_SPAN
-        return (
-            np.searchsorted(self.keys, base + day, "left")
-            - np.searchsorted(self.keys, base, "left")
-        ).astype(np.float32)
-
-    def last_before(self, group: np.ndarray, day: np.ndarray, default: float) -> np.ndarray:
-        """The value of the group's last event before ``day`` (``default`` if none)."""
-        base = group.astype(np.int64) * DAY_SPAN
-        position = np.searchsorted(self.keys, base + day, "left") - 1
-        has = (position >= 0) & (position >= np.searchsorted(self.keys, base, "left"))
-        values = self.values if self.values is not None else self.keys % DAY_SPAN
-        out = np.full(len(group), default, dtype=np.float64)
-        out[has] = values[position[has]]
-        return out
-
-
-class HistoryIndex:
-    """Sorted views of the referral history, built once per catalog."""
-
-    def __init__(self, catalog: Catalog, rule: StreakRule | None = None) -> None:
-        h = catalog.history
-        success = np.isin(h.outcome, list(_SUCCESS))
-        failure = np.isin(h.outcome, list(_FAILURE))
-        self.person_referred = _Events(h.candidate, h.referred)
-        self.person_hired = _Events(h.candidate[success], h.known[success])
-        interviewed = h.outcome == OUTCOMES.index(Outcome.INTERVIEWED)
-        self.person_interviewed = _Events(h.candidate[interviewed], h.known[interviewed])
-        self.job_referred = _Events(h.job, h.referred)
-        self.job_hired = _Events(h.job[success], h.known[success])
-        # Consecutive failed market referrals: failures since the last success, by known day,
-        # counted as the settings say (matching.lifecycle.failed_market_streak, vectorised).
-        rule = rule or StreakRule()
-        success = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.successes])
-        failure = np.isin(h.outcome, [OUTCOMES.index(o) for o in rule.failures])
-        market = ~catalog.jobs.public_welfare[h.job] & (success | failure)
-        group, known, fail = h.candidate[market], h.known[market], failure[market].astype(int)
-        order = np.lexsort((known, group))
-        group, known, fail = group[order], known[order], fail[order]
-        total = np.cumsum(fail)
-        start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
-        reset = start | (fail == 0)
-        base = np.maximum.accumulate(np.where(reset, total - fail, 0)) if len(group) else total
-        self.person_streak = _Events(group, known, (total - base).astype(np.float64))
-
-
-def failed_market_streak(
-    catalog: Catalog, history: HistoryIndex, candidates: np.ndarray, on: np.ndarray
-) -> np.ndarray:
-    """Market referrals in a row that ended without a job, as known before each day."""
-    return history.person_streak.last_before(candidates, on, 0.0).astype(np.float32)
-
-
-class Pairs:
-    """The (candidate, job) pairs being featurised, as of each row's day, with the arrays
-    several features share computed once (a :class:`Feature`'s ``compute`` reads them)."""
-
-    def __init__(
-        self,
-        catalog: Catalog,
-        history: HistoryIndex,
-        candidates: np.ndarray,
-        jobs: np.ndarray,
-        on: np.ndarray,
-        similarity: np.ndarray,
-        settings: Settings,
-    ) -> None:
-        self.catalog: Catalog = catalog
-        self.history: HistoryIndex = history
-        self.settings: Settings = settings
-        self.c: CandidateTable = catalog.candidates
-        self.j: JobTable = catalog.jobs
-        self.candidates: np.ndarray = candidates
-        self.jobs: np.ndarray = jobs
-        self.on: np.ndarray = np.broadcast_to(np.asarray(on, dtype=np.int64), (len(candidates),))
-        self.similarity: np.ndarray = similarity.astype(np.float32)
-
-    @cached_property
-    def matched(self) -> np.ndarray:
-        cand_skills, job_skills = self.c.skills[self.candidates], self.j.skills[self.jobs]
-        return np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
-
-    @cached_property
-    def job_skill_count(self) -> np.ndarray:
-        # Rows of these 0/1 matrices hold distinct entries: a row's count is its length.
-        return np.diff(self.j.skills.indptr)[self.jobs].astype(np.float32)
-
-    @cached_property
-    def expected(self) -> np.ndarray:
-        return self.c.expected_salary[self.candidates]
-
-    @cached_property
-    def offer(self) -> np.ndarray:
-        high, low = self.j.salary_max[self.jobs], self.j.salary_min[self.jobs]
-        return np.where(np.isnan(high), low, high)
-
-    @cached_property
-    def capacities(self) -> np.ndarray:
-        return self.c.capacities[self.candidates]
-
-    @cached_property
-    def effective(self) -> np.ndarray:
-        return self.j.effective[self.jobs]
-
-    @cached_property
-    def slack(self) -> np.ndarray:
-        return self.capacities.astype(np.int16) - self.effective
-
-    @cached_property
-    def preferred(self) -> np.ndarray:
-        prefs = self.c.work_modes[self.candidates]
-        preferred = ((prefs >> self.j.work_mode[self.jobs]) & 1).astype(np.float32)
-        preferred[prefs == 0] = np.nan
-        return preferred
-
-    @cached_property
-    def streak(self) -> np.ndarray:
-        return failed_market_streak(self.catalog, self.history, self.candidates, self.on)
-
-    @cached_property
-    def hires(self) -> np.ndarray:
-        return self.history.job_hired.count_before(self.jobs, self.on)
-
-    @cached_property
-    def priority(self) -> np.ndarray:
-        return self.c.priority[self.candidates]
 
 
 def build_features(
