@@ -118,9 +118,10 @@ def _reason_for(
             )
         case "education_gap":
             minimum = j.records[job].education_min
-            if np.isnan(value) or minimum is None:
+            education = c.records[candidate].education
+            if np.isnan(value) or minimum is None or education is None:
                 return None
-            have = EDUCATION_NAMES_ZH[Education(c.records[candidate].education)]
+            have = EDUCATION_NAMES_ZH[Education(education)]
             if value < 0:  # not a hard requirement, but a counselor must see the shortfall
                 return f"学历不足：{have}，岗位要求{EDUCATION_NAMES_ZH[minimum]}"
             return f"学历{have}，满足{EDUCATION_NAMES_ZH[minimum]}要求"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,25 @@ runner = CliRunner()
 
 def jobmatch(home: Path, *args: str):
     return runner.invoke(app, list(args), env={"JOBMATCH_HOME": str(home)})
+
+
+def test_python_dash_m_runs_the_same_command_with_every_group(tmp_path: Path) -> None:
+    # The commands live in one module per group (serving/cli/); all are registered on one app.
+    env = {**os.environ, "JOBMATCH_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "serving.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert {
+        "train", "retrain", "recommend", "jobfair", "report", "import", "export", "demo-data",
+        "demo", "serve", "occupations", "cases", "users",
+    } <= listed  # fmt: skip
 
 
 def test_import_reimport_and_export_round_trip(tmp_path: Path) -> None:
