@@ -224,6 +224,9 @@ class Catalog:
     jobs: JobTable
     candidates: CandidateTable
     history: History
+    # Column numbering of the skill and certificate matrices: with_records extends it.
+    skill_vocabulary: Vocabulary
+    certificate_vocabulary: Vocabulary
 
     @classmethod
     def from_records(
@@ -249,7 +252,7 @@ class Catalog:
             table.skills = _resize(table.skills, len(skills.index))
             table.certificates = _resize(table.certificates, len(certificates.index))
         history = _history(referrals, job_table, candidate_table)
-        return cls(job_table, candidate_table, history)
+        return cls(job_table, candidate_table, history, skills, certificates)
 
     @classmethod
     def from_store(
