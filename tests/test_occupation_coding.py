@@ -18,8 +18,8 @@ from matching.occupation_coding import (
     clean_title,
     fuse,
     open_coder,
-    write_suggestions,
 )
+from matching.occupation_suggestions import write_suggestions
 from matching.occupations import OccupationVocabulary
 from matching.settings import bundled_embedding_model
 
