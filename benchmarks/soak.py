@@ -43,20 +43,32 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from matching.lifecycle import EMPLOYER_OUTCOMES, NEXT_OUTCOMES  # noqa: E402
 from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
 from matching.store.tables import CandidateRow  # noqa: E402
+from matching.vocabulary import Outcome  # noqa: E402
 
-#: Statuses each operation may legitimately answer; anything else is a failed request.
-EXPECTED: dict[str, set[int]] = {
-    "recommend_jobs": {200},
-    "recommend_people": {200},
-    # 409: the job closed or filled meanwhile, or the pair was already referred.
-    "refer": {200, 201, 409},
-    "replay": {200},
-    "outcome": {200},
-    "post_job": {201},
-    "edit_candidate": {200},
+#: Statuses (and, for errors, the error codes) each operation may legitimately answer; anything
+#: else is a failed request. ``None``: any body.
+EXPECTED: dict[str, dict[int, set[str] | None]] = {
+    # 409 candidate_inactive: a confirmed hire took the person out of matching.
+    "recommend_jobs": {200: None, 409: {"candidate_inactive"}},
+    "recommend_people": {200: None},
+    # The job closed or filled meanwhile, the pair is still pending, or the person was hired.
+    "refer": {
+        200: None,
+        201: None,
+        409: {"job_closed", "infeasible", "referral_pending", "candidate_inactive"},
+    },
+    "replay": {200: None},
+    # Only lifecycle steps are sent, with the If-Match of the last version this client saw:
+    # every one must be accepted.
+    "outcome": {200: None},
+    "report": {200: None},
+    "review": {200: None},
+    "post_job": {201: None},
+    "edit_candidate": {200: None},
 }
 WEIGHTS = {
     "recommend_jobs": 30,
@@ -99,11 +111,9 @@ def prepare(home: Path, candidates: int, jobs: int) -> dict[str, Any]:
         province = Counter(p["region_code"][:2] for p in people).most_common(1)[0][0]
         mine = [p["id"] for p in people if p["region_code"].startswith(province)]
         employer = next(e for e in employers if e["region_code"].startswith(province))
-        open_jobs = [
-            j["id"]
-            for j in (json.loads(line) for line in (files / "jobs.jsonl").open())
-            if j["region_code"].startswith(province)
-        ]
+        all_jobs = [json.loads(line) for line in (files / "jobs.jsonl").open()]
+        open_jobs = [j["id"] for j in all_jobs if j["region_code"].startswith(province)]
+        employer_jobs = [j["id"] for j in all_jobs if j["employer_id"] == employer["id"]]
         counselor = create_account(store, name="soak-counselor", role="counselor", region=province)
         poster = create_account(
             store, name="soak-employer", role="employer", employer=employer["id"]
@@ -115,6 +125,7 @@ def prepare(home: Path, candidates: int, jobs: int) -> dict[str, Any]:
         "candidates": mine,
         "jobs": open_jobs,
         "employer": employer,
+        "employer_jobs": employer_jobs,
         "counselor_token": counselor[1],
         "employer_token": poster[1],
     }
@@ -136,6 +147,38 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _error_code(answer: httpx.Response) -> str | None:
+    try:
+        return str(answer.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass
+class Mine:
+    """A referral this client made, as it last saw it."""
+
+    job: str
+    outcome: Outcome
+    etag: str | None
+    awaiting_review: bool = False
+
+
+def next_step(
+    referral: Mine, employer_jobs: set[str], rng: random.Random
+) -> tuple[str, Outcome | None]:
+    """The next move on a referral that the lifecycle allows (``matching.lifecycle``): the
+    counselor reviews an employer's report awaiting review; the employer reports its own
+    decision on its own jobs; otherwise the counselor records any allowed next outcome."""
+    if referral.awaiting_review:
+        return "review", None
+    allowed = NEXT_OUTCOMES[referral.outcome]
+    theirs = sorted(set(allowed) & EMPLOYER_OUTCOMES, key=lambda o: o.value)
+    if referral.job in employer_jobs and theirs and rng.random() < 0.5:
+        return "report", rng.choice(theirs)
+    return "outcome", rng.choice(allowed)
+
+
 def client_loop(
     n: int, base: str, world: dict[str, Any], deadline: float, ledger: Ledger, seed: int
 ) -> None:
@@ -144,7 +187,8 @@ def client_loop(
     counselor = {"Authorization": f"Bearer {world['counselor_token']}"}
     employer = {"Authorization": f"Bearer {world['employer_token']}"}
     referred: set[tuple[str, str]] = set()
-    mine: list[str] = []  # referrals this client made
+    mine: dict[str, Mine] = {}  # referrals this client made that can still move
+    employer_jobs: set[str] = set(world.get("employer_jobs", []))
     posted = 0
     with httpx.Client(base_url=base, timeout=60) as http:
 
@@ -157,10 +201,11 @@ def client_loop(
                     ledger.failures.append(f"{op} {method} {url}: {type(error).__name__} {error}")
                 return None
             took = time.perf_counter() - started
+            codes = EXPECTED[op].get(answer.status_code, set())
             with ledger.lock:
                 ledger.latencies[op].append(took)
                 ledger.statuses[(op, answer.status_code)] += 1
-                if answer.status_code not in EXPECTED[op]:
+                if codes is not None and _error_code(answer) not in codes:
                     ledger.failures.append(
                         f"{op} {method} {url}: {answer.status_code} {answer.text[:300]}"
                     )
@@ -221,7 +266,9 @@ def client_loop(
                     referral = made.json()["id"]
                     with ledger.lock:
                         ledger.referrals[referral] = made.json()["outcome"]
-                    mine.append(referral)
+                    mine[referral] = Mine(
+                        job, Outcome(made.json()["outcome"]), made.headers.get("ETag")
+                    )
                     if rng.random() < 0.2:  # the client lost the answer and sends it again
                         again = send(
                             "replay",
@@ -237,18 +284,36 @@ def client_loop(
             elif op == "outcome":
                 if not mine:
                     continue
-                referral = rng.choice(mine)
-                outcome = rng.choice(["interviewed", "rejected", "hired"])
-                done = send(
-                    op,
-                    "PATCH",
-                    f"/v1/referrals/{referral}",
-                    json={"outcome": outcome},
-                    headers=counselor,
-                )
-                if done is not None and done.status_code == 200:
+                referral = rng.choice(sorted(mine))
+                seen = mine[referral]
+                step, outcome = next_step(seen, employer_jobs, rng)
+                tag = {"If-Match": seen.etag} if seen.etag else {}
+                if step == "review":
+                    done = send(
+                        step,
+                        "POST",
+                        f"/v1/referrals/{referral}/review",
+                        json={"confirm": True},
+                        headers=counselor,
+                    )
+                    now = Outcome(done.json()["referral"]["outcome"]) if done else None
+                else:
+                    assert outcome is not None
+                    done = send(
+                        step,
+                        "PATCH",
+                        f"/v1/referrals/{referral}",
+                        json={"outcome": outcome.value},
+                        headers={**(employer if step == "report" else counselor), **tag},
+                    )
+                    now = outcome
+                if done is not None and done.status_code == 200 and now is not None:
                     with ledger.lock:
-                        ledger.referrals[referral] = outcome
+                        ledger.referrals[referral] = now.value
+                    seen.outcome, seen.etag = now, done.headers.get("ETag")
+                    seen.awaiting_review = step == "report"
+                    if not NEXT_OUTCOMES[now] and not seen.awaiting_review:
+                        del mine[referral]  # final: nothing more can happen to it
             elif op == "post_job":
                 posted += 1
                 job_id = f"soak-j{n}-{seed}-{posted}"
@@ -267,6 +332,7 @@ def client_loop(
                     op, "POST", "/v1/jobs", json=job, params={"suggestions": 0}, headers=employer
                 )
                 if done is not None and done.status_code == 201:
+                    employer_jobs.add(job_id)
                     with ledger.lock:
                         ledger.jobs.add(job_id)
             elif op == "edit_candidate":

@@ -211,8 +211,6 @@ class Catalog:
     jobs: JobTable
     candidates: CandidateTable
     history: History
-    skill_vocabulary: Vocabulary
-    certificate_vocabulary: Vocabulary
 
     @classmethod
     def from_records(
@@ -238,7 +236,7 @@ class Catalog:
             table.skills = _resize(table.skills, len(skills.index))
             table.certificates = _resize(table.certificates, len(certificates.index))
         history = _history(referrals, job_table, candidate_table)
-        return cls(job_table, candidate_table, history, skills, certificates)
+        return cls(job_table, candidate_table, history)
 
     @classmethod
     def from_store(

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from matching.casework import Course, CourseForm
+from matching.domain import Candidate
 from matching.regions import prefecture_code
 from matching.settings import Settings
 from matching.skills import canonical_skill, canonical_skills
@@ -121,6 +122,12 @@ def training_target_share(region_prefix: str, settings: Settings) -> float:
     if level == 6:
         return settings.training_target_county
     raise ValueError("a training target is set for a province (2 digits), city (4) or county (6)")
+
+
+def trained_in(candidate: Candidate, year: int) -> bool:
+    """Whether a person completed a training in ``year``: one on their record with that year
+    (completing a course adds it there; trainings done elsewhere are imported with theirs)."""
+    return any(t.year == year for t in candidate.trainings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,17 @@ Pure functions over records; the store keeps the history (``matching.store.casew
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from matching.casework import EmploymentRecord, EmploymentStatus
 from matching.domain import Candidate
 from matching.settings import Settings
-from matching.vocabulary import TERTIARY, PriorityGroup, Sex
+from matching.vocabulary import TERTIARY, PriorityGroup, Sex, WorkMode
 
 #: Statuses in which a person is looking for work and so takes part in matching.
 SEEKING = frozenset({EmploymentStatus.UNEMPLOYED, EmploymentStatus.IN_TRAINING})
@@ -37,14 +41,68 @@ def is_working_age(sex: Sex | None, birth_year: int | None, year: int, settings:
     return settings.working_age_min <= age_in(birth_year, year) <= upper
 
 
-def current_status(history: Iterable[EmploymentRecord]) -> EmploymentRecord | None:
+class StatusEntry(BaseModel):
+    """What counting reads of an :class:`~matching.casework.EmploymentRecord`: its status,
+    form and dates, never the sealed reason (reports and statistics count with these)."""
+
+    id: str
+    candidate_id: str
+    status: EmploymentStatus
+    since: dt.date
+    form: WorkMode | None = None
+    recorded_at: dt.datetime
+
+
+#: A ledger record, whole or as counted.
+Status = TypeVar("Status", EmploymentRecord, StatusEntry)
+
+
+def current_status(history: Iterable[Status]) -> Status | None:
     """The status in force: the record with the latest ``since`` (ties: recorded last)."""
     return max(history, key=lambda r: (r.since, r.recorded_at, r.id), default=None)
 
 
-def status_on(history: Iterable[EmploymentRecord], day: dt.date) -> EmploymentRecord | None:
+def status_on(history: Iterable[Status], day: dt.date) -> Status | None:
     """The status in force on ``day`` (None: nothing recorded by then)."""
     return current_status(r for r in history if r.since <= day)
+
+
+def status_counts(
+    people: Iterable[str], histories: Mapping[str, Sequence[Status]], day: dt.date
+) -> dict[EmploymentStatus, int]:
+    """People by the status in force on ``day``; nothing recorded counts as unemployed (a
+    person registers with the service centre as a job seeker)."""
+    counts = dict.fromkeys(EmploymentStatus, 0)
+    for person in people:
+        found = status_on(histories.get(person, ()), day)
+        counts[found.status if found else EmploymentStatus.UNEMPLOYED] += 1
+    return counts
+
+
+def employed_by_form(
+    people: Iterable[str], histories: Mapping[str, Sequence[Status]], day: dt.date
+) -> Counter[WorkMode]:
+    """The people employed on ``day``, by the form of employment of the status in force."""
+    forms: Counter[WorkMode] = Counter()
+    for person in people:
+        found = status_on(histories.get(person, ()), day)
+        if found is not None and found.status is EmploymentStatus.EMPLOYED:
+            assert found.form is not None  # an employed record always has its form
+            forms[found.form] += 1
+    return forms
+
+
+def newly_employed(history: Sequence[Status], start: dt.date, end: dt.date) -> bool:
+    """New employment (新增就业) from ``start`` to ``end``: a status ``employed`` beginning
+    within those days when the person was not employed the day before (a change of job is not
+    new employment)."""
+    for record in history:
+        if record.status is not EmploymentStatus.EMPLOYED or not start <= record.since <= end:
+            continue
+        before = status_on(history, record.since - dt.timedelta(days=1))
+        if before is None or before.status is not EmploymentStatus.EMPLOYED:
+            return True
+    return False
 
 
 def is_graduate(candidate: Candidate) -> bool:
@@ -78,7 +136,7 @@ class GraduateRate:
 
 
 def graduation_year_rate(
-    people: Sequence[tuple[Candidate, Sequence[EmploymentRecord]]],
+    people: Sequence[tuple[Candidate, Sequence[Status]]],
     *,
     region_prefix: str,
     year: int,
@@ -106,7 +164,7 @@ def graduation_year_rate(
     return GraduateRate(region_prefix, year, graduates, employed, target)
 
 
-def is_registered_unemployed(current: EmploymentRecord | None) -> bool:
+def is_registered_unemployed(current: EmploymentRecord | StatusEntry | None) -> bool:
     """Registered as unemployed (登记失业): the current status says so, or nothing is recorded
     yet (a person registers with the service centre as a job seeker)."""
     return current is None or current.status is EmploymentStatus.UNEMPLOYED

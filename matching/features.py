@@ -25,7 +25,7 @@ from matching.catalog import (
 )
 from matching.lifecycle import StreakRule
 from matching.policy import first_claim
-from matching.regions import prefecture_code
+from matching.regions import proximities as region_proximity  # the rule, vectorised
 from matching.settings import Settings
 from matching.vocabulary import Education, Outcome, PriorityGroup
 
@@ -168,20 +168,6 @@ def pair_similarity(
         c, j = candidates[start : start + chunk], jobs[start : start + chunk]
         out[start : start + chunk] = np.einsum("ij,ij->i", candidate_vectors[c], job_vectors[j])
     return out
-
-
-def region_proximity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """3 same county, 2 same prefecture, 1 same province, 0 otherwise (as regions.proximity)."""
-    # Look each distinct code up once; pairs reuse a handful of codes.
-    codes, position = np.unique(np.concatenate([a, b]), return_inverse=True)
-    prefecture = np.array(
-        [prefecture_code(code) or f"-{code}" for code in codes.tolist()], dtype="U7"
-    )[position]
-    pa, pb = prefecture[: len(a)], prefecture[len(a) :]
-    same_province = a.astype("U2") == b.astype("U2")
-    return np.where(a == b, 3, np.where(pa == pb, 2, np.where(same_province, 1, 0))).astype(
-        np.float32
-    )
 
 
 def _occupation_match(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:

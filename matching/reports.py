@@ -2,27 +2,32 @@
 
 Every figure is a pure function of interchange records (:class:`ReportData`), so the same
 report comes from the store (:func:`data_from_store`) and from an export directory
-(:func:`data_from_export`): anyone holding the export can recount it. Nothing here reads a
-sensitive field (names, identifiers, the disability): sex, birth year, registration, trainings
-and referral outcomes are enough.
+(:func:`data_from_export`): anyone holding the export can recount it. No name, identifier or
+counselor's text is read; of the disability, only whether a person has one (the denominator of
+the training targets), and reading that from the store is audited.
 
-A section that needs data this installation does not record says so (``recorded`` false, with
-a note) rather than showing a number that was not counted.
-
-Counting rules (the README repeats them):
+Each rule is the one in ``matching`` (working age, status on a day, graduation-year rate,
+assessment coverage, training targets, quota standing, event outcomes); this module only
+chooses the people and the days. Counting rules (the README repeats them):
 
 - a person is *in the region* when their ``region_code`` starts with the region prefix; a
   referral, interview or hire counts where the person is registered; an employer where it is;
-- *registered*: ``registered_at`` on or before the period's last day;
-- *employed at the period's end* (through referrals): the person has a referral whose outcome
-  is ``hired`` with ``outcome_at`` (else ``referred_at``) on or before the last day, or
-  ``left_early`` after it (they had not left yet); the form of employment is the work mode of
-  that job (the latest such hire);
-- *new employment*: people with a ``hired`` outcome dated within the period;
+- *registered*: ``registered_at`` on or before the period's last day; *working age*: of them,
+  those of working age in the report's year (``matching.employment.is_working_age``);
+- *employment* (the real-name ledger, ``employment.jsonl``): the status in force on the
+  period's last day of each working-age registered person (nothing recorded: unemployed), and
+  the employed by their form of employment; *new employment*: a status ``employed`` beginning
+  within the period for someone not employed the day before;
 - *referrals*: made within the period; of them *interviewed* when the outcome is
   ``interviewed``, ``hired`` or ``left_early``, *hired* when ``hired`` or ``left_early``;
+- *graduates*: registered college graduates of the report's year and how many were employed in
+  it (``graduation_year_rate``, ledger records up to the period's last day) against the target;
+- *assessments*: of the working-age registered unemployed on the last day, the share with an
+  ability assessment by then; assessments made within the period;
 - *trainings completed*: people with a training whose year is the report's year (trainings
-  carry a year only, so a quarterly report counts the year to date);
+  carry a year only, so a quarterly report counts the year to date); courses completed within
+  the period; for a province, city or county the working-age disabled trained against its
+  1‰ / 2‰ / 6.5‰ target (``training_target_share``);
 - *quota*: every employer in the region for the report's year (its declaration, else its
   record; that year's wage standards), by employer type and by prefecture;
 - *events*: recruitment events in the region starting within the period, each with its
@@ -36,16 +41,19 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from matching.casework import EmploymentStatus, Enrolment, EnrolmentState
 from matching.compliance import RollupBy, assess_records, rollup
+from matching.courses import TrainingProgress, trained_in, training_target_share
 from matching.domain import (
     Candidate,
     Employer,
@@ -55,12 +63,26 @@ from matching.domain import (
     Referral,
     WageStandard,
 )
+from matching.employment import (
+    StatusEntry,
+    coverage,
+    employed_by_form,
+    graduation_year_rate,
+    is_registered_unemployed,
+    is_working_age,
+    newly_employed,
+    status_counts,
+    status_on,
+)
 from matching.jobfair import event_outcomes
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import (
+    AssessmentRow,
     CandidateRow,
     EmployerRow,
+    EmploymentRecordRow,
+    EnrolmentRow,
     EventRow,
     JobRow,
     QuotaDeclarationRow,
@@ -113,9 +135,17 @@ class Period:
         return f"{self.year}Q{self.quarter}" if self.quarter else str(self.year)
 
 
+class Assessed(BaseModel):
+    """What a report reads of an ability assessment: whose, and when (never the capacities)."""
+
+    candidate_id: str
+    assessed_on: dt.date
+
+
 @dataclass(slots=True)
 class ReportData:
-    """The interchange records a report is computed from (sensitive fields never needed)."""
+    """The interchange records a report is computed from: no sensitive field, and of the
+    disability only who has one (``disabled``, the ids of people with a category)."""
 
     employers: list[Employer] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
@@ -124,9 +154,13 @@ class ReportData:
     declarations: list[QuotaDeclaration] = field(default_factory=list)
     wage_standards: list[WageStandard] = field(default_factory=list)
     events: list[RecruitmentEvent] = field(default_factory=list)
+    employment: list[StatusEntry] = field(default_factory=list)
+    assessments: list[Assessed] = field(default_factory=list)
+    enrolments: list[Enrolment] = field(default_factory=list)
+    disabled: set[str] = field(default_factory=set)
 
 
-_SOURCES = {
+_SOURCES: dict[str, tuple[type[BaseModel], Any]] = {
     "employers": (Employer, EmployerRow),
     "jobs": (Job, JobRow),
     "candidates": (Candidate, CandidateRow),
@@ -134,6 +168,11 @@ _SOURCES = {
     "declarations": (QuotaDeclaration, QuotaDeclarationRow),
     "wage_standards": (WageStandard, WageStandardRow),
     "events": (RecruitmentEvent, EventRow),
+    # Casework: the plain part of each record (the store seals the rest, and these models
+    # ignore it in an export).
+    "employment": (StatusEntry, EmploymentRecordRow),
+    "assessments": (Assessed, AssessmentRow),
+    "enrolments": (Enrolment, EnrolmentRow),
 }
 _FILES = {
     "employers": "employers.jsonl",
@@ -143,37 +182,55 @@ _FILES = {
     "declarations": "quota_declarations.jsonl",
     "wage_standards": "wage_standards.jsonl",
     "events": "events.jsonl",
+    "employment": "employment.jsonl",
+    "assessments": "assessments.jsonl",
+    "enrolments": "enrolments.jsonl",
 }
 
 
-def data_from_store(store: Store) -> ReportData:
-    """Every record a report needs, read without decrypting any personal data."""
+def data_from_store(store: Store, *, actor: str) -> ReportData:
+    """Every record a report needs, decrypting only whether each person has a disability
+    category (audited as read by ``actor``)."""
     data = ReportData()
     with store.session() as session:
         for name, (model, table) in _SOURCES.items():
             rows = session.scalars(select(table.record).order_by(table.id))
             getattr(data, name).extend(model.model_validate(r) for r in rows)
+        ids = [c.id for c in data.candidates]
+        category = store.sealed_field(session, "disability_category", ids)
+        data.disabled = {i for i, found in category.items() if found}
+        store.audit(
+            session,
+            actor=actor,
+            action="report_data",
+            subject="candidates (all)",
+            purpose=f"real-name report: whether each of {len(ids)} people has a disability "
+            "category, counted",
+        )
+        session.commit()
     return data
-
-
-def _sensitive_dropped(model: type, raw: dict) -> dict:
-    return {k: v for k, v in raw.items() if k not in model.sensitive_fields}
 
 
 def data_from_export(directory: Path) -> ReportData:
     """The same records from an interchange export (``jobmatch export``); absent optional
-    files are empty. Sensitive fields are dropped before anything is read."""
+    files are empty. Sensitive fields are dropped before anything is read; of the disability
+    category only its presence is kept."""
     data = ReportData()
     for name, file in _FILES.items():
         path = directory / file
         if not path.is_file():
             continue
         model = _SOURCES[name][0]
+        hidden: frozenset[str] = getattr(model, "sensitive_fields", frozenset())
         with path.open(encoding="utf-8-sig") as handle:
             for line in handle:
-                if line.strip():
-                    raw = _sensitive_dropped(model, json.loads(line))
-                    getattr(data, name).append(model.model_validate(raw))
+                if not line.strip():
+                    continue
+                raw = json.loads(line)
+                if name == "candidates" and raw.get("disability_category"):
+                    data.disabled.add(raw["id"])
+                kept = {k: v for k, v in raw.items() if k not in hidden}
+                getattr(data, name).append(model.model_validate(kept))
     return data
 
 
@@ -191,11 +248,10 @@ class Figure(BaseModel):
 
 
 class Section(BaseModel):
-    """One part of a report; ``recorded`` false when this installation lacks the data."""
+    """One part of a report, with a note on how it is counted where that needs saying."""
 
     name: str
     title: str
-    recorded: bool = True
     note: str | None = None
     figures: list[Figure] = []
 
@@ -218,7 +274,8 @@ class Report(BaseModel):
     period_end: dt.date
     sections: list[Section]
     counting_rules: str = Field(
-        "README.md, 'Real-name reports'; matching/reports.py", description="Where each is defined."
+        default="README.md, 'Real-name reports'; matching/reports.py",
+        description="Where each is defined.",
     )
 
     def section(self, name: str) -> Section:
@@ -236,57 +293,88 @@ def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 6) if whole else None
 
 
-def _registered(people: list[Candidate], period: Period) -> Section:
-    registered = [c for c in people if c.registered_at <= period.end]
-    new = [c for c in registered if c.registered_at in period]
+@dataclass(frozen=True, slots=True)
+class _People:
+    """The people a report counts: registered in the region by the period's end, those of
+    working age in the report's year, and their ledger up to the period's end."""
+
+    registered: list[Candidate]
+    working_age: list[str]
+    histories: dict[str, list[StatusEntry]]
+
+
+def _people(data: ReportData, prefix: str, period: Period, settings: Settings) -> _People:
+    registered = [
+        c
+        for c in data.candidates
+        if c.region_code.startswith(prefix) and c.registered_at <= period.end
+    ]
+    working_age = [
+        c.id for c in registered if is_working_age(c.sex, c.birth_year, period.year, settings)
+    ]
+    ids = {c.id for c in registered}
+    histories: dict[str, list[StatusEntry]] = defaultdict(list)
+    for record in data.employment:
+        if record.candidate_id in ids and record.since <= period.end:
+            histories[record.candidate_id].append(record)
+    for history in histories.values():
+        history.sort(key=lambda r: (r.since, r.recorded_at, r.id))
+    return _People(registered, working_age, dict(histories))
+
+
+def _registered(people: _People, period: Period) -> Section:
+    new = [c for c in people.registered if c.registered_at in period]
     return Section(
         name="registered",
         title="登记求职人员",
-        note="在职业年龄人数需要就业状态台账（issue 13），尚未记录",
         figures=[
-            Figure(measure="registered", value=len(registered), label="登记人数（期末）"),
+            Figure(measure="registered", value=len(people.registered), label="登记人数（期末）"),
             Figure(measure="new_registrations", value=len(new), label="本期新登记"),
+            Figure(
+                measure="working_age",
+                value=len(people.working_age),
+                label=f"其中 {period.year} 年在劳动年龄内",
+            ),
         ],
     )
 
 
-def _employed_at_end(
-    referrals: Iterable[Referral], jobs: dict[str, Job], end: dt.date
-) -> dict[str, WorkMode]:
-    """Each person employed through a referral on ``end``, with the latest hire's work mode."""
-    latest: dict[str, tuple[dt.date, str, WorkMode]] = {}
-    for r in referrals:
-        if r.referred_at > end or r.outcome not in HIRED:
-            continue
-        outcome_day = _day(r.outcome_at, r.referred_at)
-        if r.outcome is Outcome.HIRED and outcome_day > end:
-            continue  # hired after the period
-        if r.outcome is Outcome.LEFT_EARLY and outcome_day <= end:
-            continue  # had left by the period's end
-        key = (outcome_day, r.id, jobs[r.job_id].work_mode)
-        if r.candidate_id not in latest or key[:2] > latest[r.candidate_id][:2]:
-            latest[r.candidate_id] = key
-    return {person: key[2] for person, key in latest.items()}
+STATUS_LABELS = {
+    EmploymentStatus.UNEMPLOYED: "登记失业",
+    EmploymentStatus.EMPLOYED: "已就业",
+    EmploymentStatus.IN_TRAINING: "参加培训",
+    EmploymentStatus.NOT_SEEKING: "无就业意愿",
+}
 
 
-def _employment(referrals: list[Referral], jobs: dict[str, Job], period: Period) -> Section:
-    employed = _employed_at_end(referrals, jobs, period.end)
-    by_form = Counter(employed.values())
-    new = {
-        r.candidate_id
-        for r in referrals
-        if r.outcome is Outcome.HIRED and _day(r.outcome_at, r.referred_at) in period
-    }
-    figures = [Figure(measure="employed", value=len(employed), label="期末在岗（经推荐就业）")]
+def _employment(people: _People, period: Period) -> Section:
+    by_status = status_counts(people.working_age, people.histories, period.end)
+    by_form = employed_by_form(people.working_age, people.histories, period.end)
+    new = [
+        i
+        for i in people.working_age
+        if newly_employed(people.histories.get(i, []), period.start, period.end)
+    ]
+    figures = [
+        Figure(
+            measure="employed",
+            value=by_status[EmploymentStatus.EMPLOYED],
+            label="期末已就业（劳动年龄内）",
+        )
+    ]
     figures += [
         Figure(measure="employed", group=form.value, value=by_form[form], label=f"就业形式 {form}")
         for form in WorkMode
+    ]
+    figures += [
+        Figure(measure="status", group=status.value, value=count, label=STATUS_LABELS[status])
+        for status, count in by_status.items()
     ]
     figures.append(Figure(measure="new_employment", value=len(new), label="本期新增就业"))
     return Section(
         name="employment",
         title="就业情况（按就业形式）",
-        note="由推荐结果统计；就业状态台账（issue 13）尚未记录",
+        note="实名制就业状态台账；未记录状态的计为登记失业",
         figures=figures,
     )
 
@@ -313,20 +401,118 @@ def _referrals(referrals: list[Referral], period: Period) -> Section:
     )
 
 
-def _trainings(people: list[Candidate], period: Period) -> Section:
-    trained = [
-        c
-        for c in people
-        if c.registered_at <= period.end and any(t.year == period.year for t in c.trainings)
-    ]
+def _graduates(people: _People, period: Period, prefix: str, settings: Settings) -> Section:
+    found = graduation_year_rate(
+        [(c, people.histories.get(c.id, [])) for c in people.registered],
+        region_prefix=prefix,
+        year=period.year,
+        target=settings.graduate_employment_target,
+    )
+    met = found.meets_target
     return Section(
-        name="trainings",
-        title="职业技能培训",
-        note="培训只记录年份：季度报告为年初至今；1‰/2‰/6.5‰ 目标需要在职业年龄人数（issue 13）",
+        name="graduates",
+        title=f"{period.year} 届高校残疾人毕业生",
+        note=f"毕业当年就业：截至 {period.end.isoformat()} 的就业状态台账",
         figures=[
-            Figure(measure="trained", value=len(trained), label=f"{period.year} 年完成培训人数"),
+            Figure(measure="graduates", value=found.graduates, label="毕业生人数"),
+            Figure(measure="employed", value=found.employed, label="毕业当年就业"),
+            Figure(
+                measure="employment_rate",
+                value=_rate(found.employed, found.graduates),
+                label="毕业当年就业率",
+            ),
+            Figure(measure="target", value=found.target, label="目标就业率"),
+            Figure(
+                measure="meets_target",
+                value=None if met is None else int(met),
+                label="是否达到目标（1 是 0 否）",
+            ),
         ],
     )
+
+
+def _assessments(people: _People, data: ReportData, period: Period) -> Section:
+    unemployed = [
+        i
+        for i in people.working_age
+        if is_registered_unemployed(status_on(people.histories.get(i, []), period.end))
+    ]
+    ids = {c.id for c in people.registered}
+    mine = [a for a in data.assessments if a.candidate_id in ids and a.assessed_on <= period.end]
+    assessed = {a.candidate_id for a in mine}
+    share = coverage(unemployed, assessed)
+    return Section(
+        name="assessments",
+        title="职业能力评估",
+        figures=[
+            Figure(
+                measure="registered_unemployed",
+                value=len(unemployed),
+                label="登记失业（劳动年龄内）",
+            ),
+            Figure(measure="assessed", value=len(assessed & set(unemployed)), label="其中已评估"),
+            Figure(
+                measure="coverage",
+                value=None if share is None else round(share, 6),
+                label="评估覆盖率",
+            ),
+            Figure(
+                measure="assessments",
+                value=sum(a.assessed_on in period for a in mine),
+                label="本期评估次数",
+            ),
+        ],
+    )
+
+
+def _trainings(
+    people: _People, data: ReportData, period: Period, prefix: str, settings: Settings
+) -> Section:
+    trained = [c for c in people.registered if trained_in(c, period.year)]
+    ids = {c.id for c in people.registered}
+    completed = {
+        e.candidate_id
+        for e in data.enrolments
+        if e.candidate_id in ids
+        and e.state is EnrolmentState.COMPLETED
+        and e.completed_on is not None
+        and e.completed_on in period
+    }
+    figures = [
+        Figure(measure="trained", value=len(trained), label=f"{period.year} 年完成培训人数"),
+        Figure(measure="completed_courses", value=len(completed), label="本期结业（课程）人数"),
+    ]
+    note = "培训只记录年份：季度报告为年初至今"
+    if len(prefix) in (2, 4, 6):
+        working_age = set(people.working_age)
+        disabled = working_age & data.disabled
+        progress = TrainingProgress(
+            prefix,
+            period.year,
+            len(disabled),
+            sum(c.id in disabled for c in trained),
+            training_target_share(prefix, settings),
+        )
+        figures += [
+            Figure(
+                measure="working_age_disabled",
+                value=progress.working_age_disabled,
+                label="劳动年龄内残疾人",
+            ),
+            Figure(
+                measure="trained_working_age_disabled", value=progress.trained, label="其中完成培训"
+            ),
+            Figure(
+                measure="target_share",
+                value=progress.target_share,
+                label="培训目标比例（省 1‰ 市 2‰ 县 6.5‰）",
+            ),
+            Figure(measure="required", value=progress.required, label="目标培训人数"),
+            Figure(measure="met", value=int(progress.met), label="是否达到目标（1 是 0 否）"),
+        ]
+    else:
+        note += "；1‰/2‰/6.5‰ 目标按省（2 位）、市（4 位）或县（6 位）区划计算"
+    return Section(name="trainings", title="职业技能培训", note=note, figures=figures)
 
 
 def _events(
@@ -357,10 +543,6 @@ def _events(
         note=f"活动开始于本期；推荐计至活动结束后 {settings.event_follow_up_days} 天",
         figures=figures,
     )
-
-
-def _not_recorded(name: str, title: str, note: str) -> Section:
-    return Section(name=name, title=title, recorded=False, note=note)
 
 
 def _quota(data: ReportData, prefix: str, year: int, settings: Settings) -> Section:
@@ -433,21 +615,17 @@ def build_report(
     data: ReportData, period: Period, settings: Settings, *, region_prefix: str = ""
 ) -> Report:
     """The real-name report of a period for a region prefix ("" for all), from records."""
-    people = [c for c in data.candidates if c.region_code.startswith(region_prefix)]
-    in_region = {c.id for c in people}
+    in_region = {c.id for c in data.candidates if c.region_code.startswith(region_prefix)}
     referrals = [r for r in data.referrals if r.candidate_id in in_region]
     jobs = {j.id: j for j in data.jobs}
+    people = _people(data, region_prefix, period, settings)
     sections = [
         _registered(people, period),
-        _employment(referrals, jobs, period),
+        _employment(people, period),
         _referrals(referrals, period),
-        _not_recorded(
-            "graduates",
-            "高校残疾人毕业生",
-            "毕业当年就业率（目标 60%）需要就业状态台账与一人一策个案（issue 13），尚未记录",
-        ),
-        _not_recorded("assessments", "职业能力评估", "职业能力评估记录（issue 13）尚未记录"),
-        _trainings(people, period),
+        _graduates(people, period, region_prefix, settings),
+        _assessments(people, data, period),
+        _trainings(people, data, period, region_prefix, settings),
         _quota(data, region_prefix, period.year, settings),
         _events(data, jobs, region_prefix, period, settings),
     ]
@@ -475,18 +653,8 @@ REPORT_COLUMNS = ("section", "measure", "group", "value", "label")
 
 
 def report_rows(report: Report) -> Iterator[dict[str, object]]:
-    """The report as one table (the CSV and each XLSX sheet): one row per figure; a section
-    that is not recorded gives one row with an empty value and its note as the label."""
+    """The report as one table (the CSV and each XLSX sheet): one row per figure."""
     for section in report.sections:
-        if not section.recorded:
-            yield {
-                "section": section.name,
-                "measure": "",
-                "group": "",
-                "value": None,
-                "label": section.note,
-            }
-            continue
         for figure in section.figures:
             yield {
                 "section": section.name,

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
 from matching.domain import Candidate, Job
 from matching.vocabulary import (
     ACCOMMODATION_COVERS,
@@ -195,6 +197,38 @@ def check_feasibility(
         if need not in offered:
             unmet.append(Unmet(Requirement.ACCOMMODATION, need.value))
     return Feasibility(tuple(unmet))
+
+
+def _contains(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Whether each bit set ``inner`` lies inside ``outer`` (``(..., words)`` uint64 arrays)."""
+    # Word by word: a people × jobs grid is large, and one word at a time keeps it one grid.
+    inside = (inner[..., 0] & ~outer[..., 0]) == 0
+    for word in range(1, inner.shape[-1]):
+        inside &= (inner[..., word] & ~outer[..., word]) == 0
+    return inside
+
+
+def meets_hard_requirements(
+    *,
+    capacities: np.ndarray,
+    certificates: np.ndarray,
+    needs: np.ndarray,
+    demands: np.ndarray,
+    certificates_required: np.ndarray,
+    accommodations: np.ndarray,
+) -> np.ndarray:
+    """:func:`check_feasibility`'s verdict, vectorised over arrays that broadcast together
+    (aligned pairs, or people as a column against jobs as a row).
+
+    ``capacities`` (see :func:`person_capacities`) and ``demands`` are ``(..., len(Dimension))``
+    levels in ``Dimension`` order, the demands already *effective* (see
+    :func:`effective_demands`); certificates and accommodations are bit sets, ``(..., words)``
+    uint64 arrays over one vocabulary per kind shared by both sides.
+    """
+    feasible = _contains(certificates, certificates_required) & _contains(accommodations, needs)
+    for d in range(len(Dimension)):
+        feasible &= demands[..., d] <= capacities[..., d]
+    return feasible
 
 
 def job_feasibility(candidate: Candidate, job: Job) -> Feasibility:

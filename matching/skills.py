@@ -10,8 +10,9 @@ compares it exactly (INTERCHANGE.md rule 2).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
+
+from matching.occupations import normalize_text
 
 # Canonical skill → its surface forms (the canonical name first).
 SKILL_FORMS: dict[str, tuple[str, ...]] = {
@@ -110,20 +111,15 @@ SKILL_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def normalise_text(text: str) -> str:
-    """Fold full-width forms and case, drop whitespace: the comparison key of a name."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
 #: Normalised surface form → canonical name.
 SKILL_SYNONYMS: dict[str, str] = {
-    normalise_text(form): canonical for canonical, forms in SKILL_FORMS.items() for form in forms
+    normalize_text(form): canonical for canonical, forms in SKILL_FORMS.items() for form in forms
 }
 
 
 def canonical_skill(text: str) -> str:
     """The canonical form of a skill name (an unknown skill: its normalised form)."""
-    key = normalise_text(text)
+    key = normalize_text(text)
     return SKILL_SYNONYMS.get(key, key)
 
 

@@ -6,7 +6,6 @@ A record that does not exist is 404; one that exists outside the caller's scope 
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.domain import Candidate, Employer, Job, Referral
@@ -99,17 +98,6 @@ def referral_row(session: Session, user: Account, referral_id: str) -> ReferralR
     else:
         raise forbidden("only counselors and employers work with referrals")
     return row
-
-
-def referred_to_employer(session: Session, candidate_id: str, employer_id: str) -> bool:
-    """Whether a person was referred to any job of an employer."""
-    found = session.scalar(
-        select(ReferralRow.id)
-        .join(JobRow, JobRow.id == ReferralRow.job_id)
-        .where(ReferralRow.candidate_id == candidate_id, JobRow.employer_id == employer_id)
-        .limit(1)
-    )
-    return found is not None
 
 
 def as_job(row: JobRow) -> Job:

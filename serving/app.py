@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
-from matching.store import Store
+from matching.store import Store, open_store
 from serving.console import install_console
 from serving.errors import install_error_handlers
 from serving.guard import RequestGuard
@@ -47,16 +47,6 @@ proposed people only as anonymised cards; managers read statistics; admins manag
 read the audit log. Errors always have the shape
 `{"error": {"code", "message", "fields": [{"field", "reason"}]}}`.
 """
-
-
-def open_store(settings: Settings, occupations: OccupationVocabulary) -> Store:
-    """The store, with job occupations coded from the 2022 vocabulary (as the CLI does)."""
-
-    def resolve(text: str) -> str | None:
-        # An occupation's code, name or alias, or a group code an employer confirmed.
-        return occupations.resolve_code(text)
-
-    return Store.open(settings, resolve_occupation=resolve)
 
 
 def create_app(

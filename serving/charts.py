@@ -47,6 +47,15 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
+#: The head counts drawn for the casework sections (their shares and targets would share an
+#: axis with counts of hundreds); the table beside the chart has every figure.
+COUNTED = {
+    "graduates": ("graduates", "employed"),
+    "assessments": ("registered_unemployed", "assessed", "assessments"),
+    "trainings": ("trained", "completed_courses", "trained_working_age_disabled", "required"),
+}
+
+
 def _bars(section: Section) -> tuple[list[str], list[float], str]:
     """What a section's chart shows: bar labels, heights and a title."""
     chinese = cjk_font() is not None
@@ -66,7 +75,12 @@ def _bars(section: Section) -> tuple[list[str], list[float], str]:
         labels = [f.group or f.measure for f in chosen]
         title = "年度目标进度" if chinese else "progress toward annual targets"
     else:
-        chosen = [f for f in figures if not f.group and not f.measure.endswith("rate")]
+        counted = COUNTED.get(section.name)
+        chosen = [
+            f
+            for f in figures
+            if not f.group and (f.measure in counted if counted else not f.measure.endswith("rate"))
+        ]
         labels = [f.label if chinese else f.measure for f in chosen]
         title = section.title if chinese else section.name
     return labels, [f.value or 0.0 for f in chosen], title
@@ -82,18 +96,12 @@ def render(report: Report, section_name: str, chart_format: ChartFormat) -> byte
         axes = canvas.subplots()
         period = f"{report.year}" + (f" Q{report.quarter}" if report.quarter else "")
         region = report.region_prefix or "all"
-        if not section.recorded:
-            axes.axis("off")
-            text = section.note if font else f"{section_name}: not recorded in this installation"
-            axes.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-            axes.set_title(f"{section_name} · {period} · {region}")
-        else:
-            labels, values, title = _bars(section)
-            bars = axes.bar(range(len(values)), values, color="#3b6ea5")
-            axes.bar_label(bars, fmt="%g", fontsize=8)
-            axes.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=8)
-            axes.set_title(f"{title} · {period} · {region}")
-            axes.spines[["top", "right"]].set_visible(False)
+        labels, values, title = _bars(section)
+        bars = axes.bar(range(len(values)), values, color="#3b6ea5")
+        axes.bar_label(bars, fmt="%g", fontsize=8)
+        axes.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=8)
+        axes.set_title(f"{title} · {period} · {region}")
+        axes.spines[["top", "right"]].set_visible(False)
         canvas.tight_layout()
         out = io.BytesIO()
         metadata = {"Date": None} if chart_format is ChartFormat.SVG else None

@@ -51,7 +51,8 @@ def set_etag(response: Response, content_hash: str) -> None:
     response.headers["ETag"] = etag(content_hash)
 
 
-def _matches(if_match: str | None, content_hash: str) -> bool:
+def matches_etag(if_match: str | None, content_hash: str) -> bool:
+    """Whether an ``If-Match`` header (absent: anything matches) names this stored version."""
     if if_match is None:
         return True
     tags = {t.strip() for t in if_match.split(",")}
@@ -97,7 +98,7 @@ def save_change(
     """
     for _ in range(ATTEMPTS):
         row = load()
-        if not _matches(if_match, row.content_hash):
+        if not matches_etag(if_match, row.content_hash):
             raise precondition_failed(f"{kind}:{row.id}")
         record = change(row)
         stored = store.replace(session, kind, record, expected_hash=row.content_hash)

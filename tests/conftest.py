@@ -8,13 +8,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from matching.embedding import Embedder
+from matching.interchange import import_directory
+from matching.occupation_coding import OccupationCoder
+from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
+from serving.app import create_app
+from serving.auth import create_account
+from serving.runtime import Resources
+from tests.api_client import ACCOUNTS, Api
+from tests.world import write_world
 
 POSTGRES_URL = os.environ.get("JOBMATCH_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# Tests on PostgreSQL carry the ``postgres`` marker, so ``-m "not postgres"`` leaves them out.
+BACKENDS = ["sqlite"] + (
+    [pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else []
+)
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +70,34 @@ def store(settings: Settings) -> Iterator[Store]:
     opened = Store.open(settings)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real m3e-small model, loaded once for the whole session."""
+    return Embedder(Settings().resolved_embedding_model)
+
+
+@pytest.fixture(scope="session")
+def resources(embedder: Embedder) -> Resources:
+    """The model, vocabulary and coder, loaded once for every app of the session.
+
+    The coder here uses character n-grams only: with embeddings it embeds the whole
+    vocabulary, which the coder's own tests cover.
+    """
+    occupations = OccupationVocabulary.load()
+    return Resources(embedder, occupations, OccupationCoder(occupations))
+
+
+@pytest.fixture
+def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
+    """The app over the small hand-written world, with one token per account of ACCOUNTS."""
+    store = Store.open(settings)
+    assert import_directory(store, write_world(tmp_path / "world")).ok
+    tokens = {
+        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
+    }
+    store.close()
+    app = create_app(settings, resources=lambda _settings, _store: resources)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, tokens, settings)

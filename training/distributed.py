@@ -37,8 +37,8 @@ from matching.ranker import DEFAULT_PARAMS
 if TYPE_CHECKING:
     from distributed import Client
 
+#: Where LightGBM trains: in this process, or on a Dask cluster (the ``scale`` extra).
 Engine = Literal["local", "dask"]
-ENGINES: tuple[Engine, ...] = ("local", "dask")
 LOCAL_WORKERS = 2
 
 

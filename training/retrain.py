@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.vocabulary import DisabilityCategory, Outcome
+from training.distributed import Engine
 from training.evaluate import Method, Query, Retrieval, build_queries, evaluate
 from training.metrics import ndcg_at
 from training.model_card import CARD_FILE, CardFacts, render_model_card, write_model_card
@@ -85,7 +86,7 @@ class RetrainConfig:
     # share of feasible people must lie within [parity_min, parity_max].
     parity_min: float = 0.8
     parity_max: float = 1.25
-    engine: Literal["local", "dask"] = "local"  # where LightGBM runs (training/distributed.py)
+    engine: Engine = "local"  # where LightGBM runs (training/distributed.py)
     scheduler: str | None = None  # Dask scheduler address; None: a local two-worker cluster
 
     @classmethod
@@ -107,7 +108,7 @@ class RetrainConfig:
         negatives: int | None = None,
         seed: int | None = None,
         validation_weeks: int | None = None,
-        engine: Literal["local", "dask"] | None = None,
+        engine: Engine | None = None,
         scheduler: str | None = None,
     ) -> RetrainConfig:
         """A copy with the given values replaced (``params`` are merged)."""

@@ -82,6 +82,7 @@ from matching.rules import (
     check_feasibility,
     default_capacities,
     effective_demands,
+    meets_hard_requirements,
     person_capacities,
 )
 from matching.skills import SKILL_FORMS, canonical_skill
@@ -2409,14 +2410,6 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total
 
 
-def _subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether bit set ``a`` is contained in bit set ``b``."""
-    inside = (a[..., 0] & ~b[..., 0]) == 0
-    for w in range(1, a.shape[-1]):
-        inside &= (a[..., w] & ~b[..., w]) == 0
-    return inside
-
-
 @dataclass(frozen=True, slots=True)
 class _Tables:
     """Arrays over candidates (``p_*``) and jobs (``j_*``) for vectorised scoring.
@@ -2535,12 +2528,16 @@ class _Tables:
 
 
 def _feasible(t: _Tables, p: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """The hard requirements, vectorised (people ``p`` × jobs ``j``, broadcast)."""
-    caps, demands = t.p_caps[p], t.j_demands[j]
-    feasible = _subset(t.j_certs[j], t.p_certs[p]) & _subset(t.p_needs[p], t.j_accommodations[j])
-    for d in range(len(_DIMENSIONS)):
-        feasible &= demands[..., d] <= caps[..., d]
-    return feasible
+    """The hard requirements (people ``p`` × jobs ``j``, broadcast): the rule of
+    :mod:`matching.rules`, vectorised."""
+    return meets_hard_requirements(
+        capacities=t.p_caps[p],
+        certificates=t.p_certs[p],
+        needs=t.p_needs[p],
+        demands=t.j_demands[j],
+        certificates_required=t.j_certs[j],
+        accommodations=t.j_accommodations[j],
+    )
 
 
 def _inverse_count(bits: np.ndarray) -> np.ndarray:

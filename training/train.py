@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from matching.ranker import (
 )
 from matching.settings import Settings
 from training.dataset import RankingSet, TrainingSetSpec, build_ranking_set
+from training.distributed import Engine
 
 
 class NotEnoughData(ValueError):
@@ -73,7 +74,7 @@ def fit_ranker(
     embedding_model_id: str,
     params: dict[str, Any] | None = None,
     seed: int = 0,
-    engine: Literal["local", "dask"] = "local",
+    engine: Engine = "local",
     scheduler: str | None = None,
     baseline_prior: float = BASELINE_PRIOR,
 ) -> Ranker:

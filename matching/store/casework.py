@@ -63,6 +63,14 @@ class NotAnEmployerDecision(ValueError):
     """An employer tried to record an outcome that is not theirs to report."""
 
 
+class ReferralChanged(RuntimeError):
+    """The referral changed since it was read (another writer got in first): nothing stored."""
+
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(f"referral {referral_id} changed since it was read")
+        self.referral_id = referral_id
+
+
 class NothingToReview(ValueError):
     """A review was asked for a referral without an employer's report awaiting one."""
 
@@ -100,12 +108,16 @@ def record_transition(
     reason: str | None = None,
     outcome_at: dt.date | None = None,
     now: dt.datetime | None = None,
+    expected_hash: str | None = None,
 ) -> tuple[Referral, ReferralEvent]:
     """Move a referral to ``wanted`` and store the transition.
 
     Raises :class:`~matching.lifecycle.InvalidTransition` for a step the lifecycle does not
     have and :class:`NotAnEmployerDecision` when an employer reports anything but its own
-    decision; an employer's report waits for a counselor's review.
+    decision; an employer's report waits for a counselor's review. With ``expected_hash`` (the
+    content hash of the version ``referral`` was read as) the step is stored only if that
+    version is still the stored one, else :class:`ReferralChanged`: two concurrent steps from
+    the same outcome cannot both be recorded.
     """
     if role is ActorRole.EMPLOYER and wanted not in EMPLOYER_OUTCOMES:
         allowed = ", ".join(sorted(o.value for o in EMPLOYER_OUTCOMES))
@@ -129,7 +141,10 @@ def record_transition(
         reason=reason,
         review=Review.AWAITING if role is ActorRole.EMPLOYER else None,
     )
-    store.upsert(session, "referrals", [changed])
+    if expected_hash is None:
+        store.upsert(session, "referrals", [changed])
+    elif store.replace(session, "referrals", changed, expected_hash=expected_hash) is None:
+        raise ReferralChanged(referral.id)
     store.upsert(session, "referral_events", [event])
     return changed, event
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serving.console import entrance, jobs, office, people
+from serving.console import casework, entrance, jobs, office, people
 from serving.console.core import HERE, SignInRequired, problems_of, reason_zh, render
 from serving.errors import ApiError
 
@@ -28,7 +28,7 @@ def _is_console(request: Request) -> bool:
 def install_console(app: FastAPI) -> None:
     """Add the console to ``app`` (after ``install_error_handlers``, whose handlers it wraps)."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (entrance, people, jobs, office):
+    for module in (entrance, people, casework, jobs, office):
         app.include_router(module.router)
 
     api_error = app.exception_handlers[ApiError]

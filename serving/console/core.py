@@ -78,6 +78,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/console/reports", "季度报告"),
         ("/console/compliance", "达标与公示"),
         ("/console/statistics", "实时统计"),
+        ("/console/training", "培训需求与目标"),
     ],
     Role.ADMIN: [
         ("/console/accounts", "账号管理"),
@@ -166,6 +167,12 @@ DONE_MESSAGES = {
     "account_revoked": "账号已停用，其全部令牌和登录会话已失效。",
     "password_set": "密码已重置，该账号的登录会话已全部结束。",
     "signed_out": "您已退出登录。",
+    "confirmed": "已确认用人单位报告的结果。",
+    "disputed": "已否认用人单位报告的结果，推荐恢复为此前的结果。",
+    "case_opened": "一人一策个案已建立。",
+    "action_added": "服务记录已保存。",
+    "case_closed": "个案已结案。",
+    "exit_requested": "已申请结案，等待管理人员批准。",
 }
 
 

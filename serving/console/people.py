@@ -1,5 +1,5 @@
-"""Counselor pages: the caseload, a person's page, their ranked jobs, referring, recording
-outcomes and "why not this job". Every read and write goes through the API's route functions,
+"""Counselor pages: the caseload, a person's page, their ranked jobs, referring and "why not
+this job". Every read and write goes through the API's route functions,
 so the same region scope and audit apply."""
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from matching.cases import CaseRefused, check_eligible
+from matching.casework import CaseKind
+from matching.domain import Candidate
 from matching.explain import unmet_reason
 from matching.lifecycle import EMPLOYER_OUTCOMES, NEXT_OUTCOMES
 from matching.rules import bridging_accommodations, person_capacities
-from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
+from matching.store.tables import CandidateRow, JobRow, ReferralContextRow
 from matching.vocabulary import Dimension, Outcome
 from serving.access import as_job, candidate_row, job_row
 from serving.auth import Account, Role
@@ -28,9 +31,17 @@ from serving.console.core import (
 )
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
-from serving.routes import candidates, recommendations, referrals
+from serving.routes import (
+    assessments,
+    candidates,
+    cases,
+    employment,
+    lifecycle,
+    recommendations,
+    referrals,
+)
 from serving.runtime import Runtime
-from serving.schemas import OutcomeUpdate, ReferralCreate
+from serving.schemas import ReferralCreate
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -39,6 +50,7 @@ SHOWN_JOBS = 20
 CASELOAD_ROWS = 100
 
 FILTERS = {
+    "open_case": "一人一策个案未结",
     "hard_to_employ": "就业困难残疾人",
     "graduate": "高校毕业生",
 }
@@ -92,11 +104,20 @@ def caseload(
             select(CandidateRow).where(CandidateRow.id.in_([h.id for h in hits]))
         )
     }
+    # "Open cases": the people of the counselor's open 一人一策 cases (the case route's list).
+    in_case = (
+        {c.candidate_id for c in cases.list_cases(user, session, runtime, open=True, limit=500)}
+        if group == "open_case"
+        else set()
+    )
     people = []
     for hit in hits:
         row = rows[hit.id]
         groups = row.record.get("priority_groups", [])
-        if group in FILTERS and group not in groups:
+        if group == "open_case":
+            if row.id not in in_case:
+                continue
+        elif group in FILTERS and group not in groups:
             continue
         if not include_inactive and not row.active:
             continue
@@ -131,23 +152,96 @@ def caseload(
     )
 
 
-def _referral_history(session: Any, candidate_id: str) -> list[dict[str, Any]]:
-    found = session.execute(
-        select(ReferralRow, JobRow, ReferralContextRow)
-        .join(JobRow, JobRow.id == ReferralRow.job_id)
-        .outerjoin(ReferralContextRow, ReferralContextRow.referral_id == ReferralRow.id)
-        .where(ReferralRow.candidate_id == candidate_id)
-        .order_by(ReferralRow.referred_at.desc(), ReferralRow.id)
-    ).all()
+def _referral_history(
+    session: Any, runtime: Runtime, user: Account, candidate_id: str
+) -> list[dict[str, Any]]:
+    """The person's referrals, newest first, from the lifecycle route (every transition, and
+    whether an employer's report awaits the counselor's review), with each job's title."""
+    histories = lifecycle.referrals_of_candidate(candidate_id, user, session, runtime)
+    ids = [h.referral.id for h in histories]
+    titles = {
+        job.id: job.record.get("title", job.id)
+        for job in session.scalars(
+            select(JobRow).where(JobRow.id.in_([h.referral.job_id for h in histories]))
+        )
+    }
+    contexts = {
+        c.referral_id: c
+        for c in session.scalars(
+            select(ReferralContextRow).where(ReferralContextRow.referral_id.in_(ids))
+        )
+    }
     return [
         {
-            "referral": referral,
-            "job": job,
-            "context": context,
-            "next": allowed_outcomes(Outcome(referral.outcome), Role.COUNSELOR),
+            "referral": h.referral,
+            "events": h.events,
+            "title": titles.get(h.referral.job_id, h.referral.job_id),
+            "context": contexts.get(h.referral.id),
+            "next": allowed_outcomes(h.referral.outcome, Role.COUNSELOR),
         }
-        for referral, job, context in found
+        for h in reversed(histories)
     ]
+
+
+def person_context(
+    session: Any, runtime: Runtime, user: Account, candidate_id: str
+) -> dict[str, Any]:
+    """What a person's page shows: the record, capacities, assessments, employment status
+    and history, 一人一策 cases and referrals, each read through its API route (audited)."""
+    # The route's ETag header is for API clients; the page does not edit with If-Match.
+    person = candidates.read_candidate(
+        candidate_id, user, session, runtime, Response(), purpose="console: 查看求职者档案"
+    )
+    capacities = person_capacities(
+        person.disability_category, person.disability_grade, person.capacities
+    )
+    their_cases = person_cases(session, runtime, user, candidate_id)
+    open_kinds = {c.kind for c in their_cases if c.state != "closed"}
+    return {
+        "person": person,
+        "capacities": capacities,
+        "assessed": {Dimension(d) for d in person.capacities},
+        "dimensions": list(Dimension),
+        "assessments": assessments.list_assessments(candidate_id, user, session, runtime),
+        "employment": employment.read_employment(candidate_id, user, session, runtime),
+        "cases": their_cases,
+        "case_kinds": [k for k in eligible_case_kinds(person) if k not in open_kinds],
+        "history": _referral_history(session, runtime, user, candidate_id),
+        "outcomes_back": f"/console/candidates/{candidate_id}",
+        "problems": {},
+        "summary": None,
+    }
+
+
+def person_cases(session: Any, runtime: Runtime, user: Account, candidate_id: str) -> list[Any]:
+    """The person's 一人一策 cases (the case route's list, for this person)."""
+    return cases.list_cases(user, session, runtime, candidate=candidate_id, limit=500)
+
+
+def eligible_case_kinds(person: Candidate) -> list[CaseKind]:
+    """The kinds of case the person may have (the case rules' own eligibility check)."""
+    kinds = []
+    for kind in CaseKind:
+        try:
+            check_eligible(person, kind)
+        except CaseRefused:
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+def render_person(
+    request: Request, context: dict[str, Any], *, status_code: int = 200
+) -> Response:
+    """The person's page from :func:`person_context` (plus any problems of a failed form)."""
+    person = context["person"]
+    return render(
+        request,
+        "person.html",
+        context,
+        title=f"求职者 {person.name or person.id}",
+        status_code=status_code,
+    )
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
@@ -158,27 +252,9 @@ def person_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    """A person's record: capacities, needs, skills, priority groups and referral history."""
-    # The route's ETag header is for API clients; the page does not edit with If-Match.
-    person = candidates.read_candidate(
-        candidate_id, user, session, runtime, Response(), purpose="console: 查看求职者档案"
-    )
-    capacities = person_capacities(
-        person.disability_category, person.disability_grade, person.capacities
-    )
-    return render(
-        request,
-        "person.html",
-        {
-            "person": person,
-            "capacities": capacities,
-            "assessed": {Dimension(d) for d in person.capacities},
-            "dimensions": list(Dimension),
-            "history": _referral_history(session, candidate_id),
-            "outcomes_back": f"/console/candidates/{candidate_id}",
-        },
-        title=f"求职者 {person.name or candidate_id}",
-    )
+    """A person's record: capacities, needs, skills, assessments, employment, cases and
+    referral history with the outcome forms."""
+    return render_person(request, person_context(session, runtime, user, candidate_id))
 
 
 def _jobs_page(
@@ -343,26 +419,3 @@ def why_not(
                 "key": uuid.uuid4().hex,
             }
     return render(request, "why_not.html", context, title="为什么不推荐这个岗位")
-
-
-@router.post("/referrals/{referral_id}/outcome", response_class=HTMLResponse)
-def record_outcome(
-    request: Request,
-    referral_id: str,
-    user: CounselorOrEmployerPage,
-    form: FormDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> Response:
-    """Record what became of a referral (counselor) or the employer's decision."""
-    back = form.get("back", "/console/")
-    if not back.startswith("/console/"):
-        back = "/console/"
-    try:
-        outcome = Outcome(form.get("outcome", ""))
-    except ValueError:
-        raise ApiError(
-            422, "invalid", "no outcome chosen", [("outcome", "must be chosen")]
-        ) from None
-    referrals.record_outcome(referral_id, OutcomeUpdate(outcome=outcome), user, session, runtime)
-    return RedirectResponse(f"{back}?done=outcome#referrals", status_code=303)

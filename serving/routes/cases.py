@@ -175,6 +175,7 @@ def list_cases(
     counselor: Annotated[str | None, Query(description="The case's named counselor.")] = None,
     open: Annotated[bool | None, Query(description="true: open cases, false: closed.")] = None,
     kind: Annotated[str | None, Query(pattern="^(graduate|hard_to_employ)$")] = None,
+    candidate: Annotated[str | None, Query(description="Only this person's cases.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseSummary]:
@@ -192,6 +193,8 @@ def list_cases(
         query = query.where(CaseRow.closed_on.is_(None) if open else CaseRow.closed_on.is_not(None))
     if kind is not None:
         query = query.where(CaseRow.kind == kind)
+    if candidate is not None:
+        query = query.where(CaseRow.candidate_id == candidate.strip())
     rows = session.scalars(query.order_by(CaseRow.id).limit(limit).offset(offset))
     # Only unsealed columns are read: no goals, no notes.
     return [_summary(Case.model_validate({**r.record, "goals": []})) for r in rows]

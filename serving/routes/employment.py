@@ -11,9 +11,14 @@ from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from matching.casework import EmploymentRecord, EmploymentStatus
+from matching.casework import EmploymentRecord
 from matching.domain import Candidate
-from matching.employment import current_status, graduation_year_rate, is_working_age
+from matching.employment import (
+    current_status,
+    graduation_year_rate,
+    is_working_age,
+    status_counts,
+)
 from matching.settings import Settings
 from matching.store.casework import NotWorkingAge, employment_history, record_employment
 from matching.store.tables import CandidateRow, EmployerRow
@@ -143,11 +148,7 @@ def employment_statistics(
     everyone = [Candidate.model_validate(record) for _id, record in rows]
     people = [c.id for c in everyone if is_working_age(c.sex, c.birth_year, year, runtime.settings)]
     histories = employment_history(runtime.store, session, people)
-    counts = dict.fromkeys(EmploymentStatus, 0)
-    year_end = dt.date(year, 12, 31)
-    for person_id in people:
-        current = current_status(r for r in histories.get(person_id, []) if r.since <= year_end)
-        counts[current.status if current else EmploymentStatus.UNEMPLOYED] += 1
+    counts = status_counts(people, histories, dt.date(year, 12, 31))
     return EmploymentStatistics(
         region_prefix=region, year=year, working_age=len(people), by_status=counts
     )

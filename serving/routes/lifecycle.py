@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from serving.access import as_referral, candidate_row, referral_row
 from serving.auth import Account, Role
 from serving.deps import Counselor, CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError
+from serving.patching import IfMatch, matches_etag, precondition_failed, set_etag
 from serving.schemas_casework import ReferralEventOut, ReferralHistory, ReferralItem, ReviewBody
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
@@ -196,14 +197,27 @@ def events_of_referral(
 @router.post(
     "/referrals/{referral_id}/review",
     response_model=ReferralHistory,
-    responses={409: {"description": "No employer's report awaits review (nothing_to_review)"}},
+    responses={
+        409: {"description": "No employer's report awaits review (nothing_to_review)"},
+        412: {"description": "If-Match names a version that is no longer the stored one"},
+    },
 )
 def review_referral(
-    referral_id: str, body: ReviewBody, user: Counselor, session: SessionDep, runtime: RuntimeDep
+    referral_id: str,
+    body: ReviewBody,
+    user: Counselor,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ReferralHistory:
     """Confirm the employer's reports on a referral (they then count for learning, the
-    three-failures rule and the person's employment status) or dispute them (undone)."""
+    three-failures rule and the person's employment status) or dispute them (undone). With
+    ``If-Match`` the verdict is on that version of the referral only (else 412); the response
+    carries the new ``ETag``."""
     row = referral_row(session, user, referral_id)
+    if not matches_etag(if_match, row.content_hash):
+        raise precondition_failed(f"推荐 {referral_id}")
     try:
         changed, reviewed = review_reports(
             runtime.store, session, as_referral(row), confirm=body.confirm, actor=user.name
@@ -222,6 +236,8 @@ def review_referral(
         purpose=f"{'confirmed' if body.confirm else 'disputed'} {len(reviewed)} reports",
     )
     session.commit()
+    session.expire_all()
     fresh = session.get(ReferralRow, referral_id)
     assert fresh is not None
+    set_etag(response, fresh.content_hash)
     return _histories(session, runtime, [fresh], user)[0]

@@ -23,7 +23,12 @@ from matching.explain import unmet_reason
 from matching.lifecycle import InvalidTransition
 from matching.rules import Feasibility, Unmet, check_feasibility
 from matching.store import Store
-from matching.store.casework import NotAnEmployerDecision, follow_outcome, record_transition
+from matching.store.casework import (
+    NotAnEmployerDecision,
+    ReferralChanged,
+    follow_outcome,
+    record_transition,
+)
 from matching.store.tables import (
     CandidateRow,
     JobRow,
@@ -45,7 +50,7 @@ from serving.cards import referral_card
 from serving.casework import invalid_transition
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
-from serving.patching import set_etag
+from serving.patching import ATTEMPTS, IfMatch, matches_etag, precondition_failed, set_etag
 from serving.schemas import OutcomeUpdate, ReferralCard, ReferralCreate, ReferralOut
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
@@ -129,6 +134,7 @@ def create_referral(
     replayed = _replay(runtime.store, session, user, idempotency_key, request_hash)
     if replayed is not None:
         response.status_code = status.HTTP_200_OK
+        set_etag(response, stored_hash(session, replayed.id))
         return replayed
     person = candidate_row(session, user, body.candidate_id)
     if not person.active:
@@ -158,6 +164,7 @@ def create_referral(
     replayed = _replay(runtime.store, session, user, idempotency_key, request_hash)
     if replayed is not None:
         response.status_code = status.HTTP_200_OK
+        set_etag(response, stored_hash(session, replayed.id))
         return replayed
     pending = session.scalar(
         select(ReferralRow.id).where(
@@ -210,7 +217,9 @@ def create_referral(
         if replayed is None:
             raise
         response.status_code = status.HTTP_200_OK
+        set_etag(response, stored_hash(session, replayed.id))
         return replayed
+    set_etag(response, stored_hash(session, referral.id))
     return _out(runtime.store, referral, context)
 
 
@@ -294,10 +303,23 @@ def read_referral(
     return view
 
 
+def stored_hash(session: Session, referral_id: str) -> str:
+    """The content hash (the ETag) of the referral as this transaction now stores it."""
+    found = session.scalar(select(ReferralRow.content_hash).where(ReferralRow.id == referral_id))
+    assert found is not None
+    return found
+
+
 @router.patch(
     "/{referral_id}",
     response_model=ReferralOut | ReferralCard,
-    responses={409: {"description": "Not a step of the referral lifecycle (invalid_transition)"}},
+    responses={
+        409: {
+            "description": "Not a step of the referral lifecycle (invalid_transition), or "
+            "changed concurrently again and again (conflict)"
+        },
+        412: {"description": "If-Match names a version that is no longer the stored one"},
+    },
 )
 def record_outcome(
     referral_id: str,
@@ -305,37 +327,60 @@ def record_outcome(
     user: CounselorOrEmployer,
     session: SessionDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ReferralOut | ReferralCard:
     """Move a referral along its lifecycle (README, "Casework"); the ranker learns from it.
     Employers report only their decision (interviewed, hired, rejected) on their own jobs, a
     counselor confirms it, and they are answered with the card view. Asking for the outcome
-    the referral already has changes nothing."""
-    row = referral_row(session, user, referral_id)
-    current = as_referral(row)
-    if update.outcome is current.outcome:
-        view = _view(runtime.store, session, user, current)
-        session.commit()  # an employer's view may have disclosed an identity: keep its audit
-        return view
+    the referral already has changes nothing.
+
+    The step is stored only if the referral is still the version it was checked against (the
+    response's ``ETag``): with ``If-Match`` any other version is 412; without it the step is
+    checked again against the newer version (409 if it is no longer a lifecycle step)."""
     role = ActorRole.EMPLOYER if user.role is Role.EMPLOYER else ActorRole.COUNSELOR
-    try:
-        changed, _event = record_transition(
-            runtime.store,
-            session,
-            current,
-            update.outcome,
-            actor=user.name,
-            role=role,
-            reason=update.reason,
-            outcome_at=update.outcome_at,
-        )
-    except NotAnEmployerDecision as error:
+    for _attempt in range(ATTEMPTS):
+        row = referral_row(session, user, referral_id)
+        if not matches_etag(if_match, row.content_hash):
+            raise precondition_failed(f"推荐 {referral_id}")
+        current = as_referral(row)
+        if update.outcome is current.outcome:
+            set_etag(response, row.content_hash)
+            view = _view(runtime.store, session, user, current)
+            session.commit()  # an employer's view may have disclosed an identity: keep its audit
+            return view
+        try:
+            changed, _event = record_transition(
+                runtime.store,
+                session,
+                current,
+                update.outcome,
+                actor=user.name,
+                role=role,
+                reason=update.reason,
+                outcome_at=update.outcome_at,
+                expected_hash=row.content_hash,
+            )
+        except ReferralChanged:
+            # Another step was stored since this one was read: check it against that one.
+            session.rollback()
+            session.expire_all()
+            continue
+        except NotAnEmployerDecision as error:
+            raise ApiError(
+                403, "not_employer_decision", str(error), [("outcome", str(error))]
+            ) from None
+        except InvalidTransition as error:
+            raise invalid_transition(error) from None
+        except ValidationError as error:
+            raise invalid(error) from None
+        break
+    else:
         raise ApiError(
-            403, "not_employer_decision", str(error), [("outcome", str(error))]
-        ) from None
-    except InvalidTransition as error:
-        raise invalid_transition(error) from None
-    except ValidationError as error:
-        raise invalid(error) from None
+            409,
+            "conflict",
+            f"推荐 {referral_id} 正被同时修改，请重新读取后再试 (changed concurrently; retry)",
+        )
     if role is ActorRole.COUNSELOR:
         follow_outcome(
             runtime.store, session, changed, recorded_by=user.name, settings=runtime.settings
@@ -347,6 +392,7 @@ def record_outcome(
         subject=f"referrals:{referral_id}",
         purpose=f"{current.outcome.value} -> {update.outcome.value}",
     )
+    set_etag(response, stored_hash(session, referral_id))
     view = _view(runtime.store, session, user, changed)
     session.commit()
     return view

@@ -19,6 +19,7 @@ from matching.reports import (
     data_from_store,
     report_rows,
 )
+from serving.auth import Account
 from serving.charts import MEDIA_TYPES, ChartFormat, render
 from serving.deps import CurrentUser, RuntimeDep
 from serving.errors import ERROR_RESPONSES, ApiError
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPO
 ReportYear = Annotated[int, Query(ge=1990, le=2100, description="Calendar year.")]
 Quarter = Annotated[int, Query(ge=1, le=4, description="Quarter 1-4.")]
 FormatQuery = Annotated[TableFormat, Query(description="json, csv or xlsx.")]
-TABLE_CONTENT = {
+TABLE_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             "text/csv": {},
@@ -39,13 +40,14 @@ TABLE_CONTENT = {
         }
     }
 }
-CHART_CONTENT = {200: {"content": {"image/svg+xml": {}, "image/png": {}}}}
+CHART_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {}, "image/png": {}}}
+}
 
 
-def _report(runtime: Runtime, period: Period, region: str) -> Report:
-    return build_report(
-        data_from_store(runtime.store), period, runtime.settings, region_prefix=region
-    )
+def _report(runtime: Runtime, period: Period, region: str, user: Account) -> Report:
+    data = data_from_store(runtime.store, actor=user.actor)
+    return build_report(data, period, runtime.settings, region_prefix=region)
 
 
 def _formatted(report: Report, table_format: TableFormat) -> Any:
@@ -95,7 +97,9 @@ async def quarterly_report(
 ) -> Any:
     """The quarterly real-name report of a region (counselors: within their region)."""
     prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.quarterly(year, quarter), prefix)
+    report = await run_in_threadpool(
+        _report, runtime, Period.quarterly(year, quarter), prefix, user
+    )
     return _formatted(report, format)
 
 
@@ -109,7 +113,7 @@ async def annual_report(
 ) -> Any:
     """The annual real-name report of a region (counselors: within their region)."""
     prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix)
+    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
     return _formatted(report, format)
 
 
@@ -125,7 +129,9 @@ async def quarterly_chart(
 ) -> Response:
     """One section of the quarterly report as a chart (``employment.svg``, ``quota.png``...)."""
     prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.quarterly(year, quarter), prefix)
+    report = await run_in_threadpool(
+        _report, runtime, Period.quarterly(year, quarter), prefix, user
+    )
     return await run_in_threadpool(_chart, report, section, extension)
 
 
@@ -140,5 +146,5 @@ async def annual_chart(
 ) -> Response:
     """One section of the annual report as a chart."""
     prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix)
+    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
     return await run_in_threadpool(_chart, report, section, extension)

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from matching.casework import Course, Enrolment, EnrolmentState
-from matching.courses import TrainingProgress, age_band, demand_by, training_target_share
+from matching.courses import (
+    TrainingProgress,
+    age_band,
+    demand_by,
+    trained_in,
+    training_target_share,
+)
 from matching.domain import Candidate
 from matching.employment import age_in, is_working_age
 from matching.store.casework import (
@@ -221,15 +227,15 @@ def training_statistics(
         for i, c in people.items()
         if category.get(i) and is_working_age(c.sex, c.birth_year, year, runtime.settings)
     }
-    enrolments = session.execute(
-        select(EnrolmentRow.candidate_id, EnrolmentRow.state, EnrolmentRow.completed_on).where(
-            EnrolmentRow.candidate_id.in_(list(people))
+    waiting = set(
+        session.scalars(
+            select(EnrolmentRow.candidate_id).where(
+                EnrolmentRow.candidate_id.in_(list(people)),
+                EnrolmentRow.state == EnrolmentState.ENROLLED.value,
+            )
         )
-    ).all()
-    waiting = {i for i, state, _ in enrolments if state == EnrolmentState.ENROLLED.value}
-    trained = {
-        i for i, _, done in enrolments if done is not None and done.year == year and i in disabled
-    }
+    )
+    trained = {i for i in disabled if trained_in(people[i], year)}
     demand = demand_by(
         {
             "category": category.get(i),

@@ -254,7 +254,7 @@ def test_cli_creates_an_account_that_signs_in(
 def test_demo_prints_one_account_per_role_that_signs_in(
     client: TestClient, console_home: Console, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from serving.cli import _demo_accounts
+    from serving.cli.demo import _demo_accounts
 
     _demo_accounts(console_home.settings)
     printed = capsys.readouterr().out

@@ -1,0 +1,54 @@
+"""The API driven over HTTP: a TestClient with the accounts of the small hand-written world
+(tests/world.py), and the helpers the API tests share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from matching.settings import Settings
+from serving.auth import Role
+
+
+@dataclass
+class Api:
+    """A client of the app with one bearer token per account of ``ACCOUNTS``."""
+
+    client: TestClient
+    tokens: dict[str, str]
+    settings: Settings
+
+    def call(self, method: str, url: str, who: str | None, **kwargs: Any) -> Any:
+        """Send a request as the account ``who`` (``None``: without a token)."""
+        headers = kwargs.pop("headers", {})
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+
+ACCOUNTS = {
+    # Changsha (4301): c1 (430104), c2 (430103), e1, e2, j1, j2 are all inside.
+    "counselor": {"role": Role.COUNSELOR, "region": "4301"},
+    # Furong district only (430102): c3 is inside, the rest outside.
+    "counselor_other": {"role": Role.COUNSELOR, "region": "430102"},
+    "employer1": {"role": Role.EMPLOYER, "employer": "e1"},
+    "employer2": {"role": Role.EMPLOYER, "employer": "e2"},
+    "manager": {"role": Role.MANAGER},
+    "admin": {"role": Role.ADMIN},
+}
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """The body of an error response, checked to be the one error schema."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    return body["error"]
+
+
+def refer(api: Api, key: str, **body: Any) -> Any:
+    """Create a referral as the counselor with the idempotency key ``key``."""
+    return api.call(
+        "POST", "/v1/referrals", "counselor", json=body, headers={"Idempotency-Key": key}
+    )
