@@ -60,7 +60,7 @@ def test_start_up_embeds_no_vocabulary_text(
             # Before the vectors shipped, this cached ~7,000 vocabulary vectors here.
             assert session.scalar(select(func.count()).select_from(EmbeddingRow)) == 0
         # Titles are embedded (and cached) as they come.
-        assert coder.suggest("外卖骑手", k=1)[0].code == "4-10-08-01"
+        assert coder.suggest("送外卖", k=1)[0].code == "4-10-08-01"
         with store.session() as session:
             assert session.scalar(select(func.count()).select_from(EmbeddingRow)) == 1
     finally:
