@@ -8,13 +8,14 @@ the same snapshot through this module.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from matching.compliance import as_declared, latest_declarations
 from matching.domain import Candidate, Employer, Job, Referral
@@ -42,6 +43,7 @@ EMPLOYER_TYPES = list(EmployerType)
 PRIORITY_GROUPS = list(PriorityGroup)
 OUTCOMES = list(Outcome)
 NEVER = dt.date.max.toordinal()
+_IN_CHUNK = 500  # ids per IN (...) look-up, below SQLite's bound-parameter limit
 
 # An outcome recorded without a date is taken as known this many days after the referral,
 # so that history features never look at outcomes that were not yet known.
@@ -134,7 +136,8 @@ class JobTable:
     index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.index = {job_id: i for i, job_id in enumerate(self.ids)}
+        if not self.index:  # a spliced table hands its map over (Catalog.with_records)
+            self.index = {job_id: i for i, job_id in enumerate(self.ids)}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -142,6 +145,11 @@ class JobTable:
     def open_on(self, on: int) -> np.ndarray:
         """Indexes of the jobs taking referrals on a day."""
         return np.flatnonzero((self.posted <= on) & (self.closes >= on))
+
+    def closed(self, ids: Iterable[str], on: dt.date) -> list[str]:
+        """Those of ``ids`` (known jobs) not taking referrals on ``on``."""
+        taking = set(self.open_on(on.toordinal()).tolist())
+        return [i for i in ids if self.index[i] not in taking]
 
 
 @dataclass
@@ -166,10 +174,15 @@ class CandidateTable:
     index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.index = {candidate_id: i for i, candidate_id in enumerate(self.ids)}
+        if not self.index:  # a spliced table hands its map over (Catalog.with_records)
+            self.index = {candidate_id: i for i, candidate_id in enumerate(self.ids)}
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def inactive(self, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` (known candidates) taken out of matching (deactivated)."""
+        return [i for i in ids if not self.active[self.index[i]]]
 
 
 class ReferralFacts(NamedTuple):
@@ -249,55 +262,10 @@ class Catalog:
         never needed.
         """
         with store.session() as session:
-            # Quota figures (the quota gap feature and tie-break): the latest declaration's.
-            latest = latest_declarations(session)
-            employers = [
-                as_declared(e, latest.get(e.id))
-                for e in map(
-                    Employer.model_validate,
-                    session.scalars(select(EmployerRow.record).order_by(EmployerRow.id)),
-                )
-            ]
-            jobs = [
-                Job.model_validate(r)
-                for r in session.scalars(select(JobRow.record).order_by(JobRow.id))
-            ]
-            candidates, inactive = [], []
-            rows = session.execute(
-                select(CandidateRow.record, CandidateRow.profile, CandidateRow.active).order_by(
-                    CandidateRow.id
-                )
-            )
-            for record, profile, active in rows:
-                candidates.append(Candidate.model_validate(store.matching_record(record, profile)))
-                if not active:
-                    inactive.append(record["id"])
-            # The facts the history needs are columns of their own, validated when written:
-            # no need to parse and validate a million JSON records.
-            referrals = [
-                ReferralFacts(*row)
-                for row in session.execute(
-                    select(
-                        ReferralRow.id,
-                        ReferralRow.candidate_id,
-                        ReferralRow.job_id,
-                        ReferralRow.referred_at,
-                        ReferralRow.outcome,
-                        ReferralRow.outcome_at,
-                    ).order_by(ReferralRow.id)
-                )
-            ]
-            # Employers' reports awaiting a counselor are not learned from (issue 9 item 6).
-            awaiting = unconfirmed_outcomes(store, session)
-            if awaiting:
-                referrals = [
-                    r._replace(
-                        outcome=awaiting[r.id][0], outcome_at=awaiting[r.id][1], confirmed=False
-                    )
-                    if r.id in awaiting
-                    else r
-                    for r in referrals
-                ]
+            employers = stored_employers(session)
+            jobs = stored_jobs(session)
+            candidates, inactive = stored_candidates(session, store)
+            referrals = stored_referral_facts(session, store)
         return cls.from_records(
             employers=employers,
             jobs=jobs,
@@ -307,6 +275,221 @@ class Catalog:
             occupations=occupations,
             inactive=inactive,
         )
+
+    def with_records(
+        self,
+        *,
+        employers: Sequence[Employer],
+        jobs: Sequence[Job],
+        candidates: Sequence[Candidate],
+        referrals: Sequence[ReferralFacts],
+        settings: Settings,
+        occupations: OccupationVocabulary | None,
+        inactive: Iterable[str] = (),
+        referral_positions: dict[str, int] | None = None,
+    ) -> Catalog:
+        """A new snapshot with these records added, or replacing the ones of the same id.
+
+        What serving applies after a write instead of rebuilding from the whole store: the
+        rows are built by the same code as :meth:`from_records` and spliced in, so existing
+        rows keep their positions (new ones are appended) and the result equals a snapshot
+        built from all records, up to row order. ``employers`` must hold the employers of
+        ``jobs``; ``inactive`` names the given candidates taken out of matching;
+        ``referral_positions`` (history id → row, kept by the caller and extended in place)
+        saves a scan of the history. This snapshot is left as it was.
+        """
+        skills = Vocabulary()
+        skills.index = dict(self.skill_vocabulary.index)
+        certificates = Vocabulary()
+        certificates.index = dict(self.certificate_vocabulary.index)
+        employer_by_id = {e.id: e for e in employers}
+        job_rows = _job_table(jobs, employer_by_id, settings, occupations, skills, certificates)
+        candidate_rows = _candidate_table(
+            candidates, set(inactive), occupations, skills, certificates
+        )
+        columns = (len(skills.index), len(certificates.index))
+        job_table = _spliced(self.jobs, job_rows, columns)
+        candidate_table = _spliced(self.candidates, candidate_rows, columns)
+        kept = [
+            r
+            for r in referrals
+            if r.job_id in job_table.index and r.candidate_id in candidate_table.index
+        ]
+        history_rows = _history(kept, job_table, candidate_table)
+        if referral_positions is None:
+            referral_positions = {rid: row for row, rid in enumerate(self.history.ids)}
+        history = _spliced_history(self.history, history_rows, referral_positions)
+        return Catalog(job_table, candidate_table, history, skills, certificates)
+
+
+def _chunked_in(column: Any, ids: Sequence[str] | None) -> Iterator[Any]:
+    """``None`` (everything) or ``column IN (...)`` clauses of at most _IN_CHUNK ids each."""
+    if ids is None:
+        yield None
+        return
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield column.in_(ids[start : start + _IN_CHUNK])
+
+
+def _selected(session: Session, query: Any, column: Any, ids: Sequence[str] | None) -> list[Any]:
+    rows: list[Any] = []
+    for clause in _chunked_in(column, ids):
+        rows.extend(session.execute(query if clause is None else query.where(clause)))
+    return rows
+
+
+def stored_employers(session: Session, ids: Sequence[str] | None = None) -> list[Employer]:
+    """The stored employers (those of ``ids`` if given), in id order, with the quota figures
+    of their latest declaration (the quota gap feature and tie-break)."""
+    query = select(EmployerRow.record).order_by(EmployerRow.id)
+    latest = latest_declarations(session, ids)
+    return [
+        as_declared(e, latest.get(e.id))
+        for e in (
+            Employer.model_validate(r) for (r,) in _selected(session, query, EmployerRow.id, ids)
+        )
+    ]
+
+
+def stored_jobs(session: Session, ids: Sequence[str] | None = None) -> list[Job]:
+    """The stored jobs (those of ``ids`` if given), in id order."""
+    query = select(JobRow.record).order_by(JobRow.id)
+    return [Job.model_validate(r) for (r,) in _selected(session, query, JobRow.id, ids)]
+
+
+def stored_candidates(
+    session: Session, store: Store, ids: Sequence[str] | None = None
+) -> tuple[list[Candidate], list[str]]:
+    """The stored candidates (those of ``ids`` if given) in id order, from their plain
+    record and sealed matching profile (effective capacities and summary: never an
+    identifier or the disability category), and the ids of those taken out of matching."""
+    query = select(CandidateRow.record, CandidateRow.profile, CandidateRow.active).order_by(
+        CandidateRow.id
+    )
+    candidates, inactive = [], []
+    for record, profile, active in _selected(session, query, CandidateRow.id, ids):
+        candidates.append(Candidate.model_validate(store.matching_record(record, profile)))
+        if not active:
+            inactive.append(record["id"])
+    return candidates, inactive
+
+
+def stored_referral_facts(
+    session: Session, store: Store, ids: Sequence[str] | None = None
+) -> list[ReferralFacts]:
+    """What the history needs of the stored referrals (those of ``ids`` if given), in id
+    order. The facts are columns of their own, validated when written: no need to parse
+    and validate a million JSON records. An outcome an employer reported that awaits a
+    counselor is not learned from (issue 9 item 6): the last confirmed one stands in."""
+    query = select(
+        ReferralRow.id,
+        ReferralRow.candidate_id,
+        ReferralRow.job_id,
+        ReferralRow.referred_at,
+        ReferralRow.outcome,
+        ReferralRow.outcome_at,
+    ).order_by(ReferralRow.id)
+    referrals = [ReferralFacts(*row) for row in _selected(session, query, ReferralRow.id, ids)]
+    awaiting = unconfirmed_outcomes(store, session)
+    if not awaiting:
+        return referrals
+    return [
+        r._replace(outcome=awaiting[r.id][0], outcome_at=awaiting[r.id][1], confirmed=False)
+        if r.id in awaiting
+        else r
+        for r in referrals
+    ]
+
+
+def _spliced(table: Any, rows: Any, columns: tuple[int, int]) -> Any:
+    """``table`` (a JobTable or CandidateTable) with ``rows`` (one of the same kind) replacing
+    the rows of the same id and appended otherwise; matrices widened to ``columns``
+    (skills, certificates)."""
+    old = len(table)
+    grown_columns = columns != (table.skills.shape[1], table.certificates.shape[1])
+    if not len(rows) and not grown_columns:
+        return table  # nothing of this kind changed: share it
+    place = np.array([table.index.get(i, -1) for i in rows.ids], dtype=np.int64)
+    fresh = np.flatnonzero(place < 0)
+    place[fresh] = old + np.arange(len(fresh))
+    index = table.index
+    if len(fresh):
+        index = dict(index)  # readers of the old table keep the old map
+        index.update((rows.ids[r], int(place[r])) for r in fresh)
+    values: dict[str, Any] = {"index": index}
+    for item in fields(table):
+        if item.name == "index":
+            continue
+        before, after = getattr(table, item.name), getattr(rows, item.name)
+        if isinstance(before, sp.csr_matrix):
+            width = columns[0] if item.name == "skills" else columns[1]
+            order = np.arange(old + len(fresh))
+            order[place] = old + np.arange(len(rows.ids))
+            values[item.name] = _csr_rows(before, after, order, width)
+        elif isinstance(before, np.ndarray):
+            width = max(before.shape[1:] + after.shape[1:], default=0)
+            if before.ndim == 2 and before.dtype.kind == "U" and width > before.shape[1]:
+                before = _widened(before, width)  # padded codes: a longer row widens all
+            if after.ndim == 2 and after.dtype.kind == "U" and width > after.shape[1]:
+                after = _widened(after, width)
+            grown = np.concatenate([before, np.zeros_like(after[: len(fresh)])])
+            grown[place] = after
+            values[item.name] = grown
+        else:
+            grown = list(before) + [None] * len(fresh)
+            for r, position in enumerate(place.tolist()):
+                grown[position] = after[r]
+            values[item.name] = grown
+    return type(table)(**values)
+
+
+def _csr_rows(
+    before: sp.csr_matrix, after: sp.csr_matrix, order: np.ndarray, width: int
+) -> sp.csr_matrix:
+    """Rows of ``before`` stacked on ``after``, taken in ``order``, ``width`` columns wide:
+    gathered with array arithmetic (scipy's row indexing costs far more for one row)."""
+    indptr = np.concatenate([before.indptr[:-1], after.indptr + before.indptr[-1]])
+    indices = np.concatenate([before.indices, after.indices])
+    data = np.concatenate([before.data, after.data])
+    starts = indptr[order]
+    lengths = indptr[order + 1] - starts
+    out_indptr = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out_indptr[1:])
+    gather = np.repeat(starts - out_indptr[:-1], lengths) + np.arange(out_indptr[-1])
+    return sp.csr_matrix(
+        (data[gather], indices[gather], out_indptr), shape=(len(order), max(1, width))
+    )
+
+
+def _widened(codes: np.ndarray, width: int) -> np.ndarray:
+    out = np.full((len(codes), width), "", dtype=codes.dtype)
+    out[:, : codes.shape[1]] = codes
+    return out
+
+
+def _spliced_history(history: History, rows: History, positions: dict[str, int]) -> History:
+    """``history`` with ``rows`` replacing the referrals of the same id, appended otherwise
+    (``positions`` is extended in place with the appended ones)."""
+    if not len(rows):
+        return history
+    old = len(history)
+    place = np.array([positions.get(i, -1) for i in rows.ids], dtype=np.int64)
+    fresh = np.flatnonzero(place < 0)
+    place[fresh] = old + np.arange(len(fresh))
+    values: dict[str, Any] = {}
+    for item in fields(history):
+        before, after = getattr(history, item.name), getattr(rows, item.name)
+        if isinstance(before, np.ndarray):
+            grown = np.concatenate([before, np.zeros_like(after[: len(fresh)])])
+            grown[place] = after
+        else:
+            grown = list(before) + [None] * len(fresh)
+            for r, position in enumerate(place.tolist()):
+                grown[position] = after[r]
+        values[item.name] = grown
+    positions.update((rows.ids[r], int(place[r])) for r in fresh)
+    return History(**values)
 
 
 def _job_table(
@@ -439,6 +622,6 @@ def _history(
         job=np.array([jobs.index[r.job_id] for r in kept], dtype=np.int64),
         referred=referred,
         known=known,
-        outcome=np.array([OUTCOMES.index(r.outcome) for r in kept], dtype=np.int8),
+        outcome=np.array([OUTCOMES.index(Outcome(r.outcome)) for r in kept], dtype=np.int8),
         confirmed=np.array([getattr(r, "confirmed", True) for r in kept], dtype=bool),
     )

@@ -18,7 +18,7 @@ after (rule 3 speaks of "last year's" staff and wage), with that year's local st
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -198,9 +198,20 @@ def declarations(
     return {d.employer_id: d for d in found}
 
 
-def latest_declarations(session: Session) -> dict[str, QuotaDeclaration]:
-    """Each employer's most recent declaration, by employer id (matching's current figures)."""
-    rows = session.scalars(select(QuotaDeclarationRow.record).order_by(QuotaDeclarationRow.year))
+def latest_declarations(
+    session: Session, employer_ids: Sequence[str] | None = None
+) -> dict[str, QuotaDeclaration]:
+    """Each employer's most recent declaration, by employer id (matching's current figures);
+    only those of ``employer_ids`` if given (serving applying a few changed employers)."""
+    query = select(QuotaDeclarationRow.record).order_by(QuotaDeclarationRow.year)
+    if employer_ids is None:
+        rows = list(session.scalars(query))
+    else:
+        wanted, rows = sorted(set(employer_ids)), []
+        for start in range(0, len(wanted), 500):  # below SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            rows.extend(session.scalars(query.where(QuotaDeclarationRow.employer_id.in_(chunk))))
+        rows.sort(key=lambda r: r["year"])
     return {d.employer_id: d for d in map(QuotaDeclaration.model_validate, rows)}
 
 

@@ -189,7 +189,9 @@ class Embedder:
         dimension = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        return int(dimension())
+        declared = dimension()
+        assert declared is not None, "the model declares no embedding dimension"
+        return int(declared)
 
     def encode(
         self, texts: list[str], *, progress: bool = False, batch_size: int = 64

@@ -9,9 +9,11 @@ catalog, vectors, indexes and a ranker.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +32,7 @@ from matching.features import (
 )
 from matching.index import VectorIndex
 from matching.lifecycle import StreakRule
+from matching.locks import ReadWriteLock
 from matching.occupations import OccupationVocabulary
 from matching.policy import entitled, policy_tiers, served_order
 from matching.ranker import Direction, Ranker
@@ -119,6 +122,17 @@ class UnknownRecord(LookupError):
     """The query names a candidate or job the catalog does not hold."""
 
 
+def _reading(method: Callable[..., list[Match]]) -> Callable[..., list[Match]]:
+    """Run a query with the matcher's lock held shared (no update half applied under it)."""
+
+    @functools.wraps(method)
+    def locked(self: Matcher, *args: Any, **kwargs: Any) -> list[Match]:
+        with self.lock.reading():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Matcher:
     """Ranks jobs for candidates and candidates for jobs over one catalog snapshot."""
 
@@ -141,6 +155,9 @@ class Matcher:
         self.candidate_vectors = candidate_vectors
         self.job_index = job_index
         self.candidate_index = candidate_index
+        # Queries share it; applying changed records (matching.live) takes it alone.
+        self.lock = ReadWriteLock()
+        self._index_rows: dict[int, tuple[int, np.ndarray]] = {}
 
     # -- retrieval ------------------------------------------------------------------------
 
@@ -171,9 +188,10 @@ class Matcher:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
+        rows = self._rows_of(index, positions)
         while True:
-            hits = index.search(query[None, :], min(wanted, len(index)))[0]
-            items = np.array([positions[i] for i, _ in hits if i in positions], dtype=np.int64)
+            items = rows[index.search_storage(query, min(wanted, len(index)))]
+            items = items[items >= 0]
             items = items[allowed[items]]
             found = items[is_feasible(items)] if len(items) else items
             if len(found) >= pool or wanted >= len(index):
@@ -182,8 +200,29 @@ class Matcher:
             if wanted > MAX_SEARCH:
                 return nearest_feasible(query, eligible, is_feasible, vectors, pool)
 
+    def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
+        """Catalog row of each storage position of ``index`` (-1: none), cached per index and
+        extended as items are appended (a Python look-up per hit cost milliseconds)."""
+        key = id(index)
+        cached = self._index_rows.get(key)
+        stored = index.storage_ids
+        if cached is None or cached[0] != index.generation:
+            done, rows = 0, np.empty(0, dtype=np.int64)
+        else:
+            done, rows = len(cached[1]), cached[1]
+        if done < len(stored):
+            fresh = np.fromiter(
+                (positions.get(i, -1) if i is not None else -1 for i in stored[done:]),
+                dtype=np.int64,
+                count=len(stored) - done,
+            )
+            rows = np.concatenate([rows, fresh])
+            self._index_rows[key] = (index.generation, rows)
+        return rows
+
     # -- ranking --------------------------------------------------------------------------
 
+    @_reading
     def jobs_for_candidate(
         self,
         candidate_id: str,
@@ -218,6 +257,7 @@ class Matcher:
             return self._non_personalised(candidates, jobs, k)
         return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
 
+    @_reading
     def candidates_for_job(
         self,
         job_id: str,
@@ -471,10 +511,11 @@ def matcher_over(
     on: dt.date | None = None,
 ) -> Matcher:
     """A matcher over a catalog snapshot and its vectors, with the retrieval indexes in the
-    home (open jobs on ``on``; active candidates) brought up to date."""
+    home (jobs not closed on ``on``, those posted for later included, so that a server
+    running for days finds them once they open; active candidates) brought up to date."""
     ranker.check_compatible(embedding_model_id)
     today = (on or dt.date.today()).toordinal()
-    open_jobs = catalog.jobs.open_on(today)
+    open_jobs = np.flatnonzero(catalog.jobs.closes >= today)
     active = np.flatnonzero(catalog.candidates.active)
     root = settings.home / "index" / embedding_model_id
     job_index = sync_index(

@@ -14,6 +14,7 @@ import numpy as np
 
 from matching.catalog import Catalog
 from matching.features import FEATURES
+from matching.privacy import reveals_disability
 from matching.rules import Requirement, Unmet, bridging_accommodations
 from matching.vocabulary import (
     ACCOMMODATION_NAMES_ZH,
@@ -38,6 +39,13 @@ _NOT_FOR_EMPLOYERS = re.compile(
         for text in (_FAILED_STREAK, _PUBLIC_WELFARE_PRIORITY, _HARD_TO_EMPLOY)
     )
 )
+# What an employer reads instead of "the job's functional demands are within the person's
+# capacities" (which, next to a job's demands, says what the person can and cannot do).
+_WITHIN_REACH = ("岗位功能要求在其能力范围内", "岗位功能要求与其能力刚好相符")
+EMPLOYER_FEASIBLE = "满足岗位要求"
+# Reasons about the person's own accommodation needs and the capacity gaps an accommodation
+# bridges: they say which disability the person has.
+_ABOUT_NEEDS = re.compile("^(?:需提供|岗位需要)")
 _PROXIMITY_ZH = {3: "同一区县", 2: "同一地市", 1: "同省，跨地市", 0: "跨省"}
 _LEVEL_ZH = {1: "一定", 2: "较好", 3: "很好"}
 _F = {name: i for i, name in enumerate(FEATURES)}
@@ -110,9 +118,10 @@ def _reason_for(
             )
         case "education_gap":
             minimum = j.records[job].education_min
-            if np.isnan(value) or minimum is None:
+            education = c.records[candidate].education
+            if np.isnan(value) or minimum is None or education is None:
                 return None
-            have = EDUCATION_NAMES_ZH[Education(c.records[candidate].education)]
+            have = EDUCATION_NAMES_ZH[Education(education)]
             if value < 0:  # not a hard requirement, but a counselor must see the shortfall
                 return f"学历不足：{have}，岗位要求{EDUCATION_NAMES_ZH[minimum]}"
             return f"学历{have}，满足{EDUCATION_NAMES_ZH[minimum]}要求"
@@ -186,6 +195,21 @@ def unmet_reason(unmet: Unmet) -> str:
 
 
 def for_employers(reasons: list[str]) -> list[str]:
-    """The reasons an employer may read: none about the person's referral history or support
-    status (failed referrals in a row, public-welfare priority, hard to employ)."""
-    return [reason for reason in reasons if not _NOT_FOR_EMPLOYERS.match(reason)]
+    """The reasons an employer may read (README, "Personal data"): none about the person's
+    referral history or support status (failed referrals in a row, public-welfare priority,
+    hard to employ), their accommodation needs or capacities ("满足岗位要求" instead), nor
+    any other reason from which a disability could be read
+    (:func:`matching.privacy.reveals_disability`)."""
+    shown: list[str] = []
+    for reason in reasons:
+        if reason in _WITHIN_REACH:
+            reason = EMPLOYER_FEASIBLE
+        elif (
+            _NOT_FOR_EMPLOYERS.match(reason)
+            or _ABOUT_NEEDS.match(reason)
+            or reveals_disability(reason)
+        ):
+            continue
+        if reason not in shown:
+            shown.append(reason)
+    return shown

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -257,7 +258,7 @@ def build_features(
     history: HistoryIndex,
     candidates: np.ndarray,
     jobs: np.ndarray,
-    on: np.ndarray,
+    on: np.ndarray | int,
     similarity: np.ndarray,
     settings: Settings,
 ) -> np.ndarray:
@@ -337,3 +338,63 @@ def vacant(catalog: Catalog, history: HistoryIndex, jobs: np.ndarray, on: np.nda
     j = catalog.jobs
     is_open = (j.posted[jobs] <= on) & (j.closes[jobs] >= on)
     return is_open & (j.openings[jobs] > history.job_hired.count_before(jobs, on))
+
+
+# Which group each HistoryIndex event set is keyed by, for recomputing only some groups.
+_PERSON_EVENTS = ("person_referred", "person_hired", "person_interviewed", "person_streak")
+_JOB_EVENTS = ("job_referred", "job_hired")
+
+
+def updated_history(
+    history: HistoryIndex,
+    catalog: Catalog,
+    people: np.ndarray,
+    jobs: np.ndarray,
+    rule: StreakRule | None = None,
+) -> HistoryIndex:
+    """``history`` with the events of ``people`` and ``jobs`` (catalog positions) recomputed
+    from ``catalog.history``, as a new index (``history`` is left as it was).
+
+    What serving does after referrals change instead of sorting the whole history again:
+    the events come from :class:`HistoryIndex` itself, run over only the referrals of those
+    people and jobs (in id order, as a snapshot of the store lists them, so that same-day
+    events tie as they would there), and replace those groups' events. An index with event
+    sets this function does not know how to group is rebuilt whole. ``rule`` is the one
+    ``history`` was built with.
+    """
+    if set(vars(history)) != set(_PERSON_EVENTS + _JOB_EVENTS):
+        return HistoryIndex(catalog, rule)
+    h = catalog.history
+    people, jobs = np.unique(people), np.unique(jobs)
+    rows = np.flatnonzero(np.isin(h.candidate, people) | np.isin(h.job, jobs))
+    rows = rows[np.argsort(np.array([h.ids[r] for r in rows], dtype=object), kind="stable")]
+    sub = type(h)(
+        ids=[h.ids[r] for r in rows],
+        candidate=h.candidate[rows],
+        job=h.job[rows],
+        referred=h.referred[rows],
+        known=h.known[rows],
+        outcome=h.outcome[rows],
+        confirmed=h.confirmed[rows],
+    )
+    part = HistoryIndex(replace(catalog, history=sub), rule)
+    out = object.__new__(HistoryIndex)
+    for name in _PERSON_EVENTS + _JOB_EVENTS:
+        groups = people if name in _PERSON_EVENTS else jobs
+        setattr(out, name, _merged(getattr(history, name), getattr(part, name), groups))
+    return out
+
+
+def _merged(events: _Events, part: _Events, groups: np.ndarray) -> _Events:
+    """``events`` with the events of ``groups`` taken from ``part`` instead."""
+    keep = ~np.isin(events.keys // DAY_SPAN, groups)
+    take = np.isin(part.keys // DAY_SPAN, groups)
+    kept_keys, new_keys = events.keys[keep], part.keys[take]
+    # No group is in both, so no key is either: inserting keeps both sides' own order.
+    at = np.searchsorted(kept_keys, new_keys)
+    out = object.__new__(_Events)
+    out.keys = np.insert(kept_keys, at, new_keys)
+    out.values = (
+        None if events.values is None else np.insert(events.values[keep], at, part.values[take])  # type: ignore[index]
+    )
+    return out

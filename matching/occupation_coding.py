@@ -760,7 +760,7 @@ def _char_vectoriser() -> TfidfVectorizer:
 
 
 def _dense(matrix: sparse.spmatrix | np.ndarray) -> np.ndarray:
-    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)  # type: ignore[union-attr]
     return dense.astype(np.float32, copy=False)
 
 

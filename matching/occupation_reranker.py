@@ -162,7 +162,7 @@ class CoderModel:
     def score(self, features: np.ndarray) -> np.ndarray:
         """Ranking scores of candidate rows (higher is better): the booster's, plus
         :attr:`fusion_blend` times the row's fixed-fusion score."""
-        scores = self.booster.predict(features, num_threads=0)
+        scores = np.asarray(self.booster.predict(features, num_threads=0))
         if self.fusion_blend:
             scores = scores + self.fusion_blend * features[:, self.features.index("fused")]
         return scores

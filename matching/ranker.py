@@ -156,7 +156,7 @@ class Ranker:
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features)
-        contributions = booster.predict(features, pred_contrib=True, num_threads=1)
+        contributions = np.asarray(booster.predict(features, pred_contrib=True, num_threads=1))
         if self.baseline_prior:
             contributions = contributions + self.baseline_prior * _baseline_terms(
                 features, self.features
@@ -172,7 +172,7 @@ class Ranker:
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features).sum(axis=1)
-        scores = booster.predict(features, num_threads=threads)
+        scores = np.asarray(booster.predict(features, num_threads=threads))
         if self.baseline_prior:
             scores = scores + self.baseline_prior * baseline_score(features, self.features)
         return scores

@@ -69,8 +69,8 @@ from matching.employment import (
     employed_by_form,
     graduation_year_rate,
     is_registered_unemployed,
-    is_working_age,
     newly_employed,
+    of_working_age,
     status_counts,
     status_on,
 )
@@ -309,9 +309,7 @@ def _people(data: ReportData, prefix: str, period: Period, settings: Settings) -
         for c in data.candidates
         if c.region_code.startswith(prefix) and c.registered_at <= period.end
     ]
-    working_age = [
-        c.id for c in registered if is_working_age(c.sex, c.birth_year, period.year, settings)
-    ]
+    working_age = of_working_age(registered, period.year, settings)
     ids = {c.id for c in registered}
     histories: dict[str, list[StatusEntry]] = defaultdict(list)
     for record in data.employment:

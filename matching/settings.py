@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     exact_index_below: int = Field(
         20000, ge=0, description="Exact faiss search below this many vectors, HNSW above."
     )
+    incremental_limit: int = Field(
+        2000,
+        ge=1,
+        description="Changed records a server applies to its matcher in place; more at once "
+        "(a bulk import) and it rebuilds the matcher in the background instead.",
+    )
 
     # Real-name reports (README, "Real-name reports").
     annual_targets: dict[str, float] = Field(

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
@@ -68,7 +69,7 @@ def create_app(
             runtime = Runtime(settings, store, loaded)
             # The first build happens before the first request: a process is ready only with
             # its matcher loaded.
-            await run_in_threadpool(runtime.current_matcher)
+            await run_in_threadpool(runtime.load)
             app.state.runtime = runtime
             yield
         finally:
@@ -81,6 +82,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ApplyWrites)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,
@@ -100,6 +102,33 @@ def create_app(
         app.include_router(module.router)
     install_console(app)
     return app
+
+
+class ApplyWrites:
+    """A successful write is applied to this worker's matcher before its response goes out,
+    so the writer's next request finds nothing left to apply and the write's own latency
+    says what it costs. (Other workers apply it on their next ranking request: every one
+    catches up with the change log first.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITES:
+            await self.app(scope, receive, send)
+            return
+
+        async def applied_first(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                runtime = getattr(scope["app"].state, "runtime", None)
+                if runtime is not None:
+                    await run_in_threadpool(runtime.catch_up)
+            await send(message)
+
+        await self.app(scope, receive, applied_first)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def app_from_env() -> FastAPI:

@@ -1,17 +1,22 @@
 """What the API loads once per process: the store, the embedding model, the occupation coder
-and the matcher, with an atomic swap of the matcher.
+and the matcher, kept current with the store's change log.
 
-Keeping the matcher current: every request that ranks first compares a cheap fingerprint of
-the data (row counts and latest ``updated_at`` of the record tables and declarations) and of the
-ranker bundle in service with the one the matcher was built from. On a difference it rebuilds the
-matcher (``open_matcher``: vectors come from the embedding cache and the faiss indexes are
-updated by difference, so only changed records cost real work) and swaps it in. This gives
-read-your-writes across workers and picks up a newly promoted ranker (``jobmatch train``)
-without a restart; requests already running finish on the matcher they started with.
+Keeping the matcher current: every request that ranks first reads the change log
+(``record_changes``, one indexed query) past the last change its worker applied, and applies
+the records named there to the matcher in place (``matching.live``: the catalog rows, the
+history events, the vectors and the faiss indexes of just those records). A write is so
+visible to the next request on every worker, and no worker rebuilds its matcher for it; the
+worker that wrote applies it before its response is sent (``serving.app``), so its next
+request finds nothing left to do. Only a bulk change (more than ``incremental_limit`` records
+at once, e.g. an import) or a deletion leads to a rebuild, and that runs in a background
+thread while the previous matcher keeps serving; it is swapped in, caught up with the changes
+made meanwhile, in one step. No request waits for a rebuild.
 
-A ranker bundle that is missing, partial, corrupted or built for other features is never put
-in service: the last good ranker keeps ranking (the baseline if none was ever loaded), the
-reason is logged and ``/readyz`` answers 503 with it until a good bundle is in place.
+A newly promoted ranker bundle (``jobmatch train``) is seen by the size and modification time
+of its files and loaded into the matcher in service (milliseconds: no rebuild). A bundle that
+is missing, partial, corrupted or built for other features is never put in service: the last
+good ranker keeps ranking (the baseline if none was ever loaded), the reason is logged and
+``/readyz`` answers 503 with it until a good bundle is in place.
 """
 
 from __future__ import annotations
@@ -22,23 +27,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import Matcher, open_matcher
+from matching.live import ChangeLog, LiveMatcher
 from matching.occupation_coding import OccupationCoder, open_coder
 from matching.occupations import OccupationVocabulary
 from matching.ranker import BundleError, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from matching.store.tables import (
-    CandidateRow,
-    EmployerRow,
-    JobRow,
-    QuotaDeclarationRow,
-    ReferralRow,
-)
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +131,22 @@ class Runtime:
         self.resources = resources
         self.sessions = sessionmaker(store.engine, expire_on_commit=False)
         self._matcher: Matcher | None = None
-        self._built_from: tuple[Any, ...] | None = None
-        self._rebuild = threading.Lock()
+        self._live: LiveMatcher | None = None
+        self._log: ChangeLog | None = None
+        # One thread at a time applies changes, loads a ranker or swaps a matcher in.
+        self._applying = threading.Lock()
+        self._rebuild_guard = threading.Lock()
+        self._rebuilder: threading.Thread | None = None
+        self._rebuild_again = False
         # The last ranker that loaded and validated, the bundle state it was judged on, and
         # why the bundle on disk is not in service (None: it is).
         self._ranker: Ranker | None = None
         self._ranker_stamp: tuple[Any, ...] | None = None
         self.degraded: str | None = None
+        #: Matchers built (the first one included) and rebuilds that failed, for /readyz,
+        #: tests and benchmarks.
+        self.builds = 0
+        self.last_error: BaseException | None = None
 
     @property
     def matcher(self) -> Matcher:
@@ -152,18 +159,6 @@ class Runtime:
     def ready(self) -> bool:
         return self._matcher is not None
 
-    def swap(self, matcher: Matcher) -> None:
-        """Put a new matcher in service: one reference assignment, atomic for readers."""
-        self._matcher = matcher
-
-    def fingerprint(self, session: Session) -> tuple[Any, ...]:
-        """What the matcher depends on: the record tables' sizes and last changes, and the
-        ranker bundle in service."""
-        parts: list[Any] = []
-        for table in (EmployerRow, JobRow, CandidateRow, ReferralRow, QuotaDeclarationRow):
-            parts.extend(session.execute(select(func.count(), func.max(table.updated_at))).one())
-        parts.append(bundle_stamp(self.settings))
-        return tuple(parts)
 
     def ranker(self) -> Ranker:
         """The ranker to build with: the bundle on disk once it loaded and validated whole,
@@ -199,21 +194,121 @@ class Runtime:
             self.resources.occupations,
         )
 
-    def current_matcher(self) -> Matcher:
-        """The matcher, rebuilt first if the data or the ranker changed since it was built.
+    def load(self) -> Matcher:
+        """Build the first matcher (in the lifespan, before the process is ready)."""
+        self._install(*self._built())
+        return self.matcher
 
-        Concurrent callers wait for one rebuild rather than each starting their own.
+    def swap(self, matcher: Matcher) -> None:
+        """Put a matcher over the store as it is now in service (kept current from here)."""
+        changes = ChangeLog(self.store, limit=self.settings.incremental_limit)
+        changes.start()
+        self._install(matcher, changes)
+
+    def current_matcher(self) -> Matcher:
+        """The matcher, with every change committed before this call applied to it.
+
+        A newly promoted ranker bundle is loaded into it first (or, if it is not valid, the
+        last good ranker serves on and ``degraded`` says why).
         """
-        with self.sessions() as session:
-            seen = self.fingerprint(session)
-        if seen == self._built_from and self._matcher is not None:
-            return self._matcher
-        with self._rebuild:
-            with self.sessions() as session:
-                seen = self.fingerprint(session)
-            if seen != self._built_from or self._matcher is None:
-                # The fingerprint is taken before building: a write during the build leaves
-                # it stale, so the next request builds again rather than missing the write.
-                self.swap(self.build())
-                self._built_from = seen
-            return self.matcher
+        if self._matcher is None:
+            return self.load()
+        if bundle_stamp(self.settings) != self._ranker_stamp:
+            self._reload_ranker()
+        self.catch_up()
+        return self.matcher
+
+    def catch_up(self) -> None:
+        """Apply the changes committed since the last call (a bulk change, or a failure to
+        apply, starts a background rebuild instead; the matcher serves on meanwhile)."""
+        if self._matcher is None or self._log is None or self._live is None:
+            return
+        with self._applying:
+            changes = self._log.read()
+            if not changes:
+                return
+            if changes.bulk:
+                self.request_rebuild()
+                return
+            try:
+                applied = self._live.apply(changes)
+            except Exception as error:
+                log.exception("applying changes %s..%s failed", changes.after, changes.last)
+                self.last_error = error
+                self.request_rebuild()
+                return
+        if applied.needs_rebuild:
+            self.request_rebuild()
+
+    # -- rebuilding in the background -------------------------------------------------------
+
+    def request_rebuild(self) -> None:
+        """Rebuild the matcher in a background thread; one rebuild runs at a time, and a
+        request made while one runs starts another after it."""
+        with self._rebuild_guard:
+            if self._rebuilder is not None and self._rebuilder.is_alive():
+                self._rebuild_again = True
+                return
+            self._rebuilder = threading.Thread(
+                target=self._rebuild, name="matcher-rebuild", daemon=True
+            )
+            self._rebuilder.start()
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> bool:
+        """Wait until no rebuild runs; False if one still does after ``timeout`` seconds."""
+        thread = self._rebuilder
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _rebuild(self) -> None:
+        while True:
+            try:
+                self._install(*self._built())
+            except Exception as error:
+                log.exception("rebuilding the matcher failed; the previous one serves on")
+                self.last_error = error
+            with self._rebuild_guard:
+                if not self._rebuild_again:
+                    return
+                self._rebuild_again = False
+
+    def _reload_ranker(self) -> None:
+        """Put the ranker bundle on disk into the matcher in service if it is valid (the
+        features do not change with the ranker, so nothing is rebuilt)."""
+        with self._applying:
+            ranker = self.ranker()
+            matcher = self.matcher
+            if matcher.ranker is not ranker:
+                with matcher.lock.writing():
+                    matcher.ranker = ranker
+
+    def _built(self) -> tuple[Matcher, ChangeLog]:
+        """A matcher over the store now, and a change log positioned where its snapshot
+        begins (opened before the snapshot is read, so nothing is missed)."""
+        changes = ChangeLog(self.store, limit=self.settings.incremental_limit)
+        changes.start()
+        matcher = self.build()
+        self.builds += 1
+        return matcher, changes
+
+    def _install(self, matcher: Matcher, changes: ChangeLog) -> None:
+        """Catch a new matcher up with the changes made while it was built, then put it in
+        service: one reference assignment, atomic for readers (requests already running
+        finish on the matcher they started with)."""
+        live = LiveMatcher(
+            matcher,
+            self.store,
+            EmbeddingCache(self.store, self.resources.embedder),
+            self.resources.occupations,
+            self.settings,
+        )
+        with self._applying:
+            pending = changes.read()
+            if pending.bulk:
+                self.request_rebuild()
+            elif pending:
+                live.apply(pending)
+            self._live, self._log = live, changes
+            self._matcher = matcher

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -214,6 +215,8 @@ class OccupationConfirmationRow(Base):
     coder: Mapped[str] = mapped_column(String(128))  # what suggested them
     actor: Mapped[str] = mapped_column(String(128))
     confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 def scoped_idempotency_key(account_id: int, key: str) -> str:
     """What ``referral_context.idempotency_key`` stores for a client's key: a hash of the key
     within its account, so one account's key neither blocks nor replays another's."""
@@ -364,3 +367,26 @@ class EnrolmentRow(_Stored, Base):
     state: Mapped[str] = mapped_column(String(16))
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     sealed: Mapped[str | None] = mapped_column(Text)
+
+
+# -- change log (serving catches up from it; migration 0700) ---------------------------------
+
+
+class RecordChangeRow(Base):
+    """One insert, update or delete of an employer, job, candidate or referral.
+
+    Written by database triggers (migration 0700), never by application code, so that every
+    write path (API, import, ad-hoc SQL) is logged; ``seq`` numbers them in commit order
+    (set at commit: a row without one is not committed yet). Serving workers apply the
+    records named after the last ``seq`` they saw instead of rebuilding their matcher.
+    """
+
+    __tablename__ = "record_changes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(String(64))
+    deleted: Mapped[bool] = mapped_column(Boolean)

@@ -42,7 +42,10 @@ from serving.schemas_casework import CaseActionCreate, CaseClose, CaseCreate, Re
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-CASE_KIND_NAMES_ZH = {CaseKind.GRADUATE: "高校残疾人毕业生", CaseKind.HARD_TO_EMPLOY: "就业困难残疾人"}
+CASE_KIND_NAMES_ZH = {
+    CaseKind.GRADUATE: "高校残疾人毕业生",
+    CaseKind.HARD_TO_EMPLOY: "就业困难残疾人",
+}
 ACTION_NAMES_ZH = {
     ActionKind.ABILITY_ASSESSMENT: "能力评估",
     ActionKind.CAREER_GUIDANCE: "职业指导",
@@ -64,7 +67,11 @@ EMPLOYMENT_NAMES_ZH = {
     EmploymentStatus.IN_TRAINING: "参加培训",
     EmploymentStatus.NOT_SEEKING: "无就业意愿",
 }
-CASE_STATE_NAMES_ZH = {"open": "进行中", "exit_requested": "已申请结案，待管理人员批准", "closed": "已结案"}
+CASE_STATE_NAMES_ZH = {
+    "open": "进行中",
+    "exit_requested": "已申请结案，待管理人员批准",
+    "closed": "已结案",
+}
 ENROLMENT_NAMES_ZH = {
     EnrolmentState.ENROLLED: "已报名",
     EnrolmentState.COMPLETED: "已结业",
@@ -166,7 +173,12 @@ def record_outcome(
         if wanted not in _values(Outcome):
             raise ApiError(422, "invalid", "no outcome chosen", [("outcome", "must be chosen")])
         referrals.record_outcome(
-            referral_id, OutcomeUpdate(outcome=Outcome(wanted), reason=None), user, session, runtime
+            referral_id,
+            OutcomeUpdate(outcome=Outcome(wanted), reason=None),
+            user,
+            session,
+            runtime,
+            Response(),
         )
     except ApiError as error:
         session.rollback()
@@ -192,7 +204,9 @@ def review_report(
 ) -> Response:
     """Confirm or dispute the employer's reports on a referral (the lifecycle route)."""
     confirm = form.get("confirm") == "true"
-    lifecycle.review_referral(referral_id, ReviewBody(confirm=confirm), user, session, runtime)
+    lifecycle.review_referral(
+        referral_id, ReviewBody(confirm=confirm), user, session, runtime, Response()
+    )
     candidate_id = as_referral(referral_row(session, user, referral_id)).candidate_id
     done = "confirmed" if confirm else "disputed"
     return RedirectResponse(
@@ -298,7 +312,7 @@ def add_action(
         body = CaseActionCreate.model_validate(
             {
                 "kind": form.get("kind", ""),
-                "on": form.get("on") or None,
+                "on": form.get("action-on") or None,
                 "note": form.get("note") or None,
             }
         )

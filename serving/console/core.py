@@ -50,20 +50,20 @@ ROLE_NAMES_ZH = {
 }
 
 # Every vocabulary's Chinese names, for templates (``zh.outcome[o]``); keys are the values.
+_NAMES_ZH: dict[str, Mapping[Any, str]] = {
+    "accommodation": ACCOMMODATION_NAMES_ZH,
+    "category": CATEGORY_NAMES_ZH,
+    "dimension": DIMENSION_NAMES_ZH,
+    "education": EDUCATION_NAMES_ZH,
+    "employer_type": EMPLOYER_TYPE_NAMES_ZH,
+    "outcome": OUTCOME_NAMES_ZH,
+    "priority_group": PRIORITY_GROUP_NAMES_ZH,
+    "sex": SEX_NAMES_ZH,
+    "work_mode": WORK_MODE_NAMES_ZH,
+    "role": ROLE_NAMES_ZH,
+}
 templates.env.globals["zh"] = {
-    name: {str(key): text for key, text in table.items()}
-    for name, table in {
-        "accommodation": ACCOMMODATION_NAMES_ZH,
-        "category": CATEGORY_NAMES_ZH,
-        "dimension": DIMENSION_NAMES_ZH,
-        "education": EDUCATION_NAMES_ZH,
-        "employer_type": EMPLOYER_TYPE_NAMES_ZH,
-        "outcome": OUTCOME_NAMES_ZH,
-        "priority_group": PRIORITY_GROUP_NAMES_ZH,
-        "sex": SEX_NAMES_ZH,
-        "work_mode": WORK_MODE_NAMES_ZH,
-        "role": ROLE_NAMES_ZH,
-    }.items()
+    name: {str(key): text for key, text in table.items()} for name, table in _NAMES_ZH.items()
 }
 
 #: What each role's navigation offers: (path, label).

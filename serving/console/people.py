@@ -23,7 +23,6 @@ from matching.vocabulary import Dimension, Outcome
 from serving.access import as_job, candidate_row, job_row
 from serving.auth import Account, Role
 from serving.console.core import (
-    CounselorOrEmployerPage,
     CounselorPage,
     FormDep,
     problems_of,

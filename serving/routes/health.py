@@ -47,7 +47,12 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     except Exception as error:  # any failure to reach the database means "not ready", not a 500
         reasons.append(f"database unreachable: {type(error).__name__}")
     ready = all(checks.values())
-    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    body: dict[str, object] = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        # Full matcher builds of this worker (1: every write so far applied in place).
+        "matcher_builds": runtime.builds,
+    }
     if reasons:
         body["reasons"] = reasons
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -122,13 +122,13 @@ def test_the_person_page_shows_assessments_employment_and_cases(
     # A service action; one dated before the case opened is refused next to its field.
     bad = client.post(
         f"{case_url}/actions",
-        data={"kind": "career_guidance", "on": "2020-01-01", "note": "", "csrf_token": csrf_of(case)},
+        data={"kind": "career_guidance", "action-on": "2020-01-01", "note": "", "csrf_token": csrf_of(case)},
     )
     assert bad.status_code == 422 and 'id="action-on-error"' in bad.text
     assert "服务日期" in bad.text
     good = client.post(
         f"{case_url}/actions",
-        data={"kind": "career_guidance", "on": "", "note": "讨论求职意向", "csrf_token": csrf_of(case)},
+        data={"kind": "career_guidance", "action-on": "", "note": "讨论求职意向", "csrf_token": csrf_of(case)},
         follow_redirects=False,
     )
     assert good.status_code == 303
