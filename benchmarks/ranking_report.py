@@ -15,8 +15,9 @@ the rule-6 policy tiers).
 The work directory keeps each world's files and store, and one embedding cache: a second run
 only trains and evaluates. Both worlds share people and jobs (same seed, same record
 builders); they differ in the referral history and the hidden utility. ``--ablation`` also
-trains one ranker per training-set choice (:data:`ABLATION`) and reports the learned ranker's
-NDCG@10 for each. ``--trees`` trades model size for time on a busy machine (the learning
+trains one ranker per training choice (:data:`ABLATION`) and reports the NDCG@10 of the
+order serving returns with it (learned scores, then the rule-6 policy tiers), beside the
+baseline scorer's. ``--trees`` trades model size for time on a busy machine (the learning
 rate is scaled to keep 300 × 0.05).
 """
 
@@ -30,53 +31,79 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.engine import embed_catalog
-from matching.features import HistoryIndex, build_features, feasible, pair_similarity
+from matching.features import FEATURES, HistoryIndex, build_features, feasible, pair_similarity
 from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
+from matching.policy import policy_tiers, served_scores
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from training.dataset import TrainingSetSpec
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
-from training.train import BASELINE_PRIOR, fit_ranker, ranking_sets
+from training.train import BASELINE_PRIOR, MONOTONE, fit_ranker, ranking_sets
 from training.worlds import Truth, WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23
 
-# Training choices compared by --ablation: the training set and the baseline prior (the first
-# is what training uses by default).
-ABLATION: dict[str, tuple[TrainingSetSpec, float]] = {
-    "whole history, 10 random, content features, prior 5 (default)": (
-        TrainingSetSpec(),
-        BASELINE_PRIOR,
+
+@dataclass(frozen=True)
+class Choice:
+    """One training choice of the ablation: the training set, the baseline prior, whether the
+    trees are held to the declared feature directions, and LightGBM overrides."""
+
+    spec: TrainingSetSpec = TrainingSetSpec()
+    prior: float = BASELINE_PRIOR
+    monotone: bool = MONOTONE
+    params: tuple[tuple[str, object], ...] = ()
+
+
+# The trees of the previous default (matching.ranker.DEFAULT_PARAMS before the ablation).
+_WIDE: tuple[tuple[str, object], ...] = (("num_leaves", 15), ("min_child_samples", 20))
+# Training choices compared by --ablation; the first is what training ships by default
+# (TrainingSetSpec(), BASELINE_PRIOR, MONOTONE and models/ranker.toml's LightGBM settings).
+ABLATION: dict[str, Choice] = {
+    "whole history, 10 random, content, monotone, prior 50, 7 leaves, 50 a leaf (default)": (
+        Choice()
     ),
-    "whole history, 10 random + 10 retrieval, content features, prior 5": (
-        TrainingSetSpec(retrieval_negatives=10),
-        BASELINE_PRIOR,
+    "same, prior 20": Choice(prior=20.0),
+    "same, prior 20, 4 leaves, 100 a leaf": Choice(
+        prior=20.0, params=(("num_leaves", 4), ("min_child_samples", 100))
     ),
-    "one day per group, 10 random, all features, from scratch (before)": (
-        TrainingSetSpec(window_days=1, history_features=True),
-        0.0,
+    "same, prior 5, 15 leaves, 20 a leaf (previous trees)": Choice(prior=5.0, params=_WIDE),
+    "same, prior 5, 15 leaves, 20 a leaf, not monotone (previous default)": Choice(
+        prior=5.0, params=_WIDE, monotone=False
     ),
-    "whole history, 10 random + 10 retrieval, all features, prior 5": (
-        TrainingSetSpec(retrieval_negatives=10, history_features=True),
-        BASELINE_PRIOR,
+    "same, prior 20, 15 leaves, 20 a leaf": Choice(prior=20.0, params=_WIDE),
+    "same, prior 5": Choice(prior=5.0),
+    "same, prior 5, 15 leaves, referrals only (no negatives)": Choice(
+        spec=TrainingSetSpec(random_negatives=0), prior=5.0, params=_WIDE
     ),
-    "one day per group, 10 random + 10 retrieval, content features, prior 5": (
-        TrainingSetSpec(window_days=1, retrieval_negatives=10),
-        BASELINE_PRIOR,
+    "same, prior 5, 15 leaves, 90-day windows": Choice(
+        spec=TrainingSetSpec(window_days=90), prior=5.0, params=_WIDE
     ),
-    "whole history, 10 random + 10 retrieval, content features, from scratch": (
-        TrainingSetSpec(retrieval_negatives=10),
-        0.0,
+    "same, prior 5, 15 leaves, referred above unreferred labels": Choice(
+        spec=TrainingSetSpec(labels="referred"), prior=5.0, params=_WIDE
+    ),
+    "same, prior 5, 15 leaves, + 10 retrieval negatives": Choice(
+        spec=TrainingSetSpec(retrieval_negatives=10), prior=5.0, params=_WIDE
+    ),
+    "one day per group, 10 random, all features, from scratch, 15 leaves, not monotone": Choice(
+        spec=TrainingSetSpec(window_days=1, history_features=True),
+        prior=0.0,
+        monotone=False,
+        params=_WIDE,
     ),
 }
+
+
+SERVED = "served order (learned, then rule-6 tiers)"
 
 
 @dataclass
@@ -91,8 +118,8 @@ class World:
     candidate_vectors: np.ndarray
     truth: Truth
     embedding_model_id: str
-    tfidf_jobs: object
-    tfidf_people: object
+    tfidf_jobs: spmatrix
+    tfidf_people: spmatrix
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
@@ -120,7 +147,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder(settings.resolved_embedding_model)
+        embedder = Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(
@@ -148,10 +175,8 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(
-    world: World, spec: TrainingSetSpec, params: dict[str, object], prior: float = BASELINE_PRIOR
-) -> Ranker:
-    """A learned ranker on every recorded referral of the world."""
+def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
+    """A learned ranker on every recorded referral of the world, trained as ``choice`` says."""
     sets = ranking_sets(
         world.catalog,
         world.history,
@@ -159,10 +184,14 @@ def train(
         candidate_vectors=world.candidate_vectors,
         settings=world.settings,
         rows=np.arange(len(world.catalog.history)),
-        spec=spec,
+        spec=choice.spec,
     )
     return fit_ranker(
-        sets, embedding_model_id=world.embedding_model_id, params=params, baseline_prior=prior
+        sets,
+        embedding_model_id=world.embedding_model_id,
+        params={**params, **dict(choice.params)},
+        baseline_prior=choice.prior,
+        monotone=choice.monotone,
     )
 
 
@@ -200,11 +229,24 @@ def methods(world: World, learned: Ranker) -> dict[str, Method]:
 
         return method
 
+    def served(query: Query) -> tuple[np.ndarray, np.ndarray]:
+        rows = features_of(world, query)
+        tiers = policy_tiers(
+            catalog,
+            *query.pairs(),
+            rows[:, FEATURES.index("person_failed_market_streak")],
+            world.settings,
+            for_person=query.direction is Direction.JOBS_FOR_CANDIDATE,
+        )
+        scores = served_scores(learned.score(rows, query.direction), tiers)
+        return scores, only_feasible(query)
+
     return {
         "tf-idf + feasibility": tfidf,
         "embedding + feasibility": lambda q: (similarity(q), only_feasible(q)),
         "baseline scorer": ranked_by(Ranker()),
         "learned ranker": ranked_by(learned),
+        SERVED: served,
     }
 
 
@@ -246,6 +288,9 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=9000)
     parser.add_argument("--pool", type=int, default=200, help="Retrieval pool (as serving).")
     parser.add_argument("--ablation", action="store_true", help="Also compare training sets.")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="Ablation rows whose name holds one of these."
+    )
     parser.add_argument("--world", choices=[s.value for s in WorldStyle], help="Only this one.")
     parser.add_argument(
         "--trees",
@@ -263,22 +308,32 @@ def main() -> None:
         world = open_world(args.work, style, args)
         started = time.perf_counter()
         params = {"n_estimators": args.trees, "learning_rate": 0.05 * 300 / args.trees}
-        learned = train(world, TrainingSetSpec(), params)
+        learned = train(world, Choice(), params)
         print(f"{style}: trained in {time.perf_counter() - started:.0f} s", flush=True)
         results = measure(world, methods(world, learned))
         print_world(style, results)
         report[style.value] = results
         if args.ablation:
-            for n, (name, (spec, prior)) in enumerate(ABLATION.items()):
-                ranker = learned if n == 0 else train(world, spec, params, prior)
-                scores = measure(
-                    world, {"learned ranker": methods(world, ranker)["learned ranker"]}
-                )
+            chosen = {
+                name: choice
+                for n, (name, choice) in enumerate(ABLATION.items())
+                if n == 0 or args.only is None or any(part in name for part in args.only)
+            }
+            reference_rows = {
+                "baseline scorer (reference)": ("baseline scorer", None),
+                **{name: (SERVED, choice) for name, choice in chosen.items()},
+            }
+            for n, (name, (method, choice)) in enumerate(reference_rows.items()):
+                if choice is None:
+                    scores = results
+                else:
+                    ranker = learned if n == 1 else train(world, choice, params)
+                    scores = measure(world, {method: methods(world, ranker)[method]})
                 for key, rows in scores.items():
                     reference = results[key]["tf-idf + feasibility"]["ndcg@10"]
-                    ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[
-                        "learned ranker"
-                    ]["ndcg@10"] / max(reference, 1e-9)
+                    ablation.setdefault(name, {})[f"{style.value} / {key}"] = rows[method][
+                        "ndcg@10"
+                    ] / max(reference, 1e-9)
                 row = ablation[name]
                 print(
                     f"ablation {style}: {name}: "

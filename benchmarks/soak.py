@@ -103,7 +103,7 @@ def prepare(home: Path, candidates: int, jobs: int) -> dict[str, Any]:
         occupations = OccupationVocabulary.load()
         embed_catalog(
             Catalog.from_store(store, settings, occupations),
-            EmbeddingCache(store, Embedder(settings.resolved_embedding_model)),
+            EmbeddingCache(store, Embedder.from_settings(settings)),
             occupations,
         )
         people = [json.loads(line) for line in (files / "candidates.jsonl").open()]
@@ -190,6 +190,7 @@ def client_loop(
     mine: dict[str, Mine] = {}  # referrals this client made that can still move
     employer_jobs: set[str] = set(world.get("employer_jobs", []))
     posted = 0
+    run = uuid.uuid4().hex[:8]  # job ids of earlier runs on the same home are taken
     with httpx.Client(base_url=base, timeout=60) as http:
 
         def send(op: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
@@ -316,7 +317,7 @@ def client_loop(
                         del mine[referral]  # final: nothing more can happen to it
             elif op == "post_job":
                 posted += 1
-                job_id = f"soak-j{n}-{seed}-{posted}"
+                job_id = f"soak-j{n}-{run}-{posted}"
                 job = {
                     "id": job_id,
                     "employer_id": world["employer"]["id"],

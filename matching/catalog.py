@@ -146,6 +146,11 @@ class JobTable:
         """Indexes of the jobs taking referrals on a day."""
         return np.flatnonzero((self.posted <= on) & (self.closes >= on))
 
+    def closed(self, ids: Iterable[str], on: dt.date) -> list[str]:
+        """Those of ``ids`` (known jobs) not taking referrals on ``on``."""
+        taking = set(self.open_on(on.toordinal()).tolist())
+        return [i for i in ids if self.index[i] not in taking]
+
 
 @dataclass
 class CandidateTable:
@@ -174,6 +179,10 @@ class CandidateTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def inactive(self, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` (known candidates) taken out of matching (deactivated)."""
+        return [i for i in ids if not self.active[self.index[i]]]
 
 
 class ReferralFacts(NamedTuple):
@@ -215,6 +224,9 @@ class Catalog:
     jobs: JobTable
     candidates: CandidateTable
     history: History
+    # The column numbering of skills and certificates, which an update extends in place.
+    skill_vocabulary: Vocabulary
+    certificate_vocabulary: Vocabulary
 
     @classmethod
     def from_records(
@@ -240,7 +252,7 @@ class Catalog:
             table.skills = _resize(table.skills, len(skills.index))
             table.certificates = _resize(table.certificates, len(certificates.index))
         history = _history(referrals, job_table, candidate_table)
-        return cls(job_table, candidate_table, history)
+        return cls(job_table, candidate_table, history, skills, certificates)
 
     @classmethod
     def from_store(
@@ -428,10 +440,10 @@ def _spliced(table: Any, rows: Any, columns: tuple[int, int]) -> Any:
             grown[place] = after
             values[item.name] = grown
         else:
-            grown = list(before) + [None] * len(fresh)
+            listed = list(before) + [None] * len(fresh)
             for r, position in enumerate(place.tolist()):
-                grown[position] = after[r]
-            values[item.name] = grown
+                listed[position] = after[r]
+            values[item.name] = listed
     return type(table)(**values)
 
 
@@ -474,11 +486,12 @@ def _spliced_history(history: History, rows: History, positions: dict[str, int])
         if isinstance(before, np.ndarray):
             grown = np.concatenate([before, np.zeros_like(after[: len(fresh)])])
             grown[place] = after
+            values[item.name] = grown
         else:
-            grown = list(before) + [None] * len(fresh)
+            listed = list(before) + [None] * len(fresh)
             for r, position in enumerate(place.tolist()):
-                grown[position] = after[r]
-        values[item.name] = grown
+                listed[position] = after[r]
+            values[item.name] = listed
     positions.update((rows.ids[r], int(place[r])) for r in fresh)
     return History(**values)
 
@@ -613,6 +626,6 @@ def _history(
         job=np.array([jobs.index[r.job_id] for r in kept], dtype=np.int64),
         referred=referred,
         known=known,
-        outcome=np.array([OUTCOMES.index(r.outcome) for r in kept], dtype=np.int8),
+        outcome=np.array([OUTCOMES.index(Outcome(r.outcome)) for r in kept], dtype=np.int8),
         confirmed=np.array([getattr(r, "confirmed", True) for r in kept], dtype=bool),
     )

@@ -159,7 +159,7 @@ class TrainingProgress:
 DEMAND_DIMENSIONS = ("category", "grade", "sex", "age_band", "education")
 
 
-def demand_by(people: Iterable[dict[str, str]]) -> dict[str, dict[str, int]]:
+def demand_by(people: Iterable[dict[str, str | None]]) -> dict[str, dict[str, int]]:
     """People counted per value of each of :data:`DEMAND_DIMENSIONS` (a person without a value
     is counted under "unknown"), values in sorted order."""
     counts: dict[str, Counter[str]] = {d: Counter() for d in DEMAND_DIMENSIONS}

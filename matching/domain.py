@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -131,6 +131,12 @@ class Record(BaseModel):
 
     #: Fields holding sensitive personal information (encrypted at rest, masked by role).
     sensitive_fields: ClassVar[frozenset[str]] = frozenset()
+
+    if TYPE_CHECKING:
+        # Every record has an id: a field, or one made from its natural key (wage standards,
+        # quota declarations). Declared for the type checker only, so it is no pydantic field.
+        @property
+        def id(self) -> str: ...
 
     def to_interchange(self) -> dict[str, Any]:
         """The record as one interchange line: contract field order, nulls and empties left out."""

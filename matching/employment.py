@@ -57,6 +57,11 @@ class StatusEntry(BaseModel):
 Status = TypeVar("Status", EmploymentRecord, StatusEntry)
 
 
+def of_working_age(people: Iterable[Candidate], year: int, settings: Settings) -> list[str]:
+    """The ids of the people of working age in ``year`` (:func:`is_working_age`), in order."""
+    return [c.id for c in people if is_working_age(c.sex, c.birth_year, year, settings)]
+
+
 def current_status(history: Iterable[Status]) -> Status | None:
     """The status in force: the record with the latest ``since`` (ties: recorded last)."""
     return max(history, key=lambda r: (r.since, r.recorded_at, r.id), default=None)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import IntEnum, StrEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,7 +25,9 @@ from matching.catalog import (
     OUTCOMES,
     PRIORITY_GROUPS,
     WORK_MODES,
+    CandidateTable,
     Catalog,
+    JobTable,
 )
 from matching.lifecycle import StreakRule
 from matching.policy import first_claim
@@ -30,98 +35,75 @@ from matching.regions import proximities as region_proximity  # the rule, vector
 from matching.settings import Settings
 from matching.vocabulary import Education, Outcome, PriorityGroup
 
-FEATURES: list[str] = [
-    "embedding_similarity",
-    "skills_matched",
-    "skill_coverage",
-    "job_skill_count",
-    "candidate_skill_count",
-    "occupation_match",
-    "education_gap",
-    "salary_vs_expected",
-    "salary_below_expected",
-    "region_proximity",
-    "remote_ok",
-    "work_mode_preferred",
-    "capacity_min_slack",
-    "capacity_total_slack",
-    "demanding_dimensions",
-    "accommodations_bridging",
-    "needs_count",
-    "accommodations_offered",
-    "certificates_required",
-    "employer_type",
-    "employer_quota_gap",
-    "public_welfare_post",
-    "public_welfare_priority",
-    "priority_group_count",
-    "graduate",
-    "hard_to_employ",
-    "days_since_registration",
-    "person_prior_referrals",
-    "person_prior_interviews",
-    "person_prior_hires",
-    "person_failed_market_streak",
-    "days_since_last_referral",
-    "job_recent_referrals",
-    "job_prior_hires",
-    "job_openings_left",
-    "job_age_days",
-]
-CATEGORICAL = ["employer_type"]
-# Features of referral activity and time rather than of the pair's fit. Against unreferred
-# negatives they tell who gets referred, not who would be hired, and a person or job without
-# history (cold start) has none of them: training leaves them out by default
-# (training.dataset.TrainingSetSpec.history_features; README, Ranking quality).
-HISTORY_FEATURES: frozenset[str] = frozenset(
-    {
-        "public_welfare_priority",
-        "days_since_registration",
-        "person_prior_referrals",
-        "person_prior_interviews",
-        "person_prior_hires",
-        "person_failed_market_streak",
-        "days_since_last_referral",
-        "job_recent_referrals",
-        "job_prior_hires",
-        "job_openings_left",
-        "job_age_days",
-    }
-)
-
-
-def feature_schema() -> dict[str, Any]:
-    """What a trained model's columns mean: the names in order and every vocabulary whose
-    order or coding a column depends on. Reordering ``EmployerType`` changes what the
-    ``employer_type`` codes mean to a loaded model; this makes such a change visible."""
-    return {
-        "features": FEATURES,
-        "categorical": CATEGORICAL,
-        "encodings": {
-            "employer_type": [t.value for t in EMPLOYER_TYPES],
-            "work_mode_preferred": [m.value for m in WORK_MODES],
-            "accommodations": [a.value for a in ACCOMMODATIONS],
-            "priority_groups": [g.value for g in PRIORITY_GROUPS],
-            "education_gap": [e.value for e in Education],
-            "region_proximity": "3 same county, 2 same prefecture, 1 same province, 0 otherwise",
-            "occupation_match": "3 occupation, 2 minor group, 1 major group, 0 none, NaN unknown",
-            "history": f"strictly before the day; recent = {_RECENT_DAYS} days",
-        },
-    }
-
-
-def feature_schema_hash() -> str:
-    """A short hash of :func:`feature_schema`, saved in every ranker bundle."""
-    canonical = json.dumps(feature_schema(), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
 _SUCCESS = {OUTCOMES.index(Outcome.HIRED), OUTCOMES.index(Outcome.LEFT_EARLY)}
 _FAILURE = {OUTCOMES.index(o) for o in (Outcome.REJECTED, Outcome.DECLINED, Outcome.NO_SHOW)}
 _GRADUATE = 1 << PRIORITY_GROUPS.index(PriorityGroup.GRADUATE)
 _HARD = 1 << PRIORITY_GROUPS.index(PriorityGroup.HARD_TO_EMPLOY)
 _RECENT_DAYS = 30
 DAY_SPAN = 1 << 22  # more days than any date has: keys are group * DAY_SPAN + day
+
+
+class Effect(IntEnum):
+    """Which way a feature moves a pair's fit, all else equal, where the domain says so.
+
+    ``HIGHER`` / ``LOWER``: more is better / worse for the pair; the learned ranker is held to
+    it (LightGBM ``monotone_constraints``) and the direction tests check it. ``UNSTATED``: no
+    direction is claimed (the data decide, or the feature only describes the pair).
+    """
+
+    LOWER = -1
+    UNSTATED = 0
+    HIGHER = 1
+
+
+class Reason(StrEnum):
+    """What a feature stands for in the Chinese reasons (:mod:`matching.explain` writes one
+    text per reason from the pair's data; features sharing a reason give one text)."""
+
+    SIMILARITY = "similarity"
+    SKILLS = "skills"
+    OCCUPATION = "occupation"
+    EDUCATION = "education"
+    PAY = "pay"
+    PLACE = "place"
+    WORK_MODE = "work_mode"
+    CAPACITY = "capacity"
+    BRIDGING = "bridging"
+    ACCOMMODATIONS = "accommodations"
+    QUOTA_GAP = "quota_gap"
+    PUBLIC_WELFARE_POST = "public_welfare_post"
+    PUBLIC_WELFARE_PRIORITY = "public_welfare_priority"
+    GRADUATE = "graduate"
+    HARD_TO_EMPLOY = "hard_to_employ"
+    FAILED_STREAK = "failed_streak"
+    OPENINGS = "openings"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One ranking feature, declared once: everything else (the column order, the baseline
+    scorer's weights, the reasons, the monotone constraints, the schema hash saved in every
+    bundle) is derived from :data:`DECLARED`.
+
+    ``compute`` reads the pairs (:class:`Pairs`) and returns one value per pair. ``encoding``
+    says what the values mean; ``vocabulary``, where given, is the ordered list of values a
+    code indexes or a bit mask counts (read when the schema is hashed, so a reordered
+    vocabulary changes the hash). ``history``: a feature of referral activity and time rather
+    than of fit (training leaves these out by default: README, Ranking quality).
+    ``baseline_weight`` and ``baseline_scale`` (to [0, 1]; already there by default) make
+    the baseline scorer.
+    """
+
+    name: str
+    compute: Callable[[Pairs], np.ndarray]
+    encoding: str
+    effect: Effect = Effect.UNSTATED
+    reason: Reason | None = None
+    vocabulary: Callable[[], list[str]] | None = None
+    history: bool = False
+    categorical: bool = False
+    baseline_weight: float = 0.0
+    baseline_scale: Callable[[np.ndarray], np.ndarray] = np.asarray
 
 
 def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
@@ -253,81 +235,390 @@ def failed_market_streak(
     return history.person_streak.last_before(candidates, on, 0.0).astype(np.float32)
 
 
+class Pairs:
+    """The (candidate, job) pairs being featurised, as of each row's day, with the arrays
+    several features share computed once (a :class:`Feature`'s ``compute`` reads them)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        history: HistoryIndex,
+        candidates: np.ndarray,
+        jobs: np.ndarray,
+        on: np.ndarray | int,
+        similarity: np.ndarray,
+        settings: Settings,
+    ) -> None:
+        self.catalog: Catalog = catalog
+        self.history: HistoryIndex = history
+        self.settings: Settings = settings
+        self.c: CandidateTable = catalog.candidates
+        self.j: JobTable = catalog.jobs
+        self.candidates: np.ndarray = candidates
+        self.jobs: np.ndarray = jobs
+        self.on: np.ndarray = np.broadcast_to(np.asarray(on, dtype=np.int64), (len(candidates),))
+        self.similarity: np.ndarray = similarity.astype(np.float32)
+
+    @cached_property
+    def matched(self) -> np.ndarray:
+        cand_skills, job_skills = self.c.skills[self.candidates], self.j.skills[self.jobs]
+        return np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
+
+    @cached_property
+    def job_skill_count(self) -> np.ndarray:
+        # Rows of these 0/1 matrices hold distinct entries: a row's count is its length.
+        return np.diff(self.j.skills.indptr)[self.jobs].astype(np.float32)
+
+    @cached_property
+    def expected(self) -> np.ndarray:
+        return self.c.expected_salary[self.candidates]
+
+    @cached_property
+    def offer(self) -> np.ndarray:
+        high, low = self.j.salary_max[self.jobs], self.j.salary_min[self.jobs]
+        return np.where(np.isnan(high), low, high)
+
+    @cached_property
+    def capacities(self) -> np.ndarray:
+        return self.c.capacities[self.candidates]
+
+    @cached_property
+    def effective(self) -> np.ndarray:
+        return self.j.effective[self.jobs]
+
+    @cached_property
+    def slack(self) -> np.ndarray:
+        return self.capacities.astype(np.int16) - self.effective
+
+    @cached_property
+    def preferred(self) -> np.ndarray:
+        prefs = self.c.work_modes[self.candidates]
+        preferred = ((prefs >> self.j.work_mode[self.jobs]) & 1).astype(np.float32)
+        preferred[prefs == 0] = np.nan
+        return preferred
+
+    @cached_property
+    def streak(self) -> np.ndarray:
+        return failed_market_streak(self.catalog, self.history, self.candidates, self.on)
+
+    @cached_property
+    def hires(self) -> np.ndarray:
+        return self.history.job_hired.count_before(self.jobs, self.on)
+
+    @cached_property
+    def priority(self) -> np.ndarray:
+        return self.c.priority[self.candidates]
+
+
+DECLARED: tuple[Feature, ...] = (
+    Feature(
+        "embedding_similarity",
+        lambda p: p.similarity,
+        "cosine similarity of the m3e vectors of the person's and the job's texts, -1..1",
+        Effect.HIGHER,
+        Reason.SIMILARITY,
+        baseline_weight=0.45,
+        baseline_scale=lambda x: np.clip(x, 0, 1),
+    ),
+    Feature(
+        "skills_matched",
+        lambda p: p.matched,
+        "count of the job's skills the person has (after synonym normalisation)",
+        Effect.HIGHER,
+        Reason.SKILLS,
+    ),
+    Feature(
+        "skill_coverage",
+        lambda p: p.matched / np.maximum(p.job_skill_count, 1),
+        "share of the job's skills the person has, 0..1 (0 when the job lists none)",
+        Effect.HIGHER,
+        Reason.SKILLS,
+        baseline_weight=0.2,
+    ),
+    Feature(
+        "job_skill_count",
+        lambda p: p.job_skill_count,
+        "count of skills the job lists",
+    ),
+    # The person's other skills, not their skill count: a skill the job asks for, gained,
+    # then moves only the two features above, both declared HIGHER (the direction test).
+    Feature(
+        "candidate_other_skills",
+        lambda p: np.diff(p.c.skills.indptr)[p.candidates].astype(np.float32) - p.matched,
+        "count of the person's skills the job does not ask for",
+    ),
+    Feature(
+        "occupation_match",
+        lambda p: _occupation_match(p.catalog, p.candidates, p.jobs),
+        "3 occupation, 2 minor group, 1 major group, 0 none, NaN unknown",
+        Effect.HIGHER,
+        Reason.OCCUPATION,
+    ),
+    Feature(
+        "education_gap",
+        lambda p: p.c.education[p.candidates] - p.j.education_min[p.jobs],
+        "person's education level minus the job's minimum, in steps of Education; NaN unknown",
+        reason=Reason.EDUCATION,
+        vocabulary=lambda: [e.value for e in Education],
+    ),
+    Feature(
+        "salary_vs_expected",
+        lambda p: (p.offer - p.expected) / np.maximum(p.expected, 1),
+        "(offered pay, the maximum if given, minus expected) / expected; NaN unknown",
+        Effect.HIGHER,
+        Reason.PAY,
+        baseline_weight=0.1,
+        baseline_scale=lambda x: np.nan_to_num(np.clip(x + 0.5, 0, 1), nan=0.5),
+    ),
+    Feature(
+        "salary_below_expected",
+        lambda p: (p.j.salary_max[p.jobs] < p.expected).astype(np.float32),
+        "1 if the job's maximum pay is below the expected pay, else 0",
+        Effect.LOWER,
+        Reason.PAY,
+    ),
+    Feature(
+        "region_proximity",
+        lambda p: region_proximity(p.c.region[p.candidates], p.j.region[p.jobs]),
+        "3 same county, 2 same prefecture, 1 same province, 0 otherwise",
+        Effect.HIGHER,
+        Reason.PLACE,
+        baseline_weight=0.15,
+        baseline_scale=lambda x: x / 3,
+    ),
+    Feature(
+        "remote_ok",
+        lambda p: p.j.remote_ok[p.jobs],
+        "1 if the job can be done remotely",
+        reason=Reason.PLACE,
+    ),
+    Feature(
+        "work_mode_preferred",
+        lambda p: p.preferred,
+        "1 if the job's work mode is one the person prefers, 0 if not, NaN if none stated",
+        Effect.HIGHER,
+        Reason.WORK_MODE,
+        vocabulary=lambda: [m.value for m in WORK_MODES],
+        baseline_weight=0.1,
+        baseline_scale=lambda x: np.nan_to_num(x, nan=0.5),
+    ),
+    Feature(
+        "capacity_min_slack",
+        lambda p: p.slack.min(axis=1),
+        "smallest capacity minus effective demand over the dimensions (>= 0 when feasible)",
+        reason=Reason.CAPACITY,
+    ),
+    Feature(
+        "capacity_total_slack",
+        lambda p: p.slack.sum(axis=1),
+        "sum of capacity minus effective demand over the dimensions",
+        reason=Reason.CAPACITY,
+    ),
+    Feature(
+        "demanding_dimensions",
+        lambda p: (p.effective > 0).sum(axis=1),
+        "count of dimensions the job demands anything of after accommodations",
+        reason=Reason.CAPACITY,
+    ),
+    Feature(
+        "accommodations_bridging",
+        lambda p: ((p.j.demands[p.jobs] > p.capacities) & (p.effective <= p.capacities)).sum(
+            axis=1
+        ),
+        "count of dimensions an offered accommodation brings within the person's capacity",
+        reason=Reason.BRIDGING,
+    ),
+    Feature(
+        "needs_count",
+        lambda p: _bitcount(p.c.needs[p.candidates], len(ACCOMMODATIONS)),
+        "count of accommodations the person needs (bits of the accommodation vocabulary)",
+        reason=Reason.ACCOMMODATIONS,
+        vocabulary=lambda: [a.value for a in ACCOMMODATIONS],
+    ),
+    Feature(
+        "accommodations_offered",
+        lambda p: _bitcount(p.j.offered[p.jobs], len(ACCOMMODATIONS)),
+        "count of accommodations the job offers (bits of the accommodation vocabulary)",
+        reason=Reason.ACCOMMODATIONS,
+        vocabulary=lambda: [a.value for a in ACCOMMODATIONS],
+    ),
+    Feature(
+        "certificates_required",
+        lambda p: np.diff(p.j.certificates.indptr)[p.jobs],
+        "count of certificates the job requires (all held: feasibility)",
+    ),
+    Feature(
+        "employer_type",
+        lambda p: p.j.employer_type[p.jobs],
+        "index of the employer's type in the employer-type vocabulary (categorical)",
+        vocabulary=lambda: [t.value for t in EMPLOYER_TYPES],
+        categorical=True,
+    ),
+    Feature(
+        "employer_quota_gap",
+        lambda p: p.j.quota_gap[p.jobs],
+        "disabled employees the employer lacks for its quota (0 when met)",
+        reason=Reason.QUOTA_GAP,
+    ),
+    Feature(
+        "public_welfare_post",
+        lambda p: p.j.public_welfare[p.jobs],
+        "1 if the job is a public-welfare post (公益性岗位)",
+        reason=Reason.PUBLIC_WELFARE_POST,
+    ),
+    Feature(
+        "public_welfare_priority",
+        lambda p: p.j.public_welfare[p.jobs] & first_claim(p.streak, p.settings),
+        "1 if rule 6 gives the person first claim on this public-welfare post",
+        reason=Reason.PUBLIC_WELFARE_PRIORITY,
+        history=True,
+    ),
+    Feature(
+        "priority_group_count",
+        lambda p: _bitcount(p.priority, len(PRIORITY_GROUPS)),
+        "count of priority groups the person belongs to (bits of the priority-group vocabulary)",
+        vocabulary=lambda: [g.value for g in PRIORITY_GROUPS],
+    ),
+    Feature(
+        "graduate",
+        lambda p: (p.priority & _GRADUATE) > 0,
+        "1 if the person is a college graduate (priority group)",
+        reason=Reason.GRADUATE,
+        vocabulary=lambda: [g.value for g in PRIORITY_GROUPS],
+    ),
+    Feature(
+        "hard_to_employ",
+        lambda p: (p.priority & _HARD) > 0,
+        "1 if the person is hard to employ (priority group)",
+        reason=Reason.HARD_TO_EMPLOY,
+        vocabulary=lambda: [g.value for g in PRIORITY_GROUPS],
+    ),
+    Feature(
+        "days_since_registration",
+        lambda p: p.on - p.c.registered[p.candidates],
+        "days from the person's registration to the day",
+        history=True,
+    ),
+    Feature(
+        "person_prior_referrals",
+        lambda p: p.history.person_referred.count_before(p.candidates, p.on),
+        "the person's referrals before the day",
+        history=True,
+    ),
+    Feature(
+        "person_prior_interviews",
+        lambda p: p.history.person_interviewed.count_before(p.candidates, p.on),
+        "the person's interviews known before the day",
+        history=True,
+    ),
+    Feature(
+        "person_prior_hires",
+        lambda p: p.history.person_hired.count_before(p.candidates, p.on),
+        "the person's hires (or left early) known before the day",
+        history=True,
+    ),
+    Feature(
+        "person_failed_market_streak",
+        lambda p: p.streak,
+        "market referrals in a row without a job, known before the day (rule 6)",
+        reason=Reason.FAILED_STREAK,
+        history=True,
+    ),
+    Feature(
+        "days_since_last_referral",
+        lambda p: p.on - p.history.person_referred.last_before(p.candidates, p.on, np.nan),
+        "days since the person's last referral before the day; NaN if none",
+        history=True,
+    ),
+    Feature(
+        "job_recent_referrals",
+        lambda p: (
+            p.history.job_referred.count_before(p.jobs, p.on)
+            - p.history.job_referred.count_before(p.jobs, p.on - _RECENT_DAYS)
+        ),
+        f"the job's referrals in the {_RECENT_DAYS} days before the day",
+        history=True,
+    ),
+    Feature(
+        "job_prior_hires",
+        lambda p: p.hires,
+        "the job's hires known before the day",
+        history=True,
+    ),
+    Feature(
+        "job_openings_left",
+        lambda p: p.j.openings[p.jobs] - p.hires,
+        "the job's openings minus its hires known before the day",
+        reason=Reason.OPENINGS,
+        history=True,
+    ),
+    Feature(
+        "job_age_days",
+        lambda p: p.on - p.j.posted[p.jobs],
+        "days since the job was posted",
+        history=True,
+    ),
+)
+FEATURES: list[str] = [feature.name for feature in DECLARED]
+FEATURE: dict[str, Feature] = {feature.name: feature for feature in DECLARED}
+CATEGORICAL: list[str] = [feature.name for feature in DECLARED if feature.categorical]
+# Features of referral activity and time rather than of the pair's fit. Against unreferred
+# negatives they tell who gets referred, not who would be hired, and a person or job without
+# history (cold start) has none of them: training leaves them out by default
+# (training.dataset.TrainingSetSpec.history_features; README, Ranking quality).
+HISTORY_FEATURES: frozenset[str] = frozenset(f.name for f in DECLARED if f.history)
+
+
+def monotone_constraints() -> list[int]:
+    """LightGBM ``monotone_constraints`` in column order, from each feature's :class:`Effect`."""
+    return [int(feature.effect) for feature in DECLARED]
+
+
+def feature_schema() -> dict[str, Any]:
+    """What a trained model's columns mean: per feature in order its name, encoding,
+    direction, whether it is categorical or a history feature, and the vocabulary whose order
+    or coding it depends on. Reordering ``EmployerType`` changes what the ``employer_type``
+    codes mean to a loaded model; this makes such a change visible."""
+    return {
+        "features": [
+            {
+                "name": f.name,
+                "encoding": f.encoding,
+                "effect": int(f.effect),
+                "categorical": f.categorical,
+                "history": f.history,
+                "vocabulary": f.vocabulary() if f.vocabulary else None,
+            }
+            for f in DECLARED
+        ],
+        "history": f"strictly before the day; recent = {_RECENT_DAYS} days",
+    }
+
+
+def feature_schema_hash() -> str:
+    """A short hash of :func:`feature_schema`, saved in every ranker bundle."""
+    canonical = json.dumps(feature_schema(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def build_features(
     catalog: Catalog,
     history: HistoryIndex,
     candidates: np.ndarray,
     jobs: np.ndarray,
-    on: np.ndarray,
+    on: np.ndarray | int,
     similarity: np.ndarray,
     settings: Settings,
 ) -> np.ndarray:
     """The feature matrix (rows = pairs, columns = :data:`FEATURES`) as of each row's day.
 
     ``on`` is the referral day for training rows and today for serving; ``similarity`` is the
-    embedding cosine similarity of each pair.
+    embedding cosine similarity of each pair. Each column is its declaration's ``compute``.
     """
-    c, j = catalog.candidates, catalog.jobs
-    n = len(candidates)
-    on = np.broadcast_to(np.asarray(on, dtype=np.int64), (n,))
-    cand_skills, job_skills = c.skills[candidates], j.skills[jobs]
-    matched = np.asarray(cand_skills.multiply(job_skills).sum(axis=1)).ravel()
-    # Rows of these 0/1 matrices hold distinct entries: a row's count is its length.
-    job_skill_count = np.diff(j.skills.indptr)[jobs].astype(np.float32)
-    cand_skill_count = np.diff(c.skills.indptr)[candidates].astype(np.float32)
-    expected = c.expected_salary[candidates]
-    offer = np.where(np.isnan(j.salary_max[jobs]), j.salary_min[jobs], j.salary_max[jobs])
-    capacities, effective = c.capacities[candidates], j.effective[jobs]
-    slack = capacities.astype(np.int16) - effective
-    bridging = ((j.demands[jobs] > capacities) & (effective <= capacities)).sum(axis=1)
-    prefs = c.work_modes[candidates]
-    preferred = ((prefs >> j.work_mode[jobs]) & 1).astype(np.float32)
-    preferred[prefs == 0] = np.nan
-    streak = failed_market_streak(catalog, history, candidates, on)
-    public_welfare = j.public_welfare[jobs]
-    last = history.person_referred.last_before(candidates, on, np.nan)
-    hires = history.job_hired.count_before(jobs, on)
-    priority = c.priority[candidates]
-    columns = [
-        similarity.astype(np.float32),
-        matched,
-        matched / np.maximum(job_skill_count, 1),
-        job_skill_count,
-        cand_skill_count,
-        _occupation_match(catalog, candidates, jobs),
-        c.education[candidates] - j.education_min[jobs],
-        (offer - expected) / np.maximum(expected, 1),
-        (j.salary_max[jobs] < expected).astype(np.float32),
-        region_proximity(c.region[candidates], j.region[jobs]),
-        j.remote_ok[jobs],
-        preferred,
-        slack.min(axis=1),
-        slack.sum(axis=1),
-        (effective > 0).sum(axis=1),
-        bridging,
-        _bitcount(c.needs[candidates], len(ACCOMMODATIONS)),
-        _bitcount(j.offered[jobs], len(ACCOMMODATIONS)),
-        np.diff(j.certificates.indptr)[jobs],
-        j.employer_type[jobs],
-        j.quota_gap[jobs],
-        public_welfare,
-        public_welfare & first_claim(streak, settings),
-        _bitcount(priority, len(PRIORITY_GROUPS)),
-        (priority & _GRADUATE) > 0,
-        (priority & _HARD) > 0,
-        on - c.registered[candidates],
-        history.person_referred.count_before(candidates, on),
-        history.person_interviewed.count_before(candidates, on),
-        history.person_hired.count_before(candidates, on),
-        streak,
-        on - last,
-        history.job_referred.count_before(jobs, on)
-        - history.job_referred.count_before(jobs, on - _RECENT_DAYS),
-        hires,
-        j.openings[jobs] - hires,
-        on - j.posted[jobs],
-    ]
-    return np.column_stack([np.asarray(col, dtype=np.float32) for col in columns])
+    pairs = Pairs(catalog, history, candidates, jobs, on, similarity, settings)
+    return np.column_stack(
+        [np.asarray(feature.compute(pairs), dtype=np.float32) for feature in DECLARED]
+    )
 
 
 def vacant(catalog: Catalog, history: HistoryIndex, jobs: np.ndarray, on: np.ndarray) -> np.ndarray:

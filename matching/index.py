@@ -8,8 +8,10 @@ and the index is rebuilt from its live vectors once tombstones pass a fifth of i
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +25,7 @@ Kind = Literal["exact", "hnsw"]
 MANIFEST = "index.json"
 _FORMAT = 1
 _VECTORS_PREFIX = "vectors-"
+_LOCK = ".save.lock"
 # Rebuild once this share of the stored vectors is tombstoned: each tombstone still costs
 # memory and (in HNSW) graph hops that lead nowhere.
 _COMPACT_ABOVE = 0.2
@@ -122,7 +125,7 @@ class VectorIndex:
 
     def vector(self, id_: str) -> np.ndarray:
         """The stored vector of a live id (``KeyError`` if absent)."""
-        return self._faiss.reconstruct(self._positions[id_])
+        return np.asarray(self._faiss.reconstruct(self._positions[id_]))
 
     def vectors(self, ids: list[str]) -> np.ndarray:
         """Stored vectors of live ids, one row each (``KeyError`` if one is absent).
@@ -213,10 +216,17 @@ class VectorIndex:
         The vectors go to a new ``vectors-<random>.faiss`` file, then the manifest
         ``index.json`` (ids, options, name of that file) replaces the old one atomically: a
         crash at any point leaves the previous index or the new one, never a mix. Files of
-        earlier saves are deleted afterwards.
+        earlier saves are deleted afterwards. Saves by several processes (the API's workers)
+        take turns (a lock file): otherwise each would delete the vectors file the other's
+        manifest names, leaving a manifest that names no file.
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        with (directory / _LOCK).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._save_locked(directory)
+
+    def _save_locked(self, directory: Path) -> None:
         vectors_name = f"{_VECTORS_PREFIX}{uuid.uuid4().hex}.faiss"
         _write_atomically(
             directory / vectors_name, lambda tmp: faiss.write_index(self._faiss, str(tmp))
@@ -259,6 +269,7 @@ class VectorIndex:
                 except RuntimeError:
                     if attempt == 4 or (directory / str(manifest.get("vectors"))).is_file():
                         raise
+            time.sleep(0.05 * (attempt + 1))  # let the save under way finish its manifest
         raise FileNotFoundError(directory / MANIFEST)
 
     @classmethod
@@ -336,9 +347,10 @@ class VectorIndex:
                 self._selector = (faiss.IDSelectorNot(removed), removed)
             selector = self._selector[0]
         if self.kind == "exact":
-            return None if selector is None else faiss.SearchParameters(sel=selector)
+            # faiss's bundled stubs lack the parameters' keyword constructors.
+            return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         # HNSW keeps efSearch candidates; fewer than k would cut the result list short.
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
 
 
 def _as_matrix(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:

@@ -176,14 +176,16 @@ def _import_file(
     with store.session() as session:
         known = {ref: store.all_ids(session, ref) for ref in set(REFERENCES.get(kind, {}).values())}
         # One person, one registration: ID number fingerprint → the candidate holding it.
-        registered = (
-            dict(
-                session.execute(
+        registered: dict[str, str] = (
+            {
+                digest: holder
+                for digest, holder in session.execute(
                     select(CandidateRow.id_number_hash, CandidateRow.id).where(
                         CandidateRow.id_number_hash.is_not(None)
                     )
-                ).all()
-            )
+                )
+                if digest is not None
+            }
             if kind == "candidates"
             else {}
         )
@@ -206,7 +208,7 @@ def _import_file(
                         "record": raw,
                     }
                 )
-            else:
+            elif record is not None:  # a line without problems always parsed
                 records.append(record)
         if report.problems and not skip_invalid:
             report.rejected_whole = True

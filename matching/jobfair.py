@@ -183,7 +183,9 @@ def plan_fair(
     j_all = np.array([catalog.jobs.index[i] for i in fair_job_ids], dtype=np.int64)
     people_ok = catalog.candidates.active[c_all] & (catalog.candidates.registered[c_all] <= day)
     jobs = catalog.jobs
-    open_ok = (jobs.posted[j_all] <= day) & (jobs.closes[j_all] >= day) if len(j_all) else []
+    open_ok: np.ndarray | list[bool] = (
+        (jobs.posted[j_all] <= day) & (jobs.closes[j_all] >= day) if len(j_all) else []
+    )
     filled = matcher.history.job_hired.count_before(j_all, np.full(len(j_all), day))
     remaining = np.maximum(jobs.openings[j_all] - filled, 0)
     jobs_ok = np.asarray(open_ok, dtype=bool) & (remaining > 0)

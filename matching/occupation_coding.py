@@ -228,7 +228,7 @@ class CoderModel:
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Ranking scores of candidate rows (higher is better)."""
-        return self.booster.predict(features, num_threads=0)
+        return np.asarray(self.booster.predict(features, num_threads=0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -930,7 +930,7 @@ def _char_vectoriser() -> TfidfVectorizer:
 
 
 def _dense(matrix: sparse.spmatrix | np.ndarray) -> np.ndarray:
-    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)  # type: ignore[union-attr]
     return dense.astype(np.float32, copy=False)
 
 

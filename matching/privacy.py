@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import re
 
-from matching.vocabulary import CATEGORY_NAMES_ZH
+from matching.vocabulary import (
+    ACCOMMODATION_NAMES_ZH,
+    CATEGORY_NAMES_ZH,
+    DIMENSION_NAMES_ZH,
+    Accommodation,
+)
 
 # Personal identifiers a counselor may have typed into free text: ID and certificate numbers,
 # mobile and landline numbers, and any other run of 7 or more digits (years have 4).
@@ -37,6 +42,24 @@ _PERSON_WORDS = re.compile(r"盲人|聋人|聋哑人?|哑人|肢残人?|残疾�
 # Assistive technology a person learns to use because of their disability: a training in it
 # says which disability the person has (读屏软件使用培训 → visual).
 _ASSISTIVE = re.compile(r"读屏|盲文|手语|助听|人工耳蜗|盲杖|导盲|轮椅|唇读|触屏阅读")
+# Needing one of these says which disability a person has (a wheelchair: physical, a screen
+# reader: visual, a sign language interpreter: hearing, a job coach: intellectual, a quiet space:
+# psychosocial); flexible hours and remote work are asked for by anyone.
+REVEALING_ACCOMMODATIONS: frozenset[Accommodation] = frozenset(Accommodation) - {
+    Accommodation.FLEXIBLE_HOURS,
+    Accommodation.REMOTE,
+}
+# Any word from which a disability can be read: category names and their stems, the functional
+# dimensions (a capacity named is a capacity that may be missing), revealing accommodations,
+# words for disabled people and assistive technology.
+_REVEALING = re.compile(
+    "|".join(
+        [re.escape(name.removesuffix("残疾")) for name in CATEGORY_NAMES_ZH.values()]
+        + [re.escape(part) for name in DIMENSION_NAMES_ZH.values() for part in name.split("/")]
+        + [re.escape(ACCOMMODATION_NAMES_ZH[a]) for a in sorted(REVEALING_ACCOMMODATIONS)]
+        + ["无障碍", "残疾", "残障", _PERSON_WORDS.pattern, _ASSISTIVE.pattern]
+    )
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -71,6 +94,13 @@ def employer_visible_training(name: str) -> str | None:
         return None
     cleaned = _PERSON_WORDS.sub("", scrub(name)).strip()
     return cleaned or None
+
+
+def reveals_disability(text: str) -> bool:
+    """Whether a disability could be read from ``text`` (a reason, a skill, a training shown
+    to an employer): it names a category, a functional dimension, an accommodation that only
+    some disabilities need, or assistive technology. Errs on the side of hiding."""
+    return _REVEALING.search(text) is not None
 
 
 def single_line(text: str, max_chars: int) -> str:

@@ -11,8 +11,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from matching.domain import PROVINCE_PREFIXES
@@ -155,10 +156,14 @@ def create_account_in(
 
 def revoke_tokens(session: Session, account_id: int) -> int:
     """Revoke every live token of an account; returns how many were revoked."""
-    result = session.execute(
-        update(TokenRow)
-        .where(TokenRow.account_id == account_id, TokenRow.revoked_at.is_(None))
-        .values(revoked_at=dt.datetime.now(dt.UTC))
+    # An UPDATE's result is a CursorResult, which counts the rows it changed.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(TokenRow)
+            .where(TokenRow.account_id == account_id, TokenRow.revoked_at.is_(None))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        ),
     )
     return result.rowcount or 0
 

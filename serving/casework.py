@@ -1,10 +1,13 @@
-"""What the casework routes share: casework rule failures as API errors, a person's best
-jobs and the courses that fill their skill gaps."""
+"""What the casework routes share: their output schemas from records, the people of a region,
+casework rule failures as API errors, a person's best jobs and the courses that fill their
+skill gaps."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,9 +18,27 @@ from matching.engine import Matcher
 from matching.lifecycle import InvalidTransition
 from matching.store import Store
 from matching.store.casework import places_left, records_where
-from matching.store.tables import CourseRow, JobRow
+from matching.store.tables import CandidateRow, CourseRow, JobRow
 from serving.errors import ApiError
 from serving.schemas_casework import CourseOut, SuggestedCourse
+
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def out(schema: type[Out], record: BaseModel) -> Out:
+    """A record as the API shows it (the schema lists the fields shown)."""
+    return schema.model_validate(record.model_dump())
+
+
+def region_people(session: Session, region: str | None) -> list[Candidate]:
+    """The people registered under a region prefix (everyone for none), in id order, from
+    their plain records: no sensitive field is opened, so statistics need no audit for it."""
+    records = session.scalars(
+        select(CandidateRow.record)
+        .where(CandidateRow.region_code.startswith(region or ""))
+        .order_by(CandidateRow.id)
+    )
+    return [Candidate.model_validate(r) for r in records]
 
 
 def invalid_transition(error: InvalidTransition) -> ApiError:

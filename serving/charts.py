@@ -90,8 +90,8 @@ def render(report: Report, section_name: str, chart_format: ChartFormat) -> byte
     """One section of a report as a bar chart (KeyError for a section the report lacks)."""
     section = report.section(section_name)
     font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "svg.hashsalt": "jm"}
-    with matplotlib.rc_context(rc):
+    families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+    with matplotlib.rc_context({"font.family": families, "svg.hashsalt": "jm"}):
         canvas = Canvas(figsize=(7, 4), dpi=100)
         axes = canvas.subplots()
         period = f"{report.year}" + (f" Q{report.quarter}" if report.quarter else "")

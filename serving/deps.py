@@ -76,6 +76,7 @@ def require(*roles: Role) -> Callable[[Account], Account]:
 
 
 Counselor = Annotated[Account, Depends(require(Role.COUNSELOR))]
+Employer = Annotated[Account, Depends(require(Role.EMPLOYER))]
 CounselorOrEmployer = Annotated[Account, Depends(require(Role.COUNSELOR, Role.EMPLOYER))]
 Admin = Annotated[Account, Depends(require(Role.ADMIN))]
 Manager = Annotated[Account, Depends(require(Role.MANAGER, Role.ADMIN))]

@@ -1,28 +1,33 @@
-"""Changing a stored record safely: unknown fields refused, and optimistic concurrency.
+"""Changing a stored record over HTTP: the PATCH merge, unknown fields refused, and the ETags of
+optimistic concurrency.
 
 Every record's ``ETag`` is its content hash. A PATCH (or close) reads the record, applies the
-change and stores the result only if the stored record is still the one it read
-(:meth:`matching.store.Store.replace`). With ``If-Match`` the client states which version it
-edited: any other version now stored is 412 Precondition Failed. Without it the change is
-re-applied to the newer version (a PATCH names only the fields it sets, so both writers' fields
-survive), up to a few times, then 409. No update is ever lost in silence.
+change and stores the result only if the stored record is still the one it read (the
+repositories of ``matching.store`` do the compare-and-set). With ``If-Match`` the client states
+which version it edited: any other version now stored is 412 Precondition Failed. Without it the
+change is re-applied to the newer version (a PATCH names only the fields it sets, so both
+writers' fields survive), up to a few times, then 409. No update is ever lost in silence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Protocol, TypeVar
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Response
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, ValidationError
 
-from matching.domain import Record
-from matching.store import Store
-from serving.errors import ApiError
-
-#: How many times a change is re-applied when another writer got in first.
-ATTEMPTS = 5
+# Re-exported for the routes that keep their own compare-and-set loop (referrals, lifecycle).
+from matching.store.repository import ATTEMPTS as ATTEMPTS
+from matching.store.repository import (
+    AlreadyExists,
+    ConcurrentChange,
+    StaleVersion,
+    etag,
+)
+from matching.store.repository import matches_etag as matches_etag
+from serving.errors import ApiError, invalid
 
 IfMatch = Annotated[
     str | None,
@@ -33,30 +38,12 @@ IfMatch = Annotated[
     ),
 ]
 
-
-class StoredRow(Protocol):
-    id: str
-    content_hash: str
-
-
-RowT = TypeVar("RowT", bound=StoredRow)
-
-
-def etag(content_hash: str) -> str:
-    """The ETag header value of a stored version."""
-    return f'"{content_hash}"'
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def set_etag(response: Response, content_hash: str) -> None:
+    """Name the version a response carries, for ``If-Match`` on a later change."""
     response.headers["ETag"] = etag(content_hash)
-
-
-def matches_etag(if_match: str | None, content_hash: str) -> bool:
-    """Whether an ``If-Match`` header (absent: anything matches) names this stored version."""
-    if if_match is None:
-        return True
-    tags = {t.strip() for t in if_match.split(",")}
-    return "*" in tags or etag(content_hash) in tags
 
 
 def check_known_fields(
@@ -74,7 +61,22 @@ def check_known_fields(
         )
 
 
+def merged(current: ModelT, changes: dict[str, Any]) -> ModelT:
+    """The record with a PATCH body's fields set (``null`` clears one), validated whole like an
+    import: 422 naming each invalid field."""
+    try:
+        return type(current).model_validate({**current.model_dump(), **changes})
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+def changed_fields(before: BaseModel, after: BaseModel) -> list[str]:
+    """The fields whose values differ, in name order (what an audit entry records)."""
+    return sorted(f for f in type(after).model_fields if getattr(after, f) != getattr(before, f))
+
+
 def precondition_failed(what: str) -> ApiError:
+    """412: ``If-Match`` names a version of ``what`` that is no longer the stored one."""
     return ApiError(
         412,
         "precondition_failed",
@@ -83,33 +85,17 @@ def precondition_failed(what: str) -> ApiError:
     )
 
 
-def save_change(
-    session: Session,
-    store: Store,
-    kind: str,
-    load: Callable[[], RowT],
-    change: Callable[[RowT], Record],
-    if_match: str | None,
-) -> tuple[RowT, Record, str]:
-    """Apply ``change`` to the record ``load`` reads and store it by compare-and-set.
-
-    Returns the row read, the stored record and its new content hash; the caller audits and
-    commits. 412 when ``If-Match`` names another version; 409 if other writers kept winning.
-    """
-    for _ in range(ATTEMPTS):
-        row = load()
-        if not matches_etag(if_match, row.content_hash):
-            raise precondition_failed(f"{kind}:{row.id}")
-        record = change(row)
-        stored = store.replace(session, kind, record, expected_hash=row.content_hash)
-        if stored is not None:
-            return row, record, stored
-        # Another writer committed in between: read their version and apply ours to it.
-        session.rollback()
-        if if_match is not None:
-            raise precondition_failed(f"{kind}:{row.id}")
-    raise ApiError(
-        409,
-        "conflict",
-        f"{kind}:{row.id} 正被同时修改，请重试 (changed concurrently; retry)",
-    )
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """The repositories' refusals as API errors: 409 for an id already taken or a record
+    changed concurrently too often, 412 for a stale ``If-Match``."""
+    try:
+        yield
+    except AlreadyExists as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except StaleVersion as exc:
+        raise precondition_failed(exc.subject) from None
+    except ConcurrentChange as exc:
+        raise ApiError(
+            409, "conflict", f"{exc.subject} 正被同时修改，请重试 (changed concurrently; retry)"
+        ) from None

@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from matching.domain import Candidate, Job, Referral, Training
-from matching.privacy import employer_visible_training
 from matching.vocabulary import Accommodation, Education, Outcome
 from serving.auth import Role
 
@@ -36,33 +35,21 @@ class Identity(BaseModel):
 
 
 class CandidateCard(BaseModel):
-    """What an employer sees of a proposed or referred person: no name, ID number, certificate,
-    phone or disability; ``identity`` only after the person accepted a referral."""
+    """What an employer sees of a proposed or referred person (built by
+    :func:`serving.cards.candidate_card` only): no name, ID number, certificate, phone or
+    anything from which a disability can be read; ``identity`` and ``needs`` only after the
+    person accepted a referral to the job."""
 
     id: str
     skills: list[str]
     trainings: list[Training]
     education: Education | None
-    needs: list[Accommodation]
+    needs: list[Accommodation] = Field(
+        [],
+        description="Empty until the person accepted a referral; then the accommodations the "
+        "job offers that the person will use.",
+    )
     identity: Identity | None = None
-
-    @classmethod
-    def of(cls, candidate: Candidate, *, identity: bool = False) -> CandidateCard:
-        """The card of a person; trainings that reveal the disability (assistive technology)
-        are left out and disability words dropped from the others."""
-        trainings = [
-            Training(name=name, year=t.year)
-            for t in candidate.trainings
-            if (name := employer_visible_training(t.name))
-        ]
-        return cls(
-            id=candidate.id,
-            skills=candidate.skills,
-            trainings=trainings,
-            education=candidate.education,
-            needs=candidate.needs,
-            identity=Identity(name=candidate.name, phone=candidate.phone) if identity else None,
-        )
 
 
 class QuotaOut(BaseModel):

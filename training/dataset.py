@@ -300,6 +300,7 @@ def _retrieval_negatives(
         groups.append(g[take])
         items.append(i[take])
         days.append(d[take])
-    return tuple(
+    group, item, day_of = (
         np.concatenate(parts) if parts else np.zeros(0, np.int64) for parts in (groups, items, days)
     )
+    return group, item, day_of

@@ -137,14 +137,12 @@ def _retrieve(
     retrieval: Retrieval,
 ) -> np.ndarray:
     """What serving retrieves for the query among ``eligible`` (matching.engine)."""
-    if direction is Direction.JOBS_FOR_CANDIDATE:
 
-        def is_feasible(jobs: np.ndarray) -> np.ndarray:
-            return feasible(catalog, np.full(len(jobs), query), jobs)
-    else:
-
-        def is_feasible(people: np.ndarray) -> np.ndarray:
-            return feasible(catalog, people, np.full(len(people), query))
+    def is_feasible(others: np.ndarray) -> np.ndarray:
+        queried = np.full(len(others), query)
+        if direction is Direction.JOBS_FOR_CANDIDATE:
+            return feasible(catalog, queried, others)
+        return feasible(catalog, others, queried)
 
     return most_similar_feasible(similarity[eligible], eligible, is_feasible, retrieval.pool)
 

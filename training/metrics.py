@@ -11,14 +11,16 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def dcg_at(relevance: Sequence[float], k: int) -> float:
+def dcg_at(relevance: Sequence[float] | np.ndarray, k: int) -> float:
     """Discounted cumulative gain with exponential gain: sum (2^rel - 1) / log2(rank + 1)."""
     rel = np.asarray(relevance, dtype=np.float64)[:k]
     return float(((2**rel - 1) / np.log2(np.arange(2, len(rel) + 2))).sum())
 
 
 def ndcg_at(
-    relevance: Sequence[float], k: int, all_relevance: Sequence[float] | None = None
+    relevance: Sequence[float] | np.ndarray,
+    k: int,
+    all_relevance: Sequence[float] | np.ndarray | None = None,
 ) -> float:
     """DCG@k over the ideal DCG@k; ``all_relevance`` holds every relevant item's grade,
     including ones ranked below the cut or never retrieved (default: ``relevance``)."""
@@ -27,14 +29,18 @@ def ndcg_at(
     return dcg_at(relevance, k) / best if best > 0 else 0.0
 
 
-def recall_at(relevance: Sequence[float], k: int, total_relevant: int | None = None) -> float:
+def recall_at(
+    relevance: Sequence[float] | np.ndarray, k: int, total_relevant: int | None = None
+) -> float:
     """Share of the relevant items that appear in the top k."""
     rel = np.asarray(relevance) > 0
     total = int(rel.sum()) if total_relevant is None else total_relevant
     return float(rel[:k].sum() / total) if total else 0.0
 
 
-def average_precision(relevance: Sequence[float], total_relevant: int | None = None) -> float:
+def average_precision(
+    relevance: Sequence[float] | np.ndarray, total_relevant: int | None = None
+) -> float:
     """Mean of precision@i over the ranks i of relevant items (binary relevance)."""
     rel = np.asarray(relevance) > 0
     total = int(rel.sum()) if total_relevant is None else total_relevant

@@ -227,7 +227,7 @@ def _accuracy(
     start = 0
     for size in sizes:
         label = y[start : start + size]
-        order = np.argsort(-scores[start : start + size], kind="stable")
+        order = np.argsort(-np.asarray(scores[start : start + size]), kind="stable")
         top1 += int(label[order[0]] >= 2)
         top5 += int((label[order[:5]] >= 2).any())
         start += size

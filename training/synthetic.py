@@ -2014,9 +2014,9 @@ def _make_candidates(
     )
     category_index = rng.choice(len(_CATEGORIES) + 1, size=count, p=shares / shares.sum())
     grades = np.zeros(count, dtype=np.int64)
-    for c, category in enumerate(_CATEGORIES):
+    for c, kind in enumerate(_CATEGORIES):
         mask = category_index == c
-        grades[mask] = 1 + rng.choice(4, size=int(mask.sum()), p=_GRADE_SHARES[category])
+        grades[mask] = 1 + rng.choice(4, size=int(mask.sum()), p=_GRADE_SHARES[kind])
     categories: list[DisabilityCategory | None] = [
         _CATEGORIES[c] if c < len(_CATEGORIES) else None for c in category_index
     ]

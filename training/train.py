@@ -30,7 +30,10 @@ class NotEnoughData(ValueError):
 MIN_GROUPS = 20
 # The learned rankers start from this multiple of the baseline score (README, Ranking
 # quality: chosen by ablation on both synthetic worlds' cold-start slices).
-BASELINE_PRIOR = 5.0
+BASELINE_PRIOR = 50.0
+# The trees are held to the declared direction of each feature (matching.features.Effect;
+# README, Ranking quality: chosen by the same ablation).
+MONOTONE = True
 
 
 def ranking_sets(
@@ -77,11 +80,13 @@ def fit_ranker(
     engine: Engine = "local",
     scheduler: str | None = None,
     baseline_prior: float = BASELINE_PRIOR,
+    monotone: bool = MONOTONE,
 ) -> Ranker:
     """Fit one booster per direction on the ranking sets (groups with a positive outcome).
 
     The trees learn corrections to ``baseline_prior`` times the baseline scorer's score
-    (0: from scratch). ``engine="dask"`` fits them on the Dask cluster at ``scheduler``
+    (0: from scratch), held to the declared feature directions when ``monotone``.
+    ``engine="dask"`` fits them on the Dask cluster at ``scheduler``
     (``None``: a local two-worker cluster) through :mod:`training.distributed`, from scratch;
     the result is the same kind of ranker either way.
     """
@@ -96,7 +101,8 @@ def fit_ranker(
     if engine == "dask":
         from training.distributed import connect, fit_booster_dask
 
-        baseline_prior = 0.0  # the Dask fit takes no starting scores
+        # The Dask fit takes no starting scores and is left unconstrained (as before).
+        baseline_prior, monotone = 0.0, False
         with connect(scheduler) as client:
             boosters = {
                 direction: fit_booster_dask(
@@ -115,6 +121,7 @@ def fit_ranker(
                 init_score=baseline_prior * baseline_score(data.features)
                 if baseline_prior
                 else None,
+                monotone=monotone,
             )
             for direction, data in sets.items()
         }
@@ -124,6 +131,6 @@ def fit_ranker(
         embedding_model_id=embedding_model_id,
         version=new_version(now),
         trained_at=now.isoformat(timespec="seconds"),
-        params={**DEFAULT_PARAMS, **(params or {}), "seed": seed},
+        params={**DEFAULT_PARAMS, **(params or {}), "seed": seed, "monotone": monotone},
         baseline_prior=baseline_prior,
     )

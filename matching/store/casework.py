@@ -75,6 +75,23 @@ class NothingToReview(ValueError):
     """A review was asked for a referral without an employer's report awaiting one."""
 
 
+def _grouped(
+    store: Store, session: Session, kind: str, key: Any, ids: Iterable[str], order: tuple[Any, ...]
+) -> dict[str, list[Any]]:
+    """The records of a casework kind whose ``key`` column is one of ``ids``, grouped by it, each
+    group in ``order`` (sealed fields opened: audit the caller). Chunked below SQLite's limit
+    on bound parameters."""
+    wanted = sorted(set(ids))
+    found: dict[str, list[Any]] = defaultdict(list)
+    for start in range(0, len(wanted), 900):
+        rows = session.scalars(
+            select(KINDS[kind][1]).where(key.in_(wanted[start : start + 900])).order_by(*order)
+        )
+        for row in rows:
+            found[getattr(row, key.key)].append(store.to_record(kind, row))
+    return dict(found)
+
+
 # -- referral lifecycle ----------------------------------------------------------------------------
 
 
@@ -82,19 +99,9 @@ def referral_events(
     store: Store, session: Session, referral_ids: Iterable[str]
 ) -> dict[str, list[ReferralEvent]]:
     """The transitions of each referral, oldest first (sealed reasons opened: audit the caller)."""
-    ids = sorted(set(referral_ids))
-    found: dict[str, list[ReferralEvent]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        rows = session.scalars(
-            select(ReferralEventRow)
-            .where(ReferralEventRow.referral_id.in_(ids[start : start + 900]))
-            .order_by(ReferralEventRow.at, ReferralEventRow.id)
-        )
-        for row in rows:
-            event = store.to_record("referral_events", row)
-            assert isinstance(event, ReferralEvent)
-            found[event.referral_id].append(event)
-    return dict(found)
+    order = (ReferralEventRow.at, ReferralEventRow.id)
+    key = ReferralEventRow.referral_id
+    return _grouped(store, session, "referral_events", key, referral_ids, order)
 
 
 def record_transition(
@@ -246,19 +253,9 @@ def employment_history(
     store: Store, session: Session, candidate_ids: Iterable[str]
 ) -> dict[str, list[EmploymentRecord]]:
     """Each person's employment records, oldest first (reasons opened: audit the caller)."""
-    ids = sorted(set(candidate_ids))
-    found: dict[str, list[EmploymentRecord]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        rows = session.scalars(
-            select(EmploymentRecordRow)
-            .where(EmploymentRecordRow.candidate_id.in_(ids[start : start + 900]))
-            .order_by(EmploymentRecordRow.since, EmploymentRecordRow.recorded_at)
-        )
-        for row in rows:
-            record = store.to_record("employment", row)
-            assert isinstance(record, EmploymentRecord)
-            found[record.candidate_id].append(record)
-    return dict(found)
+    order = (EmploymentRecordRow.since, EmploymentRecordRow.recorded_at)
+    key = EmploymentRecordRow.candidate_id
+    return _grouped(store, session, "employment", key, candidate_ids, order)
 
 
 def record_employment(
@@ -427,7 +424,7 @@ def places_left(session: Session, course_ids: Iterable[str]) -> dict[str, int]:
             .group_by(EnrolmentRow.course_id)
         ).all()
     )
-    places = dict(
+    places: dict[str, dict[str, Any]] = dict(
         session.execute(select(CourseRow.id, CourseRow.record).where(CourseRow.id.in_(ids))).all()
     )
     return {i: places[i]["places"] - taken.get(i, 0) for i in ids if i in places}

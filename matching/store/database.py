@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,6 @@ from matching.settings import Settings
 from matching.store.tables import (
     AssessmentRow,
     AuditRow,
-    Base,
     CandidateRow,
     CaseActionRow,
     CaseRow,
@@ -55,6 +54,7 @@ from matching.store.tables import (
     ReferralEventRow,
     ReferralRow,
     WageStandardRow,
+    _Stored,
 )
 from matching.store.vault import Vault
 
@@ -62,7 +62,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Interchange record kinds in dependency order (a job needs its employer, a referral its
 # candidate and job).
-KINDS: dict[str, tuple[type[Record], type[Base]]] = {
+KINDS: dict[str, tuple[type[Record], type[_Stored]]] = {
     "employers": (Employer, EmployerRow),
     "jobs": (Job, JobRow),
     "candidates": (Candidate, CandidateRow),
@@ -76,7 +76,7 @@ KINDS: dict[str, tuple[type[Record], type[Base]]] = {
 OPTIONAL_KINDS = frozenset({"wage_standards", "quota_declarations", "events"})
 
 # Casework (issue 13): optional interchange files, each after the kinds it refers to.
-CASEWORK_KINDS: dict[str, tuple[type[Record], type[Base]]] = {
+CASEWORK_KINDS: dict[str, tuple[type[Record], type[_Stored]]] = {
     "referral_events": (ReferralEvent, ReferralEventRow),
     "employment": (EmploymentRecord, EmploymentRecordRow),
     "assessments": (Assessment, AssessmentRow),
@@ -86,7 +86,6 @@ CASEWORK_KINDS: dict[str, tuple[type[Record], type[Base]]] = {
     "case_actions": (CaseAction, CaseActionRow),
 }
 KINDS |= CASEWORK_KINDS
-_CASEWORK_ROWS = tuple(table for _, table in CASEWORK_KINDS.values())
 OPTIONAL_KINDS |= frozenset(CASEWORK_KINDS)
 
 _CHUNK = 900  # below SQLite's limit on bound parameters in one statement
@@ -299,7 +298,7 @@ class Store:
             data |= {k: profile[k] for k in PROFILE_FIELDS if k in profile}
             if row.sealed:
                 data |= self.vault.open(row.sealed)
-        elif isinstance(row, _CASEWORK_ROWS) and row.sealed:
+        elif kind in CASEWORK_KINDS and row.sealed:
             # Casework records keep their counselors' text (and assessed capacities) sealed.
             data |= self.vault.open(row.sealed)
         return model.model_validate(data)
@@ -365,7 +364,9 @@ class Store:
         table = KINDS[kind][1]
         return set(session.scalars(select(table.id)))
 
-    def upsert(self, session: Session, kind: str, records: list[Record]) -> tuple[int, int, int]:
+    def upsert(
+        self, session: Session, kind: str, records: Sequence[Record]
+    ) -> tuple[int, int, int]:
         """Insert new records and update changed ones; returns (inserted, updated, unchanged)."""
         table = KINDS[kind][1]
         now = dt.datetime.now(dt.UTC)
@@ -408,7 +409,7 @@ class Store:
         )
         return str(row["content_hash"]) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
-    def _check_id_numbers(self, session: Session, records: list[Record]) -> None:
+    def _check_id_numbers(self, session: Session, records: Sequence[Record]) -> None:
         """Raise :class:`DuplicateIdNumber` when a record's ID number belongs to another
         candidate, stored or in the same batch: one person, one registration."""
         owners: dict[str, str] = {}
@@ -426,9 +427,10 @@ class Store:
                     CandidateRow.id_number_hash.in_(digests[start : start + _CHUNK])
                 )
             )
-            for digest, stored_id in rows:
-                if stored_id != owners[digest]:
-                    raise DuplicateIdNumber(owners[digest], stored_id)
+            for found, stored_id in rows:
+                assert found is not None  # matched by IN (...), so never NULL
+                if stored_id != owners[found]:
+                    raise DuplicateIdNumber(owners[found], stored_id)
 
     def iter_records(self, session: Session, kind: str, batch: int = 2000) -> Iterator[Record]:
         """Every stored record of a kind, in id order."""

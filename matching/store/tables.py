@@ -215,6 +215,8 @@ class OccupationConfirmationRow(Base):
     coder: Mapped[str] = mapped_column(String(128))  # what suggested them
     actor: Mapped[str] = mapped_column(String(128))
     confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 def scoped_idempotency_key(account_id: int, key: str) -> str:
     """What ``referral_context.idempotency_key`` stores for a client's key: a hash of the key
     within its account, so one account's key neither blocks nor replays another's."""

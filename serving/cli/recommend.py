@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from enum import StrEnum
@@ -55,6 +56,15 @@ def recommend_command(
     unknown = [i for i in wanted if i not in known]
     if unknown:
         typer.echo(f"error: unknown {for_.value[:-1]} ids: {', '.join(unknown[:20])}", err=True)
+        raise typer.Exit(2)
+    # As the API: a deactivated person gets no jobs, a closed job no people.
+    stopped, why = (
+        (matcher.catalog.candidates.inactive(wanted), "已停用的求职者 (deactivated candidates)")
+        if for_ is RecommendFor.candidates
+        else (matcher.catalog.jobs.closed(wanted, dt.date.today()), "已关闭的岗位 (closed jobs)")
+    )
+    if stopped:
+        typer.echo(f"error: {why}, 不再推荐: {', '.join(stopped[:20])}", err=True)
         raise typer.Exit(2)
     partial = out.with_name(out.name + ".partial")
     with partial.open("w", encoding="utf-8") as handle:

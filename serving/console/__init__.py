@@ -8,6 +8,8 @@ its JSON error shape.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -25,15 +27,19 @@ def _is_console(request: Request) -> bool:
     return request.url.path == "/console" or request.url.path.startswith("/console/")
 
 
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
 def install_console(app: FastAPI) -> None:
     """Add the console to ``app`` (after ``install_error_handlers``, whose handlers it wraps)."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for module in (entrance, people, casework, jobs, office):
         app.include_router(module.router)
 
-    api_error = app.exception_handlers[ApiError]
-    http_error = app.exception_handlers[StarletteHTTPException]
-    request_invalid = app.exception_handlers[RequestValidationError]
+    # The handlers install_error_handlers registered: all of them coroutines.
+    api_error = cast(Handler, app.exception_handlers[ApiError])
+    http_error = cast(Handler, app.exception_handlers[StarletteHTTPException])
+    request_invalid = cast(Handler, app.exception_handlers[RequestValidationError])
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _exc: SignInRequired) -> Response:

@@ -50,21 +50,22 @@ ROLE_NAMES_ZH = {
 }
 
 # Every vocabulary's Chinese names, for templates (``zh.outcome[o]``); keys are the values.
-templates.env.globals["zh"] = {
-    name: {str(key): text for key, text in table.items()}
-    for name, table in {
-        "accommodation": ACCOMMODATION_NAMES_ZH,
-        "category": CATEGORY_NAMES_ZH,
-        "dimension": DIMENSION_NAMES_ZH,
-        "education": EDUCATION_NAMES_ZH,
-        "employer_type": EMPLOYER_TYPE_NAMES_ZH,
-        "outcome": OUTCOME_NAMES_ZH,
-        "priority_group": PRIORITY_GROUP_NAMES_ZH,
-        "sex": SEX_NAMES_ZH,
-        "work_mode": WORK_MODE_NAMES_ZH,
-        "role": ROLE_NAMES_ZH,
-    }.items()
+_VOCABULARIES: dict[str, Mapping[Any, str]] = {
+    "accommodation": ACCOMMODATION_NAMES_ZH,
+    "category": CATEGORY_NAMES_ZH,
+    "dimension": DIMENSION_NAMES_ZH,
+    "education": EDUCATION_NAMES_ZH,
+    "employer_type": EMPLOYER_TYPE_NAMES_ZH,
+    "outcome": OUTCOME_NAMES_ZH,
+    "priority_group": PRIORITY_GROUP_NAMES_ZH,
+    "sex": SEX_NAMES_ZH,
+    "work_mode": WORK_MODE_NAMES_ZH,
+    "role": ROLE_NAMES_ZH,
 }
+ZH_NAMES: dict[str, dict[str, str]] = {
+    name: {str(key): text for key, text in table.items()} for name, table in _VOCABULARIES.items()
+}
+templates.env.globals["zh"] = ZH_NAMES
 
 #: What each role's navigation offers: (path, label).
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {

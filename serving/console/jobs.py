@@ -36,9 +36,11 @@ PROPOSED = 10
 
 
 @router.get("/jobs", response_class=HTMLResponse)
-def job_list(request: Request, user: CounselorOrEmployerPage, session: SessionDep) -> Response:
+def job_list(
+    request: Request, user: CounselorOrEmployerPage, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     """An employer's own jobs, or the jobs of a counselor's region."""
-    found = jobs.list_jobs(user, session, open_only=False, limit=500)
+    found = jobs.list_jobs(user, session, runtime, open_only=False, limit=500)
     today = dt.date.today()
     return render(
         request,

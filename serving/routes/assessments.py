@@ -11,12 +11,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from matching.casework import Assessment
-from matching.domain import Candidate
 from matching.employment import (
     coverage,
     current_status,
     is_registered_unemployed,
-    is_working_age,
+    of_working_age,
 )
 from matching.store.casework import (
     employment_history,
@@ -24,17 +23,14 @@ from matching.store.casework import (
     record_assessment,
     records_where,
 )
-from matching.store.tables import AssessmentRow, CandidateRow
+from matching.store.tables import AssessmentRow
 from serving.access import candidate_record, candidate_row
+from serving.casework import out, region_people
 from serving.deps import Counselor, Manager, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, invalid
 from serving.schemas_casework import AssessmentCoverage, AssessmentCreate, AssessmentOut
 
 router = APIRouter(prefix="/v1", tags=["assessments"], responses=ERROR_RESPONSES)
-
-
-def _out(assessment: Assessment) -> AssessmentOut:
-    return AssessmentOut.model_validate(assessment.model_dump())
 
 
 @router.post(
@@ -74,7 +70,7 @@ def create_assessment(
         purpose=None,
     )
     session.commit()
-    return _out(assessment)
+    return out(AssessmentOut, assessment)
 
 
 @router.get("/candidates/{candidate_id}/assessments", response_model=list[AssessmentOut])
@@ -98,7 +94,7 @@ def list_assessments(
         purpose=f"{len(found)} assessments",
     )
     session.commit()
-    return [_out(a) for a in sorted(found, key=lambda a: (a.assessed_on, a.id))]
+    return [out(AssessmentOut, a) for a in sorted(found, key=lambda a: (a.assessed_on, a.id))]
 
 
 @router.get("/statistics/assessments", response_model=AssessmentCoverage, tags=["statistics"])
@@ -111,11 +107,7 @@ def assessment_coverage(
     """Of the working-age people registered as unemployed (nothing recorded counts as
     unemployed), the share with at least one assessment."""
     year = dt.date.today().year
-    rows = session.scalars(
-        select(CandidateRow.record).where(CandidateRow.region_code.startswith(region or ""))
-    ).all()
-    people = [Candidate.model_validate(r) for r in rows]
-    ids = [c.id for c in people if is_working_age(c.sex, c.birth_year, year, runtime.settings)]
+    ids = of_working_age(region_people(session, region), year, runtime.settings)
     histories = employment_history(runtime.store, session, ids)
     unemployed = [i for i in ids if is_registered_unemployed(current_status(histories.get(i, [])))]
     assessed = set(

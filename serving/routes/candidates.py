@@ -3,23 +3,20 @@ their region prefix. Every read of sensitive fields is audited."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import ValidationError
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching.domain import Candidate
-from matching.privacy import scrub
+from matching.store.candidates import Candidates
 from matching.store.database import DuplicateIdNumber
 from matching.store.tables import CandidateRow
-from serving.access import candidate_record, candidate_row, check_region
+from serving.access import candidate_row, check_region
 from serving.auth import Account
 from serving.deps import Counselor, RuntimeDep, SessionDep
-from serving.errors import ERROR_RESPONSES, ApiError, invalid
-from serving.patching import IfMatch, check_known_fields, save_change, set_etag
+from serving.errors import ERROR_RESPONSES, ApiError
+from serving.patching import IfMatch, check_known_fields, merged, set_etag, store_errors
 from serving.runtime import Runtime
 from serving.schemas import CandidateOut, CandidateSummary
 
@@ -34,15 +31,6 @@ Purpose = Annotated[
         description="Why sensitive fields are read, e.g. 回访 (required; kept in the audit).",
     ),
 ]
-
-
-def _save(session: Session, runtime: Runtime, user: Account, candidate: Candidate) -> None:
-    """Store a record; 409 when its ID number is registered for another person, naming that
-    record only to a counselor whose region holds it (elsewhere its id would disclose it)."""
-    try:
-        runtime.store.upsert(session, "candidates", [candidate])
-    except DuplicateIdNumber as duplicate:
-        raise _registered(session, user, duplicate) from None
 
 
 def _registered(session: Session, user: Account, duplicate: DuplicateIdNumber) -> ApiError:
@@ -62,17 +50,9 @@ def _registered(session: Session, user: Account, duplicate: DuplicateIdNumber) -
     )
 
 
-def _disclosed(
-    session: Session, runtime: Runtime, user: Account, candidate_id: str, why: str
-) -> None:
-    """Audit that a response carries a person's decrypted record."""
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="read_sensitive",
-        subject=f"candidates:{candidate_id}",
-        purpose=why,
-    )
+def _candidates(session: Session, runtime: Runtime, user: Account) -> Candidates:
+    """The candidates repository, working for ``user``."""
+    return Candidates(runtime.store, session, actor=user.actor)
 
 
 def _out(record: Candidate, active: bool) -> CandidateOut:
@@ -85,18 +65,11 @@ def create_candidate(
 ) -> CandidateOut:
     """Register a job seeker in the counselor's region (409 if the id is taken)."""
     check_region(user, candidate.region_code, f"region {candidate.region_code}")
-    if session.get(CandidateRow, candidate.id) is not None:
-        raise ApiError(409, "conflict", f"candidate {candidate.id} already exists")
-    _save(session, runtime, user, candidate)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="create",
-        subject=f"candidates:{candidate.id}",
-        purpose="registration",
-    )
-    _disclosed(session, runtime, user, candidate.id, "returned in the response to create")
-    session.commit()
+    try:
+        with store_errors():
+            _candidates(session, runtime, user).register(candidate)
+    except DuplicateIdNumber as duplicate:
+        raise _registered(session, user, duplicate) from None
     return _out(candidate, True)
 
 
@@ -115,27 +88,9 @@ def search_candidates(
     prefix = region or user.region_code or ""
     if not prefix.startswith(user.region_code or ""):
         raise ApiError(403, "forbidden", f"region {region} is outside your region")
-    query = select(CandidateRow).where(CandidateRow.region_code.startswith(prefix))
-    vault = runtime.store.vault
-    if name:
-        query = query.where(CandidateRow.name_hash == vault.fingerprint(name.strip()))
-    if id_number:
-        query = query.where(
-            CandidateRow.id_number_hash == vault.fingerprint(id_number.strip().upper())
-        )
-    rows = session.scalars(query.order_by(CandidateRow.id).limit(limit)).all()
-    if name or id_number:
-        # The identifiers searched for are personal data: the search itself is recorded, with
-        # the people it tied to them.
-        runtime.store.audit(
-            session,
-            actor=user.actor,
-            action="search",
-            subject=" ".join(f"candidates:{r.id}" for r in rows) or "candidates",
-            purpose=f"by {'name' if name else ''}{' and ' if name and id_number else ''}"
-            f"{'id_number' if id_number else ''}; {len(rows)} found",
-        )
-        session.commit()
+    rows = _candidates(session, runtime, user).search(
+        region_prefix=prefix, name=name, id_number=id_number, limit=limit
+    )
     return [
         CandidateSummary(
             id=r.id, region_code=r.region_code, registered_at=r.registered_at, active=r.active
@@ -158,11 +113,7 @@ def read_candidate(
     version, for ``If-Match`` on a later PATCH."""
     row = candidate_row(session, user, candidate_id)
     set_etag(response, row.content_hash)
-    record = candidate_record(runtime.store, row)
-    # The person's own identifiers are scrubbed from the purpose: the log is not sealed.
-    personal = (record.cert_number, record.id_number, record.phone, record.name)
-    _disclosed(session, runtime, user, candidate_id, scrub(purpose, personal))
-    session.commit()
+    record = _candidates(session, runtime, user).read(row, purpose=purpose)
     return _out(record, row.active)
 
 
@@ -195,36 +146,23 @@ def update_candidate(
     if changes.get("id", candidate_id) != candidate_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
 
+    candidates = _candidates(session, runtime, user)
+
     def change(row: CandidateRow) -> Candidate:
-        current = candidate_record(runtime.store, row)
-        try:
-            updated = Candidate.model_validate({**current.model_dump(), **changes})
-        except ValidationError as error:
-            raise invalid(error) from None
+        updated = merged(candidates.record(row), changes)
         check_region(user, updated.region_code, f"region {updated.region_code}")
         return updated
 
     try:
-        row, updated, version = save_change(
-            session,
-            runtime.store,
-            "candidates",
-            lambda: candidate_row(session, user, candidate_id),
-            change,
-            if_match,
-        )
+        with store_errors():
+            row, updated, version = candidates.patch(
+                lambda: candidate_row(session, user, candidate_id),
+                change,
+                if_match=if_match,
+                changed=lambda: list(changes),
+            )
     except DuplicateIdNumber as duplicate:
         raise _registered(session, user, duplicate) from None
-    assert isinstance(updated, Candidate)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="update",
-        subject=f"candidates:{candidate_id}",
-        purpose=", ".join(sorted(changes)),
-    )
-    _disclosed(session, runtime, user, candidate_id, "returned in the response to update")
-    session.commit()
     set_etag(response, version)
     return _out(updated, row.active)
 
@@ -235,20 +173,7 @@ def deactivate_candidate(
 ) -> CandidateSummary:
     """Take a person out of matching (employed, moved away, withdrew); the record is kept."""
     row = candidate_row(session, user, candidate_id)
-    # updated_at moves too, so that every worker's matcher notices the change.
-    session.execute(
-        update(CandidateRow)
-        .where(CandidateRow.id == candidate_id)
-        .values(active=False, updated_at=dt.datetime.now(dt.UTC))
-    )
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="deactivate",
-        subject=f"candidates:{candidate_id}",
-        purpose=None,
-    )
-    session.commit()
+    _candidates(session, runtime, user).deactivate(row)
     return CandidateSummary(
         id=row.id, region_code=row.region_code, registered_at=row.registered_at, active=False
     )

@@ -19,7 +19,7 @@ from matching.store.casework import employment_history, new_id, records_where
 from matching.store.tables import CandidateRow, CaseActionRow, CaseRow, CourseRow, ReferralRow
 from serving.access import candidate_row, check_region
 from serving.auth import Account, Role
-from serving.casework import best_jobs, training_suggestions
+from serving.casework import best_jobs, out, training_suggestions
 from serving.deps import Counselor, CurrentUser, Manager, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid, not_found
 from serving.schemas_casework import (
@@ -99,8 +99,8 @@ def _full(session: SessionDep, runtime: RuntimeDep, case: Case) -> CaseOut:
         goals=case.goals,
         close_requested_by=case.close_requested_by,
         approved_by=case.approved_by,
-        actions=[CaseActionOut.model_validate(a.model_dump()) for a in actions],
-        employment=EmploymentRecordOut.model_validate(current.model_dump()) if current else None,
+        actions=[out(CaseActionOut, a) for a in actions],
+        employment=out(EmploymentRecordOut, current) if current else None,
     )
 
 
@@ -248,7 +248,7 @@ def add_action(
     runtime.store.upsert(session, "case_actions", [action])
     _audit(runtime, session, user, "case_action", case, body.kind.value)
     session.commit()
-    return CaseActionOut.model_validate(action.model_dump())
+    return out(CaseActionOut, action)
 
 
 @router.post(

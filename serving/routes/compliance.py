@@ -8,7 +8,7 @@ standards admins'; both changes are audit-logged.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from pydantic import ValidationError
@@ -45,9 +45,17 @@ from serving.compliance_schemas import (
 )
 from serving.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid, not_found
+from serving.runtime import Runtime
 from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
 
 router = APIRouter(prefix="/v1", tags=["quota"], responses=ERROR_RESPONSES)
+
+
+def _money(description: str) -> Any:
+    """A money query parameter, finite and bounded (issue 9 item 13): inf or 1e307 would
+    overflow the arithmetic."""
+    return Query(ge=0, le=MONEY_MAX, allow_inf_nan=False, description=description)
+
 
 YearQuery = Annotated[
     int | None,
@@ -110,23 +118,10 @@ def employer_quota(
         Query(ge=0, le=100_000, description="Of the hired, how many hold grade 1-2 certificates."),
     ] = 0,
     local_avg_social_wage: Annotated[
-        float | None,
-        # Finite and bounded (issue 9 item 13): inf or 1e307 would overflow the arithmetic.
-        Query(
-            ge=0,
-            le=MONEY_MAX,
-            allow_inf_nan=False,
-            description="Overrides the stored local average social wage, CNY per year.",
-        ),
+        float | None, _money("Overrides the stored local average social wage, CNY per year.")
     ] = None,
     local_min_monthly_wage: Annotated[
-        float | None,
-        Query(
-            ge=0,
-            le=MONEY_MAX,
-            allow_inf_nan=False,
-            description="Overrides the stored local minimum monthly wage, CNY.",
-        ),
+        float | None, _money("Overrides the stored local minimum monthly wage, CNY.")
     ] = None,
     is_school: Annotated[
         bool | None,
@@ -206,6 +201,44 @@ def _declaration_employer(
     return as_employer(employer_row(session, user, employer_id))
 
 
+#: The yearly records recorded here: their store kind and table (keyed by their natural key).
+_YEARLY: dict[type, tuple[str, Any]] = {
+    QuotaDeclaration: ("quota_declarations", QuotaDeclarationRow),
+    WageStandard: ("wage_standards", WageStandardRow),
+}
+Yearly = TypeVar("Yearly", QuotaDeclaration, WageStandard)
+
+
+def _store_yearly(
+    session: Session,
+    runtime: Runtime,
+    user: Account,
+    model: type[Yearly],
+    data: dict[str, Any],
+    action: str,
+    *,
+    reason: str | None,
+) -> Yearly:
+    """Validate a yearly record (422 naming the fields), store it in place of the one of its
+    key, audit the creation or update with the reason given, and commit."""
+    try:
+        record = model.model_validate(data)
+    except ValidationError as error:
+        raise invalid(error) from None
+    kind, table = _YEARLY[model]
+    existed = session.get(table, record.id) is not None
+    runtime.store.upsert(session, kind, [record])
+    runtime.store.audit(
+        session,
+        actor=user.actor,
+        action=f"update_{action}" if existed else f"create_{action}",
+        subject=f"{kind}:{record.id}",
+        purpose=reason,
+    )
+    session.commit()
+    return record
+
+
 @router.get("/employers/{employer_id}/declarations", response_model=list[QuotaDeclaration])
 def list_declarations(
     employer_id: str, user: CurrentUser, session: SessionDep
@@ -226,24 +259,10 @@ def record_declaration(
 ) -> QuotaDeclaration:
     """Record (or replace) an employer's quota figures for a year; audit-logged."""
     _declaration_employer(session, user, employer_id, write=True)
-    data = figures.model_dump(exclude={"reason"})
-    try:
-        declaration = QuotaDeclaration.model_validate(
-            {"employer_id": employer_id, "year": year, **data}
-        )
-    except ValidationError as error:
-        raise invalid(error) from None
-    existed = session.get(QuotaDeclarationRow, declaration.id) is not None
-    runtime.store.upsert(session, "quota_declarations", [declaration])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="update_declaration" if existed else "create_declaration",
-        subject=f"quota_declarations:{declaration.id}",
-        purpose=figures.reason,
+    data = {"employer_id": employer_id, "year": year, **figures.model_dump(exclude={"reason"})}
+    return _store_yearly(
+        session, runtime, user, QuotaDeclaration, data, "declaration", reason=figures.reason
     )
-    session.commit()
-    return declaration
 
 
 # -- wage standards -------------------------------------------------------------------------
@@ -274,23 +293,10 @@ def record_wage_standard(
     runtime: RuntimeDep,
 ) -> WageStandard:
     """Record (or replace) a region's wage standards for a year (admins); audit-logged."""
-    try:
-        standard = WageStandard.model_validate(
-            {"region_code": region_code, "year": year, **figures.model_dump(exclude={"reason"})}
-        )
-    except ValidationError as error:
-        raise invalid(error) from None
-    existed = session.get(WageStandardRow, standard.id) is not None
-    runtime.store.upsert(session, "wage_standards", [standard])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="update_wage_standard" if existed else "create_wage_standard",
-        subject=f"wage_standards:{standard.id}",
-        purpose=figures.reason,
+    data = {"region_code": region_code, "year": year, **figures.model_dump(exclude={"reason"})}
+    return _store_yearly(
+        session, runtime, user, WageStandard, data, "wage_standard", reason=figures.reason
     )
-    session.commit()
-    return standard
 
 
 # -- many employers -------------------------------------------------------------------------

@@ -6,15 +6,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
-from pydantic import ValidationError
 
 from matching.domain import Employer
+from matching.store.employers import Employers
 from matching.store.tables import EmployerRow
 from serving.access import as_employer, check_region, employer_row
 from serving.auth import Role
 from serving.deps import Counselor, CurrentUser, RuntimeDep, SessionDep
-from serving.errors import ERROR_RESPONSES, ApiError, invalid
-from serving.patching import IfMatch, check_known_fields, save_change, set_etag
+from serving.errors import ERROR_RESPONSES, ApiError
+from serving.patching import (
+    IfMatch,
+    changed_fields,
+    check_known_fields,
+    merged,
+    set_etag,
+    store_errors,
+)
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_RESPONSES)
 
@@ -36,18 +43,8 @@ def create_employer(
 ) -> Employer:
     """Register an employer in the counselor's region (409 if the id is taken)."""
     check_region(user, employer.region_code, f"region {employer.region_code}")
-    if session.get(EmployerRow, employer.id) is not None:
-        raise ApiError(409, "conflict", f"employer {employer.id} already exists")
-    runtime.store.upsert(session, "employers", [employer])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="create_employer",
-        subject=f"employers:{employer.id}",
-        purpose=None,
-    )
-    session.commit()
-    return employer
+    with store_errors():
+        return Employers(runtime.store, session, actor=user.actor).register(employer)
 
 
 @router.get("/{employer_id}", response_model=Employer)
@@ -92,15 +89,12 @@ def update_employer(
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
     changed: list[str] = []
 
+    employers = Employers(runtime.store, session, actor=user.actor)
+
     def change(row: EmployerRow) -> Employer:
-        current = as_employer(row)
-        try:
-            updated = Employer.model_validate({**current.model_dump(), **changes})
-        except ValidationError as error:
-            raise invalid(error) from None
-        changed[:] = sorted(
-            f for f in Employer.model_fields if getattr(updated, f) != getattr(current, f)
-        )
+        current = employers.record(row)
+        updated = merged(current, changes)
+        changed[:] = changed_fields(current, updated)
         if user.role is Role.EMPLOYER:
             refused = [f for f in changed if f in COUNSELOR_ONLY_FIELDS]
             if refused:
@@ -113,22 +107,12 @@ def update_employer(
         check_region(user, updated.region_code, f"region {updated.region_code}")
         return updated
 
-    _, updated, version = save_change(
-        session,
-        runtime.store,
-        "employers",
-        lambda: employer_row(session, user, employer_id, write=True),
-        change,
-        if_match,
-    )
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="update_employer",
-        subject=f"employers:{employer_id}",
-        purpose=", ".join(changed) or "no change",
-    )
-    session.commit()
+    with store_errors():
+        _, updated, version = employers.patch(
+            lambda: employer_row(session, user, employer_id, write=True),
+            change,
+            if_match=if_match,
+            changed=lambda: changed,
+        )
     set_etag(response, version)
-    assert isinstance(updated, Employer)
     return updated

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from matching.casework import EmploymentRecord
 from matching.domain import Candidate
@@ -17,12 +16,14 @@ from matching.employment import (
     current_status,
     graduation_year_rate,
     is_working_age,
+    of_working_age,
     status_counts,
 )
 from matching.settings import Settings
 from matching.store.casework import NotWorkingAge, employment_history, record_employment
 from matching.store.tables import CandidateRow, EmployerRow
 from serving.access import candidate_record, candidate_row
+from serving.casework import out, region_people
 from serving.deps import Counselor, Manager, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, invalid, not_found
 from serving.schemas_casework import (
@@ -34,10 +35,6 @@ from serving.schemas_casework import (
 )
 
 router = APIRouter(prefix="/v1", tags=["employment"], responses=ERROR_RESPONSES)
-
-
-def _out(record: EmploymentRecord) -> EmploymentRecordOut:
-    return EmploymentRecordOut.model_validate(record.model_dump())
 
 
 def employment_out(
@@ -53,8 +50,8 @@ def employment_out(
         candidate_id=candidate.id,
         working_age=is_working_age(candidate.sex, candidate.birth_year, year, settings),
         seeking=active,
-        current=_out(current) if current else None,
-        history=[_out(r) for r in history],
+        current=out(EmploymentRecordOut, current) if current else None,
+        history=[out(EmploymentRecordOut, r) for r in history],
     )
 
 
@@ -140,13 +137,7 @@ def employment_statistics(
     """Working-age registered people of a region by current employment status (no personal
     data: counts only)."""
     year = year or dt.date.today().year
-    rows = session.execute(
-        select(CandidateRow.id, CandidateRow.record).where(
-            CandidateRow.region_code.startswith(region or "")
-        )
-    ).all()
-    everyone = [Candidate.model_validate(record) for _id, record in rows]
-    people = [c.id for c in everyone if is_working_age(c.sex, c.birth_year, year, runtime.settings)]
+    people = of_working_age(region_people(session, region), year, runtime.settings)
     histories = employment_history(runtime.store, session, people)
     counts = status_counts(people, histories, dt.date(year, 12, 31))
     return EmploymentStatistics(
@@ -164,10 +155,7 @@ def graduate_rate(
 ) -> GraduateRateOut:
     """Of a year's disabled college graduates in a region, the share employed within their
     graduation year, against the target (JOBMATCH_GRADUATE_EMPLOYMENT_TARGET, seed 003: 60%)."""
-    rows = session.scalars(
-        select(CandidateRow.record).where(CandidateRow.region_code.startswith(region or ""))
-    ).all()
-    graduates = [Candidate.model_validate(r) for r in rows if r.get("graduation_year") == year]
+    graduates = [c for c in region_people(session, region) if c.graduation_year == year]
     histories = employment_history(runtime.store, session, [c.id for c in graduates])
     found = graduation_year_rate(
         [(c, histories.get(c.id, [])) for c in graduates],

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,9 @@ from matching.jobfair import PLAN_COLUMNS, FairInputError, event_outcomes, plan_
 from matching.store.tables import CandidateRow, EmployerRow, EventRow, JobRow, ReferralRow
 from serving.auth import Account, Role
 from serving.deps import CurrentUser, MatcherDep, RuntimeDep, SessionDep
-from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid, not_found
+from serving.errors import ERROR_RESPONSES, ApiError, forbidden, not_found
 from serving.event_schemas import EventOutcomes, PlanOut, PlanRequest
+from serving.patching import merged
 from serving.routes.compliance import RegionQuery, scoped_region
 from serving.tabular import TableFormat, csv_bytes, download
 
@@ -105,10 +105,7 @@ def update_event(
     current = _event(session, user, event_id, write=True)
     if changes.get("id", event_id) != event_id:
         raise ApiError(422, "invalid", "the id cannot change", [("id", "cannot be changed")])
-    try:
-        updated = RecruitmentEvent.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        raise invalid(error) from None
+    updated = merged(current, changes)
     _check_scope(user, updated, write=True)
     updated = _with_participants(session, updated)
     runtime.store.upsert(session, "events", [updated])

@@ -4,24 +4,30 @@ region. Posting suggests 2022 occupation codes for the title."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.domain import Job
 from matching.job_titles import normalise_title
 from matching.occupation_feedback import UnknownOccupationCode, canonical_code, confirm_occupation
+from matching.store.jobs import Jobs
 from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
 from serving.access import as_job, as_referral, check_region, job_row
 from serving.auth import Account, Role
 from serving.cards import referral_card
-from serving.deps import CounselorOrEmployer, RuntimeDep, SessionDep
-from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid
-from serving.patching import IfMatch, check_known_fields, save_change, set_etag
+from serving.deps import CounselorOrEmployer, Employer, RuntimeDep, SessionDep
+from serving.errors import ERROR_RESPONSES, ApiError, forbidden
+from serving.patching import (
+    IfMatch,
+    changed_fields,
+    check_known_fields,
+    merged,
+    set_etag,
+    store_errors,
+)
 from serving.runtime import Runtime
 from serving.schemas import (
     JobCreated,
@@ -42,23 +48,16 @@ COUNSELOR_FIELDS = ("public_welfare", "region_code")
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobCreated)
 def post_job(
     job: Job,
-    user: CounselorOrEmployer,
+    user: Employer,
     session: SessionDep,
     runtime: RuntimeDep,
     suggestions: Annotated[int, Query(ge=0, le=20, description="Occupation codes to suggest.")] = 5,
 ) -> JobCreated:
     """Post a job for the caller's own employer (409 if the id is taken)."""
-    if user.role is not Role.EMPLOYER:
-        raise forbidden("only employer accounts post jobs")
     if job.employer_id != user.employer_id:
         raise forbidden(f"you post for employer {user.employer_id}, not {job.employer_id}")
-    if session.get(JobRow, job.id) is not None:
-        raise ApiError(409, "conflict", f"job {job.id} already exists")
-    runtime.store.upsert(session, "jobs", [job])
-    runtime.store.audit(
-        session, actor=user.actor, action="post_job", subject=f"jobs:{job.id}", purpose=None
-    )
-    session.commit()
+    with store_errors():
+        _jobs(session, runtime, user).post(job)
     found = (
         runtime.resources.coder.suggest(job.title, job.description, k=suggestions)
         if suggestions
@@ -119,18 +118,19 @@ def confirm_job_occupation(
 def list_jobs(
     user: CounselorOrEmployer,
     session: SessionDep,
+    runtime: RuntimeDep,
     open_only: Annotated[bool, Query(description="Only jobs taking referrals today.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Job]:
-    """An employer's own jobs, or the jobs in a counselor's region."""
-    query = select(JobRow)
-    if user.role is Role.EMPLOYER:
-        query = query.where(JobRow.employer_id == user.employer_id)
-    else:
-        query = query.where(JobRow.region_code.startswith(user.region_code or ""))
-    jobs = [as_job(r) for r in session.scalars(query.order_by(JobRow.id).limit(limit))]
-    today = dt.date.today()
-    return [j for j in jobs if j.is_open(today)] if open_only else jobs
+    """An employer's own jobs, or the jobs in a counselor's region; ``limit`` counts the jobs
+    returned (open ones, with ``open_only``)."""
+    jobs = Jobs(runtime.store, session, actor=user.actor)
+    return jobs.search(
+        employer_id=user.employer_id if user.role is Role.EMPLOYER else None,
+        region_prefix="" if user.role is Role.EMPLOYER else (user.region_code or ""),
+        open_on=dt.date.today() if open_only else None,
+        limit=limit,
+    )
 
 
 @router.get("/{job_id}", response_model=Job)
@@ -143,26 +143,9 @@ def read_job(
     return as_job(row)
 
 
-def _save(
-    session: Session,
-    runtime: Runtime,
-    user: Account,
-    load: Callable[[], JobRow],
-    change: Callable[[JobRow], Job],
-    if_match: str | None,
-    response: Response,
-    action: str,
-    what: Callable[[], str],
-) -> Job:
-    """Store a change by compare-and-set (``serving.patching``), audited as ``action``."""
-    _, job, version = save_change(session, runtime.store, "jobs", load, change, if_match)
-    runtime.store.audit(
-        session, actor=user.actor, action=action, subject=f"jobs:{job.id}", purpose=what()
-    )
-    session.commit()
-    set_etag(response, version)
-    assert isinstance(job, Job)
-    return job
+def _jobs(session: Session, runtime: Runtime, user: Account) -> Jobs:
+    """The jobs repository, working for ``user``."""
+    return Jobs(runtime.store, session, actor=user.actor)
 
 
 _CONFLICTS: dict[int | str, dict[str, Any]] = {
@@ -195,20 +178,17 @@ def update_job(
     counselor = user.role is Role.COUNSELOR
     changed: list[str] = []
 
+    jobs = _jobs(session, runtime, user)
+
     def change(row: JobRow) -> Job:
-        current = as_job(row)
+        current = jobs.record(row)
         for field in ("id", "employer_id"):
             if field in changes and changes[field] != getattr(current, field):
                 raise ApiError(
                     422, "invalid", f"the {field} cannot change", [(field, "cannot be changed")]
                 )
-        try:
-            updated = Job.model_validate({**current.model_dump(), **changes})
-        except ValidationError as error:
-            raise invalid(error) from None
-        changed[:] = sorted(
-            f for f in Job.model_fields if getattr(updated, f) != getattr(current, f)
-        )
+        updated = merged(current, changes)
+        changed[:] = changed_fields(current, updated)
         refused = [f for f in changed if (f in COUNSELOR_FIELDS) != counselor]
         if refused:
             message = (
@@ -223,18 +203,15 @@ def update_job(
             check_region(user, updated.region_code, f"region {updated.region_code}")
         return updated
 
-    load = lambda: job_row(session, user, job_id, write=not counselor)  # noqa: E731
-    return _save(
-        session,
-        runtime,
-        user,
-        load,
-        change,
-        if_match,
-        response,
-        "update_job",
-        lambda: ", ".join(changed) or "no change",
-    )
+    with store_errors():
+        _, job, version = jobs.patch(
+            lambda: job_row(session, user, job_id, write=not counselor),
+            change,
+            if_match=if_match,
+            changed=lambda: changed,
+        )
+    set_etag(response, version)
+    return job
 
 
 @router.post("/{job_id}/close", response_model=Job, responses=_CONFLICTS)
@@ -248,25 +225,14 @@ def close_job(
 ) -> Job:
     """Stop taking referrals: the job closes yesterday (a job is open on its closing day),
     or on its posting day if it was posted today."""
-    closes: list[dt.date] = []
-
-    def change(row: JobRow) -> Job:
-        current = as_job(row)
-        closes[:] = [max(current.posted_at, dt.date.today() - dt.timedelta(days=1))]
-        return current.model_copy(update={"closes_at": closes[0]})
-
-    load = lambda: job_row(session, user, job_id, write=True)  # noqa: E731
-    return _save(
-        session,
-        runtime,
-        user,
-        load,
-        change,
-        if_match,
-        response,
-        "close_job",
-        lambda: f"closes_at {closes[0].isoformat()}",
-    )
+    with store_errors():
+        _, job, version = _jobs(session, runtime, user).close(
+            lambda: job_row(session, user, job_id, write=True),
+            if_match=if_match,
+            today=dt.date.today(),
+        )
+    set_etag(response, version)
+    return job
 
 
 @router.get("/{job_id}/referrals", response_model=list[ReferralCard])

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from matching.domain import Candidate
-from matching.explain import for_employers
 from matching.store.tables import CandidateRow
 from serving.access import candidate_row, inactive_candidate, job_row
 from serving.auth import Account, Role
+from serving.cards import candidate_card, employer_reasons
 from serving.deps import Counselor, CounselorOrEmployer, MatcherDep, SessionDep
 from serving.errors import ERROR_RESPONSES
 from serving.schemas import CandidateCard, Recommendations, Result
@@ -85,14 +85,14 @@ def candidates_for_job(
         rows = session.execute(
             select(CandidateRow.record).where(CandidateRow.id.in_([m.id for m in shown]))
         ).scalars()
-        cards = {r["id"]: CandidateCard.of(Candidate.model_validate(r)) for r in rows}
+        cards = {r["id"]: candidate_card(Candidate.model_validate(r)) for r in rows}
     return Recommendations(
         query_id=job_id,
         results=[
             Result(
                 id=m.id,
                 score=m.score,
-                reasons=for_employers(m.reasons) if employer else m.reasons,
+                reasons=employer_reasons(m.reasons) if employer else m.reasons,
                 model=m.model,
                 card=cards.get(m.id),
             )

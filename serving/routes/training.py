@@ -18,7 +18,7 @@ from matching.courses import (
     training_target_share,
 )
 from matching.domain import Candidate
-from matching.employment import age_in, is_working_age
+from matching.employment import age_in, of_working_age
 from matching.store.casework import (
     CourseFull,
     complete,
@@ -26,10 +26,10 @@ from matching.store.casework import (
     places_left,
     records_where,
 )
-from matching.store.tables import CandidateRow, CourseRow, EnrolmentRow
+from matching.store.tables import CourseRow, EnrolmentRow
 from serving.access import candidate_record, candidate_row, check_region
 from serving.auth import Role
-from serving.casework import best_jobs, course_out, training_suggestions
+from serving.casework import best_jobs, course_out, out, region_people, training_suggestions
 from serving.deps import Counselor, CurrentUser, Manager, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, not_found
 from serving.schemas_casework import (
@@ -52,10 +52,6 @@ def _course(session: SessionDep, course_id: str) -> Course:
     if row is None:
         raise not_found("course", course_id)
     return Course.model_validate(row.record)
-
-
-def _enrolment_out(enrolment: Enrolment) -> EnrolmentOut:
-    return EnrolmentOut.model_validate(enrolment.model_dump())
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseOut)
@@ -134,7 +130,7 @@ def enrol_person(
         purpose=None,
     )
     session.commit()
-    return _enrolment_out(enrolment)
+    return out(EnrolmentOut, enrolment)
 
 
 @router.post("/enrolments/{enrolment_id}/complete", response_model=EnrolmentOut)
@@ -166,7 +162,7 @@ def complete_enrolment(
         purpose=None,
     )
     session.commit()
-    return _enrolment_out(done)
+    return out(EnrolmentOut, done)
 
 
 @router.get("/candidates/{candidate_id}/training-suggestions", response_model=TrainingSuggestions)
@@ -214,19 +210,11 @@ def training_statistics(
     a province (1‰), city (2‰) or county (6.5‰). Counts only; the category and grade are
     decrypted for the count, and that read is audited."""
     year = year or dt.date.today().year
-    rows = session.execute(
-        select(CandidateRow.id, CandidateRow.record).where(
-            CandidateRow.region_code.startswith(region)
-        )
-    ).all()
-    people = {row_id: Candidate.model_validate(record) for row_id, record in rows}
+    people = {c.id: c for c in region_people(session, region)}
     category = runtime.store.sealed_field(session, "disability_category", people)
     grade = runtime.store.sealed_field(session, "disability_grade", people)
-    disabled = {
-        i
-        for i, c in people.items()
-        if category.get(i) and is_working_age(c.sex, c.birth_year, year, runtime.settings)
-    }
+    working_age = of_working_age(people.values(), year, runtime.settings)
+    disabled = {i for i in working_age if category.get(i)}
     waiting = set(
         session.scalars(
             select(EnrolmentRow.candidate_id).where(
@@ -240,11 +228,9 @@ def training_statistics(
         {
             "category": category.get(i),
             "grade": str(grade[i]) if grade.get(i) else None,
-            "sex": people[i].sex.value if people[i].sex else None,
-            "age_band": age_band(
-                age_in(people[i].birth_year, year) if people[i].birth_year else None
-            ),
-            "education": people[i].education.value if people[i].education else None,
+            "sex": sex.value if (sex := people[i].sex) else None,
+            "age_band": age_band(age_in(born, year) if (born := people[i].birth_year) else None),
+            "education": education.value if (education := people[i].education) else None,
         }
         for i in sorted(waiting)
     )

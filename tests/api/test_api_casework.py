@@ -5,38 +5,15 @@ training, on the small hand-written world with the real m3e model and a real dat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from matching.catalog import OUTCOMES, Catalog
-from matching.interchange import import_directory
-from matching.settings import Settings
 from matching.store import Store
-from serving.app import create_app
-from serving.auth import create_account
-from serving.runtime import Resources
-from tests.api_client import ACCOUNTS, Api, error_of, refer
-from tests.world import write_world
+from tests.api_client import Api, error_of, refer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
-    """The app over the small world, one account per role (as in test_api_app)."""
-    store = Store.open(settings)
-    assert import_directory(store, write_world(tmp_path / "world")).ok
-    tokens = {
-        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
-    }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings)
 
 
 def patch(api: Api, referral: str, who: str, outcome: str, **extra: Any) -> Any:

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
+from matching.settings import Settings
+from serving.app import create_app
+from serving.runtime import Resources
 from tests.api_client import Api, error_of
 from tests.world import CANDIDATES
 
@@ -397,17 +404,14 @@ def test_concurrent_referral_steps_from_one_outcome_record_exactly_one(api: Api)
         answers: dict[str, int] = {}
 
         def step(
-            outcome: str, start: threading.Barrier = start, answers: dict[str, int] = answers
+            outcome: str,
+            start: threading.Barrier = start,
+            answers: dict[str, int] = answers,
+            url: str = f"/v1/referrals/{referral}",
+            headers: dict[str, str] = {"If-Match": tag} if with_tag else {},  # noqa: B006
         ) -> None:
-            headers = {"If-Match": tag} if with_tag else {}
             start.wait()
-            answer = api.call(
-                "PATCH",
-                f"/v1/referrals/{referral}",
-                "counselor",
-                json={"outcome": outcome},
-                headers=headers,
-            )
+            answer = api.call("PATCH", url, "counselor", json={"outcome": outcome}, headers=headers)
             answers[outcome] = answer.status_code
 
         threads = [threading.Thread(target=step, args=(s,)) for s in steps]
@@ -422,3 +426,42 @@ def test_concurrent_referral_steps_from_one_outcome_record_exactly_one(api: Api)
         assert stored["outcome"] == won[0]
         events = api.call("GET", f"/v1/referrals/{referral}/events", "counselor").json()
         assert [e["to_outcome"] for e in events] == won
+
+
+# -- item 24: a 500 keeps the keep-alive connection ---------------------------------------------
+
+
+def test_after_a_500_the_same_keep_alive_connection_serves_the_next_request(
+    settings: Settings,
+    resources: Resources,  # noqa: F811
+) -> None:
+    """Over a real socket (uvicorn on 127.0.0.1): an unexpected error is a 500 in the error
+    shape, and the client's connection is not dropped with it."""
+    app = create_app(settings, resources=lambda _settings, _store: resources)
+
+    def boom() -> None:
+        raise RuntimeError("an unexpected failure")
+
+    app.add_api_route("/boom", boom)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+            time.sleep(0.1)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            failed = client.get("/boom")
+            first = failed.extensions["network_stream"].get_extra_info("client_addr")
+            assert failed.status_code == 500 and error_of(failed)["code"] == "internal"
+            assert failed.headers.get("connection", "").lower() != "close"
+            after = client.get("/healthz")
+            assert after.status_code == 200
+            assert after.extensions["network_stream"].get_extra_info("client_addr") == first
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -14,18 +14,27 @@ from serving.app import create_app
 from tests.console.conftest import PASSWORD, ngram_resources, prepare_console_home, serving
 from tests.console.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 
+#: Instead of text to type: open the person's 一人一策 case from their page.
+OPEN_CASE = "open-case"
+
 PAGES = {
     "王老师": [
         ("counselor-caseload", "/console/candidates", None),
         ("counselor-jobs", "/console/candidates/c1/jobs", None),
         ("counselor-why-not", "/console/candidates/c1/why-not?job_id=j2", None),
+        ("counselor-person", "/console/candidates/c2", None),
+        # The person's page with its case form: the shot is of the case it opens.
+        ("counselor-case", "/console/candidates/c1", OPEN_CASE),
     ],
     "长沙市图书馆": [
         ("employer-post-job", "/console/jobs/new", "图书管理员"),
         ("employer-job", "/console/jobs/j3", None),
     ],
     "管理员": [("admin-audit", "/console/audit", None)],
-    "统计员": [("manager-report", "/console/reports?year=2025&quarter=2", None)],
+    "统计员": [
+        ("manager-report", "/console/reports?year=2025&quarter=2", None),
+        ("manager-training", "/console/training?region=4301&year=2025", None),
+    ],
 }
 
 
@@ -50,7 +59,11 @@ def main(out: Path) -> None:
                 page.wait_for_load_state()
                 for shot, path, typed in pages:
                     page.goto(path)
-                    if typed:
+                    if typed == OPEN_CASE:
+                        page.get_by_label("个案目标（每行一项）").fill("半年内就业\n掌握电子表格")
+                        page.get_by_role("button", name="建立个案").click()
+                        page.wait_for_load_state()
+                    elif typed:
                         page.get_by_label("岗位名称（必填）").press_sequentially(typed, delay=30)
                         page.locator("#occupation-suggestions button").first.wait_for()
                     page.screenshot(path=str(out / f"console-{shot}.png"))

@@ -123,6 +123,7 @@ def test_every_counselor_page_is_accessible(page: Page) -> None:
             "/console/candidates",
             "/console/candidates?name=张三",
             "/console/candidates?group=graduate",
+            "/console/candidates?group=open_case",
             "/console/candidates/c1",
             "/console/candidates/c1/jobs",
             "/console/candidates/c1/why-not?job_id=j2",
@@ -134,6 +135,33 @@ def test_every_counselor_page_is_accessible(page: Page) -> None:
     # Pages with errors: the region filter names the field, summarised at the top.
     page.goto("/console/candidates?region=4x")
     expect(page.locator(".error-summary")).to_contain_text("地区代码")
+    check_accessibility(page)
+    # The 一人一策 case page, opened from the person's page, and its form errors.
+    page.goto("/console/candidates/c1")
+    page.get_by_label("个案目标（每行一项）").fill("半年内就业")
+    page.get_by_role("button", name="建立个案").click()
+    expect(page.get_by_role("status").first).to_contain_text("个案已建立")
+    check_accessibility(page)
+    check_narrow(page)
+    page.get_by_label("服务日期").fill("2020-01-01")
+    page.get_by_role("button", name="保存服务记录").click()
+    expect(page.locator(".error-summary")).to_contain_text("服务日期")
+    assert page.get_by_label("服务日期").get_attribute("aria-invalid") == "true"
+    check_accessibility(page)
+    page.get_by_label("结案原因").select_option("employed")
+    page.get_by_role("button", name="结案").click()
+    expect(page.locator("#close-reason-error")).to_contain_text("不就业、不脱钩")
+    check_accessibility(page)
+    # A refused outcome (a stale form) is shown next to its field on the person's page.
+    page.goto("/console/candidates/c2")
+    card = page.locator(".card", has_text="推荐 r3")
+    card.get_by_label(re.compile("记录结果")).select_option(label="已面试")
+    page.evaluate(
+        """() => { const s = document.querySelector('#field-outcome-r3');
+                   s.add(new Option('x', 'hired')); s.value = 'hired'; }"""
+    )
+    card.get_by_role("button", name="保存").click()
+    expect(page.locator("#outcome-r3-error")).to_contain_text("不能改为“已录用”")
     check_accessibility(page)
 
 
@@ -182,8 +210,13 @@ def test_every_admin_and_manager_page_is_accessible(page: Page) -> None:
             "/console/compliance",
             "/console/compliance?below_ratio=true",
             "/console/statistics",
+            "/console/training",
+            "/console/training?region=4301&year=2025",
         ],
     )
+    page.goto("/console/training?region=430")
+    expect(page.locator(".error-summary")).to_contain_text("地区代码")
+    check_accessibility(page)
     # A failed sign-in page is accessible too.
     page.get_by_role("button", name="退出登录").click()
     page.get_by_label("账号").fill("统计员")
@@ -202,6 +235,12 @@ def test_counselor_finds_a_person_refers_and_records_the_hire(page: Page) -> Non
     page.get_by_role("button", name="查找").click()
     page.get_by_role("link", name="张三").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("求职者 张三")
+    # c1 is hard-to-employ: the counselor opens their 一人一策 case.
+    page.get_by_label("个案类型").select_option(label="就业困难残疾人")
+    page.get_by_role("button", name="建立个案").click()
+    expect(page.locator("#case-employment")).to_contain_text("未登记")
+    case_url = page.url.split("?")[0]
+    page.get_by_role("link", name=re.compile("返回求职者")).click()
     page.get_by_role("link", name="查看推荐岗位").click()
     first = page.locator("li.card").first
     expect(first.get_by_role("heading", level=2)).to_contain_text("第 1 名：客服专员")
@@ -218,9 +257,17 @@ def test_counselor_finds_a_person_refers_and_records_the_hire(page: Page) -> Non
     card.get_by_role("button", name="保存").click()
     card = page.locator(".card", has_text="客服专员")
     expect(card).to_contain_text("已面试")
+    # Only the steps the lifecycle allows after an interview are offered.
+    options = card.get_by_label(re.compile("记录结果")).locator("option").all_inner_texts()
+    assert options == ["已录用", "未录用", "本人放弃", "未到场"]
     card.get_by_label(re.compile("记录结果")).select_option(label="已录用")
     card.get_by_role("button", name="保存").click()
     expect(page.locator(".card", has_text="客服专员")).to_contain_text("已录用")
+    # The hire is the person's employment now, on their page and in their case.
+    expect(page.locator("#employment + dl")).to_contain_text("已就业")
+    page.goto(case_url)
+    expect(page.locator("#case-employment")).to_contain_text("已就业")
+    check_accessibility(page)
 
 
 def test_employer_posts_a_job_sees_anonymous_candidates_and_reports_a_decision(

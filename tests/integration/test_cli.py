@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from matching.settings import Settings
+from matching.store import Store
+from matching.store.tables import CandidateRow
 from serving.cli import app
 from tests.world import CANDIDATES, WORLD, write_world
 
@@ -16,6 +23,25 @@ runner = CliRunner()
 
 def jobmatch(home: Path, *args: str):
     return runner.invoke(app, list(args), env={"JOBMATCH_HOME": str(home)})
+
+
+def test_python_dash_m_runs_the_same_command_with_every_group(tmp_path: Path) -> None:
+    # The commands live in one module per group (serving/cli/); all are registered on one app.
+    env = {**os.environ, "JOBMATCH_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "serving.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert {
+        "train", "retrain", "recommend", "jobfair", "report", "import", "export", "demo-data",
+        "demo", "serve", "occupations", "cases", "users",
+    } <= listed  # fmt: skip
 
 
 def test_import_reimport_and_export_round_trip(tmp_path: Path) -> None:
@@ -116,6 +142,38 @@ def test_recommend_writes_the_contract_lines_and_never_an_infeasible_job(tmp_pat
     )
     assert failed.exit_code == 2 and "unknown candidate ids: ghost" in failed.output
     assert not (tmp_path / "never.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_recommend_refuses_deactivated_people_and_closed_jobs(tmp_path: Path) -> None:
+    """Issue 9 item 19, as the API: a deactivated person gets no jobs, a closed job no people;
+    the command names them and writes nothing."""
+    home = tmp_path / "h"
+    jobs = [{**j, "closes_at": "2025-05-01"} if j["id"] == "j2" else j for j in WORLD["jobs"]]
+    world = {**WORLD, "jobs": jobs}
+    assert jobmatch(home, "import", str(write_world(tmp_path / "in", world))).exit_code == 0
+    store = Store.open(Settings(home=home))
+    try:
+        with store.session() as session:
+            session.execute(
+                update(CandidateRow).where(CandidateRow.id == "c3").values(active=False)
+            )
+            session.commit()
+    finally:
+        store.close()
+    ids = tmp_path / "ids.txt"
+    for for_, wanted, named in [
+        ("candidates", "c1\nc3\n", "已停用的求职者 (deactivated candidates), 不再推荐: c3"),
+        ("jobs", "j2\nj1\n", "已关闭的岗位 (closed jobs), 不再推荐: j2"),
+    ]:
+        ids.write_text(wanted, encoding="utf-8")
+        out = tmp_path / f"{for_}.jsonl"
+        refused = jobmatch(home, "recommend", "--for", for_, "--ids", str(ids), "--out", str(out))
+        assert refused.exit_code == 2 and named in refused.output, refused.output
+        assert not out.exists()
+    ids.write_text("c1\n", encoding="utf-8")
+    fine = jobmatch(home, "recommend", "--for", "candidates", "--ids", str(ids), "--out", str(out))
+    assert fine.exit_code == 0, fine.output
 
 
 @pytest.mark.slow

@@ -23,10 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from matching.index import VectorIndex
 from matching.interchange import import_directory
 from matching.settings import Settings
 from matching.store import Store
@@ -339,3 +341,46 @@ def test_concurrent_replays_of_one_referral_store_it_once(api: Api) -> None:
     assert json.dumps(late.json(), sort_keys=True) == json.dumps(
         next(a.json() for a in answers if a.status_code == 201), sort_keys=True
     )
+
+
+def test_two_workers_saving_the_vector_index_at_once_leave_it_loadable(tmp_path: Path) -> None:
+    """Each API worker saves the shared vector index when its catalog changed. Two saves at
+    once each deleted the vectors file of the other, leaving a manifest that named no file:
+    every later request of both workers was a 500 (the soak found it). Saves take turns, and a
+    reader that lost the race reads the new manifest."""
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"j{n}" for n in range(40)]
+    VectorIndex.build(ids, vectors, exact_below=1000).save(tmp_path)
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def save(n: int) -> None:
+        try:
+            for round_ in range(60):
+                keep = ids[: 20 + (n + round_) % 20]
+                VectorIndex.build(keep, vectors[: len(keep)], exact_below=1000).save(tmp_path)
+        except BaseException as error:  # noqa: BLE001  (reported by the test)
+            failures.append(error)
+
+    def load() -> None:
+        while not stop.is_set():
+            try:
+                VectorIndex.load(tmp_path)
+            except BaseException as error:  # noqa: BLE001
+                failures.append(error)
+                return
+
+    savers = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    reader = threading.Thread(target=load)
+    reader.start()
+    for thread in savers:
+        thread.start()
+    for thread in savers:
+        thread.join()
+    stop.set()
+    reader.join()
+    assert failures == []
+    assert len(list(tmp_path.glob("vectors-*.faiss"))) == 1
+    assert len(VectorIndex.load(tmp_path).ids) >= 20

@@ -295,7 +295,6 @@ def test_too_little_data_is_refused_clearly(world: World, tmp_path: Path) -> Non
     assert np.isin(["retrain.lock"], [p.name for p in settings.home.iterdir()]).all()
 
 
-@pytest.mark.xfail(reason="the cold-start and parity gates merged from the ranking branch refuse this small world's challenger; the test's world or gates need re-tuning (open in issue 10)", strict=False)
 @pytest.mark.slow
 def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: Settings) -> None:
     """A champion trained when few outcomes were recorded gives way once many more arrive."""
@@ -315,7 +314,8 @@ def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: 
     # The later referrals and their outcomes are recorded: import the world's files again.
     report = import_directory(store, world.home.parent / "files")
     store.close()
-    assert report.ok and report.files[-1].inserted > 0
+    referrals = next(f for f in report.files if f.file == "referrals.jsonl")
+    assert report.ok and referrals.inserted > 0
     later = run(world, home)
     assert later.promoted, later.reason
     assert champion_of(home) == str(later.model_version) != str(early.model_version)

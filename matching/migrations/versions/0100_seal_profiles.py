@@ -75,7 +75,9 @@ def upgrade() -> None:
     changes = []
     for row_id, record, capacities in rows:
         record = _as_dict(record)
-        profile = {k: record.pop(k) for k in ("capacities", "summary") if k in record}
+        profile: dict[str, Any] = {
+            k: record.pop(k) for k in ("capacities", "summary") if k in record
+        }
         profile["effective"] = _as_dict(capacities)
         changes.append(
             {"b_id": row_id, "record": record, "profile": vault.seal_for_matching(profile)}
