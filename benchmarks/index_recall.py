@@ -79,7 +79,7 @@ def m3e_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     clock also counts other processes' turns, CPU time only this one's work.
     """
     texts = synthetic_job_texts(rng, n)
-    embedder = Embedder(Settings().resolved_embedding_model)
+    embedder = Embedder.from_settings(Settings())
     embedder.encode(texts[:64])  # warm-up: first calls allocate
     wall, cpu = time.perf_counter(), time.process_time()
     vectors = embedder.encode(texts, progress=True)

@@ -147,7 +147,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder(settings.resolved_embedding_model)
+        embedder = Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(

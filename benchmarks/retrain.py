@@ -127,7 +127,7 @@ def main() -> None:
     files, home = workdir / "files", workdir / "home"
     settings = Settings(home=home)
     embedder: Any = (
-        HashEmbedder() if args.vectors == "hash" else Embedder(settings.resolved_embedding_model)
+        HashEmbedder() if args.vectors == "hash" else Embedder.from_settings(settings)
     )
     occupations = OccupationVocabulary.load()
     if args.reuse and (home / "ready").is_file():

@@ -103,7 +103,7 @@ def prepare(home: Path, candidates: int, jobs: int) -> dict[str, Any]:
         occupations = OccupationVocabulary.load()
         embed_catalog(
             Catalog.from_store(store, settings, occupations),
-            EmbeddingCache(store, Embedder(settings.resolved_embedding_model)),
+            EmbeddingCache(store, Embedder.from_settings(settings)),
             occupations,
         )
         people = [json.loads(line) for line in (files / "candidates.jsonl").open()]

@@ -224,6 +224,9 @@ class Catalog:
     jobs: JobTable
     candidates: CandidateTable
     history: History
+    # The column numbering of skills and certificates, which an update extends in place.
+    skill_vocabulary: Vocabulary
+    certificate_vocabulary: Vocabulary
 
     @classmethod
     def from_records(
@@ -249,7 +252,7 @@ class Catalog:
             table.skills = _resize(table.skills, len(skills.index))
             table.certificates = _resize(table.certificates, len(certificates.index))
         history = _history(referrals, job_table, candidate_table)
-        return cls(job_table, candidate_table, history)
+        return cls(job_table, candidate_table, history, skills, certificates)
 
     @classmethod
     def from_store(
@@ -437,10 +440,10 @@ def _spliced(table: Any, rows: Any, columns: tuple[int, int]) -> Any:
             grown[place] = after
             values[item.name] = grown
         else:
-            grown = list(before) + [None] * len(fresh)
+            listed = list(before) + [None] * len(fresh)
             for r, position in enumerate(place.tolist()):
-                grown[position] = after[r]
-            values[item.name] = grown
+                listed[position] = after[r]
+            values[item.name] = listed
     return type(table)(**values)
 
 
@@ -483,11 +486,12 @@ def _spliced_history(history: History, rows: History, positions: dict[str, int])
         if isinstance(before, np.ndarray):
             grown = np.concatenate([before, np.zeros_like(after[: len(fresh)])])
             grown[place] = after
+            values[item.name] = grown
         else:
-            grown = list(before) + [None] * len(fresh)
+            listed = list(before) + [None] * len(fresh)
             for r, position in enumerate(place.tolist()):
-                grown[position] = after[r]
-        values[item.name] = grown
+                listed[position] = after[r]
+            values[item.name] = listed
     positions.update((rows.ids[r], int(place[r])) for r in fresh)
     return History(**values)
 

@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 from sqlalchemy import Insert, insert, select
@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from matching.domain import Candidate, Job
 from matching.occupations import OccupationVocabulary
+from matching.onnx_embedding import BACKENDS, Backend, OnnxEncoder, check_exportable, export_onnx
 from matching.privacy import scrub as _scrubbed
 from matching.privacy import scrub_about_person
 from matching.store.database import Store
@@ -33,6 +34,8 @@ from matching.store.tables import EmbeddingRow
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from matching.settings import Settings
 
 T = TypeVar("T")
 
@@ -137,57 +140,110 @@ def model_id_for(path: Path) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model on the CPU, giving L2-normalised float32 vectors.
+    """An embedding model on the CPU, giving L2-normalised float32 vectors.
 
-    The model loads on first use (or :meth:`warm_up`), not on construction: importing torch
-    and reading the weights takes 5–15 s on two cores, and a server is ready to answer
-    before it embeds anything (the occupation vocabulary's vectors ship with the package).
+    ``backend`` says how it runs (``Settings.embedding_backend``): ``torch`` through
+    sentence-transformers, or ``onnx`` / ``onnx-int8`` through ONNX Runtime
+    (:mod:`matching.onnx_embedding`, exported once into ``cache``). The model loads on first
+    use (or :meth:`warm_up`), not on construction: importing torch and reading the weights
+    takes 5-15 s on two cores, and a server is ready to answer before it embeds anything
+    (the occupation vocabulary's vectors ship with the package).
+
+    The model id is the folder's (:func:`model_id_for`) for torch, and that id with the
+    backend appended otherwise: ONNX vectors differ from torch's in the last digits (float32)
+    or the third (int8), so vectors cached or indexed under one backend are never mixed with
+    another's, and changing the backend re-embeds a home.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        backend: Backend = "torch",
+        cache: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
         """Prepare the model in ``path`` (see ``Settings.resolved_embedding_model``).
 
-        Nothing is downloaded: the Hugging Face libraries read ``HF_HUB_OFFLINE`` when they
-        are first imported, so it is set (unless the caller chose otherwise) before importing
-        them, and ``local_files_only`` covers the case that they were imported earlier.
-        A folder without ``modules.json`` (m3e-small ships none) gets mean pooling, which is
-        what m3e was trained with.
+        ``cache`` is the folder of ONNX exports (required for the ONNX backends, see
+        ``Settings.resolved_embedding_cache``); ``threads`` caps ONNX Runtime's threads
+        (``None``: one per core). Nothing is downloaded: the Hugging Face libraries read
+        ``HF_HUB_OFFLINE`` when they are first imported, so it is set (unless the caller
+        chose otherwise) before importing them, and ``local_files_only`` covers the case
+        that they were imported earlier. A folder without ``modules.json`` (m3e-small ships
+        none) gets mean pooling, which is what m3e was trained with.
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"no embedding model folder at {path}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}: one of {', '.join(BACKENDS)}")
+        if backend != "torch":
+            check_exportable(path)
+            if cache is None:
+                raise ValueError(f"the {backend} backend needs a cache folder for its export")
         self.path = path
-        self.model_id: str = model_id_for(path)
+        self.backend: Backend = backend
+        self.cache = Path(cache) if cache is not None else None
+        self.threads = threads
+        folder_id = model_id_for(path)
+        self.model_id: str = folder_id if backend == "torch" else f"{folder_id}-{backend}"
         self._declared_dim = _declared_dimension(path)
-        self._loaded: SentenceTransformer | None = None
+        self._loaded: SentenceTransformer | OnnxEncoder | None = None
         self._loading = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        """The embedding model, backend and export cache that ``settings`` configure."""
+        return cls(
+            settings.resolved_embedding_model,
+            backend=settings.embedding_backend,
+            cache=settings.resolved_embedding_cache,
+        )
+
+    @property
+    def onnx_file(self) -> Path | None:
+        """Where this model's ONNX export lives (``None`` for the torch backend)."""
+        if self.backend == "torch" or self.cache is None:
+            return None
+        return self.cache / "onnx" / self.model_id / "model.onnx"
+
     def warm_up(self) -> None:
-        """Load the model now (a server calls this in the background after starting)."""
+        """Load the model now (a server calls this in the background after starting); for an
+        ONNX backend, export it first if the cache has no export yet."""
         self._model  # noqa: B018 (loads it)
 
     @property
-    def _model(self) -> SentenceTransformer:
+    def _model(self) -> SentenceTransformer | OnnxEncoder:
         if self._loaded is None:
             with self._loading:
                 if self._loaded is None:
-                    from sentence_transformers import SentenceTransformer
-
-                    self._loaded = SentenceTransformer(
-                        str(self.path), device="cpu", local_files_only=True
-                    )
+                    self._loaded = self._load()
         return self._loaded
+
+    def _load(self) -> SentenceTransformer | OnnxEncoder:
+        onnx_file = self.onnx_file
+        if onnx_file is None:
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        if not onnx_file.is_file():
+            export_onnx(self.path, onnx_file, backend=self.backend)
+        return OnnxEncoder(self.path, onnx_file, threads=self.threads)
 
     @property
     def dim(self) -> int:
         """Length of the vectors (from the model's configuration, without loading it)."""
         if self._declared_dim is not None:
             return self._declared_dim
+        model = self._model
+        if isinstance(model, OnnxEncoder):  # pragma: no cover (ONNX folders declare theirs)
+            raise RuntimeError("an exported model always declares its hidden size")
         # sentence-transformers 6 renamed get_sentence_embedding_dimension.
-        dimension = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
+        dimension = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
         )
         declared = dimension()
         assert declared is not None, "the model declares no embedding dimension"
@@ -199,7 +255,10 @@ class Embedder:
         """Vectors of ``texts``: shape ``(len(texts), dim)``, float32, each of length 1."""
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
+        model = self._model
+        if isinstance(model, OnnxEncoder):
+            return model.encode(list(texts), batch_size=batch_size)
+        vectors = model.encode(
             list(texts),
             batch_size=batch_size,
             show_progress_bar=progress,
@@ -223,6 +282,24 @@ def _declared_dimension(path: Path) -> int | None:
     return int(size) if isinstance(size, int) else None
 
 
+class VectorModel(Protocol):
+    """What :class:`EmbeddingCache` needs of a model: an :class:`Embedder`, or one that runs
+    it elsewhere (``training.distributed.DaskEmbedder``)."""
+
+    model_id: str
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors."""
+        ...
+
+    def encode(
+        self, texts: list[str], *, progress: bool = False, batch_size: int = 64
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors of ``texts``, shape ``(len(texts), dim)``."""
+        ...
+
+
 class EmbeddingCache:
     """Vectors of texts under one model, kept in the store's ``embeddings`` table.
 
@@ -235,10 +312,16 @@ class EmbeddingCache:
     #: Keys per ``IN (...)`` look-up and rows per insert, below SQLite's bound-parameter limit.
     chunk = 500
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
-        """Cache the vectors ``embedder`` computes in ``store``."""
+    def __init__(self, store: Store, embedder: VectorModel, *, batch: int | None = None) -> None:
+        """Cache the vectors ``embedder`` computes in ``store``, ``batch`` texts per
+        transaction (default :attr:`batch`; more for an embedder on a cluster, whose
+        workers each take a share of a batch)."""
         self.store = store
         self.embedder = embedder
+        if batch is not None:
+            if batch < 1:
+                raise ValueError(f"batch must be at least 1, not {batch}")
+            self.batch = batch
 
     def vectors(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """Vectors of ``texts`` in order, shape ``(len(texts), dim)``, float32.

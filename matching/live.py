@@ -31,8 +31,8 @@ from matching.domain import Candidate, Job
 from matching.embedding import EmbeddingCache, candidate_text, job_text
 from matching.engine import Matcher
 from matching.features import updated_history
-from matching.lifecycle import StreakRule
 from matching.index import VectorIndex
+from matching.lifecycle import StreakRule
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
@@ -101,7 +101,9 @@ class ChangeLog:
                 changes = Changes(self.position, last, bulk=True)
                 self.position = last
                 return changes
-        changes = Changes(self.position, rows[-1][0] if rows else self.position)
+        newest = rows[-1][0] if rows else self.position
+        assert newest is not None  # rows with seq > position: never a NULL seq
+        changes = Changes(self.position, newest)
         for _seq, kind, record_id, deleted in rows:
             if kind not in changes.upserted:
                 continue

@@ -74,21 +74,11 @@ from matching.employment import (
     status_counts,
     status_on,
 )
+from matching.interchange import file_name
 from matching.jobfair import event_outcomes
 from matching.settings import Settings
 from matching.store import Store
-from matching.store.tables import (
-    AssessmentRow,
-    CandidateRow,
-    EmployerRow,
-    EmploymentRecordRow,
-    EnrolmentRow,
-    EventRow,
-    JobRow,
-    QuotaDeclarationRow,
-    ReferralRow,
-    WageStandardRow,
-)
+from matching.store.database import KINDS
 from matching.vocabulary import Outcome, WorkMode
 
 INTERVIEWED = frozenset({Outcome.INTERVIEWED, Outcome.HIRED, Outcome.LEFT_EARLY})
@@ -160,32 +150,26 @@ class ReportData:
     disabled: set[str] = field(default_factory=set)
 
 
-_SOURCES: dict[str, tuple[type[BaseModel], Any]] = {
-    "employers": (Employer, EmployerRow),
-    "jobs": (Job, JobRow),
-    "candidates": (Candidate, CandidateRow),
-    "referrals": (Referral, ReferralRow),
-    "declarations": (QuotaDeclaration, QuotaDeclarationRow),
-    "wage_standards": (WageStandard, WageStandardRow),
-    "events": (RecruitmentEvent, EventRow),
-    # Casework: the plain part of each record (the store seals the rest, and these models
-    # ignore it in an export).
-    "employment": (StatusEntry, EmploymentRecordRow),
-    "assessments": (Assessed, AssessmentRow),
-    "enrolments": (Enrolment, EnrolmentRow),
+#: The store kind (and interchange file) each list of :class:`ReportData` holds.
+_KIND_OF = {
+    "employers": "employers",
+    "jobs": "jobs",
+    "candidates": "candidates",
+    "referrals": "referrals",
+    "declarations": "quota_declarations",
+    "wage_standards": "wage_standards",
+    "events": "events",
+    "employment": "employment",
+    "assessments": "assessments",
+    "enrolments": "enrolments",
 }
-_FILES = {
-    "employers": "employers.jsonl",
-    "jobs": "jobs.jsonl",
-    "candidates": "candidates.jsonl",
-    "referrals": "referrals.jsonl",
-    "declarations": "quota_declarations.jsonl",
-    "wage_standards": "wage_standards.jsonl",
-    "events": "events.jsonl",
-    "employment": "employment.jsonl",
-    "assessments": "assessments.jsonl",
-    "enrolments": "enrolments.jsonl",
-}
+#: Casework records read as their plain part only (the store seals the rest; these models
+#: ignore it in an export). The others are read whole.
+_READ_AS: dict[str, type[BaseModel]] = {"employment": StatusEntry, "assessments": Assessed}
+
+
+def _model(kind: str) -> type[BaseModel]:
+    return _READ_AS.get(kind, KINDS[kind][0])
 
 
 def data_from_store(store: Store, *, actor: str) -> ReportData:
@@ -193,9 +177,10 @@ def data_from_store(store: Store, *, actor: str) -> ReportData:
     category (audited as read by ``actor``)."""
     data = ReportData()
     with store.session() as session:
-        for name, (model, table) in _SOURCES.items():
+        for name, kind in _KIND_OF.items():
+            table: Any = KINDS[kind][1]
             rows = session.scalars(select(table.record).order_by(table.id))
-            getattr(data, name).extend(model.model_validate(r) for r in rows)
+            getattr(data, name).extend(_model(kind).model_validate(r) for r in rows)
         ids = [c.id for c in data.candidates]
         category = store.sealed_field(session, "disability_category", ids)
         data.disabled = {i for i, found in category.items() if found}
@@ -216,11 +201,11 @@ def data_from_export(directory: Path) -> ReportData:
     files are empty. Sensitive fields are dropped before anything is read; of the disability
     category only its presence is kept."""
     data = ReportData()
-    for name, file in _FILES.items():
-        path = directory / file
+    for name, kind in _KIND_OF.items():
+        path = directory / file_name(kind)
         if not path.is_file():
             continue
-        model = _SOURCES[name][0]
+        model = _model(kind)
         hidden: frozenset[str] = getattr(model, "sensitive_fields", frozenset())
         with path.open(encoding="utf-8-sig") as handle:
             for line in handle:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,16 @@ class Settings(BaseSettings):
     )
     embedding_model: Path | None = Field(
         None, description="Folder of a sentence-transformers model; default: bundled m3e-small."
+    )
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="How the embedding model runs: torch (sentence-transformers), onnx (ONNX "
+        "Runtime, float32) or onnx-int8 (ONNX Runtime, int8 weights); see README, Embeddings.",
+    )
+    embedding_cache: Path | None = Field(
+        None,
+        description="Folder of the ONNX exports of embedding models, one per model and backend; "
+        "default: ~/.cache/jobmatch.",
     )
     mlflow_uri: str | None = Field(
         None, description="MLflow tracking URI; default: a SQLite store in the home."
@@ -200,6 +211,14 @@ class Settings(BaseSettings):
                 "or set JOBMATCH_EMBEDDING_MODEL to a sentence-transformers folder"
             )
         return path
+
+    @cached_property
+    def resolved_embedding_cache(self) -> Path:
+        """The folder holding ONNX exports of embedding models (shared by all homes of a user:
+        an export depends only on the model and the backend)."""
+        if self.embedding_cache is not None:
+            return self.embedding_cache.expanduser()
+        return Path.home() / ".cache" / "jobmatch"
 
     @cached_property
     def resolved_mlflow_uri(self) -> str:

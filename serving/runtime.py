@@ -84,7 +84,7 @@ def load_resources(settings: Settings, store: Store) -> Resources:
     embedding cache in the database (minutes on two cores), and later starts read them back.
     So a home that has never served is ready in seconds (``benchmarks/first_start.py``).
     """
-    embedder = Embedder(settings.resolved_embedding_model)
+    embedder = Embedder.from_settings(settings)
     # The model loads in the background: the process is ready before it is (an empty home
     # embeds nothing), and the first request that embeds waits only for what is left.
     threading.Thread(target=embedder.warm_up, name="embedder-warm-up", daemon=True).start()

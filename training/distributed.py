@@ -1,4 +1,5 @@
-"""Scale-out: fitting the LambdaRank models on a Dask cluster (``--engine dask``).
+"""Scale-out on a Dask cluster (``--engine dask``): fitting the LambdaRank models, and
+embedding a backlog of texts (:class:`DaskEmbedder`).
 
 When the training rows outgrow one machine, LightGBM's data-parallel learner runs on the
 workers of a Dask cluster through :class:`lightgbm.dask.DaskLGBMRanker`: each worker holds
@@ -20,22 +21,36 @@ fits of the same rows always identical to each other: ``lightgbm.dask`` orders t
 (whose rows bin its share of the features, and whose model comes back) varies between fits.
 The promotion rule, not bit-equality, is what keeps a Dask-trained challenger honest.
 
+Embedding scales the other way: texts are independent, so :class:`DaskEmbedder` cuts them into
+chunks, each worker embeds its chunks with its own copy of the model (loaded once per worker
+process, from the same folder, backend and export cache as the local :class:`Embedder`), and
+the vectors come back in order. Only a bounded number of chunks is in flight, so a national
+backlog of millions of texts never sits on the scheduler at once. The vectors are those the
+local embedder gives (same model, same backend): ``tests/test_distributed.py`` checks it.
+
 Needs the ``scale`` extra (``dask[distributed]``); every worker needs the same LightGBM.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import lightgbm as lgb
 import numpy as np
 
+from matching.embedding import Embedder, EmbeddingCache
 from matching.features import CATEGORICAL, FEATURES
+from matching.onnx_embedding import Backend
 from matching.ranker import DEFAULT_PARAMS
+from matching.store.database import Store
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
 #: Where LightGBM trains: in this process, or on a Dask cluster (the ``scale`` extra).
 Engine = Literal["local", "dask"]
@@ -132,3 +147,125 @@ def fit_booster_dask(
         )
     booster: lgb.Booster = model.to_local().booster_
     return booster
+
+
+#: Texts per task: big enough that a task's overhead (a few ms) is small against embedding it
+#: (seconds), small enough that a lost worker costs little to redo.
+EMBED_CHUNK = 1024
+#: Chunks in flight per worker thread: one running, one queued, so no worker waits on the
+#: client between chunks.
+CHUNKS_PER_THREAD = 2
+
+
+class DaskEmbedder:
+    """An :class:`Embedder` whose ``encode`` runs on the workers of a Dask cluster.
+
+    It has the embedder's interface (``model_id``, ``dim``, ``encode``), so an
+    :class:`~matching.embedding.EmbeddingCache` over it embeds a home's missing texts on the
+    cluster and stores them as usual. Every worker needs the model folder (and, for an ONNX
+    backend, may share the export cache) at the same paths as this machine.
+    """
+
+    def __init__(self, embedder: Embedder, client: Client, *, chunk: int = EMBED_CHUNK) -> None:
+        """Embed like ``embedder`` on the workers of ``client``, ``chunk`` texts per task."""
+        if chunk < 1:
+            raise ValueError(f"chunk must be at least 1, not {chunk}")
+        self.embedder = embedder
+        self.client = client
+        self.chunk = chunk
+        self.model_id = embedder.model_id
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors (the local embedder's)."""
+        return self.embedder.dim
+
+    @property
+    def batch(self) -> int:
+        """Texts worth handing over at once: enough to keep every worker thread busy."""
+        return self.chunk * CHUNKS_PER_THREAD * max(1, sum(self.client.nthreads().values()))
+
+    def encode(
+        self, texts: list[str], *, progress: bool = False, batch_size: int = 64
+    ) -> np.ndarray:
+        """Vectors of ``texts`` in order, shape ``(len(texts), dim)``, float32, computed on
+        the cluster; at most :attr:`batch` texts are out on the cluster at a time."""
+        from distributed import as_completed
+
+        texts = list(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        spec = (
+            str(self.embedder.path),
+            self.embedder.backend,
+            _cache_str(self.embedder),
+            self.embedder.threads,
+        )
+        starts = iter(range(0, len(texts), self.chunk))
+        in_flight = max(1, self.batch // self.chunk)
+        pending = as_completed()
+        where: dict[Future, int] = {}
+
+        def submit_next() -> None:
+            start = next(starts, None)
+            if start is None:
+                return
+            future = self.client.submit(
+                _embed_chunk,
+                spec,
+                texts[start : start + self.chunk],
+                batch_size,
+                pure=False,
+            )
+            where[future] = start
+            pending.add(future)
+
+        for _ in range(in_flight):
+            submit_next()
+        for future in pending:
+            start = where.pop(future)
+            vectors = future.result()
+            out[start : start + len(vectors)] = vectors
+            future.release()
+            submit_next()
+        return out
+
+
+@contextmanager
+def cached_encoder(
+    store: Store, embedder: Embedder, *, engine: Engine, scheduler: str | None = None
+) -> Iterator[EmbeddingCache]:
+    """The store's embedding cache over ``embedder``, embedding what it misses here
+    (``engine="local"``) or on the Dask cluster at ``scheduler`` (``"dask"``; ``None``: a
+    local two-worker cluster), which stays connected while the block runs."""
+    if engine == "local":
+        yield EmbeddingCache(store, embedder)
+        return
+    if engine != "dask":
+        raise ValueError(f"unknown engine {engine!r}: 'local' or 'dask'")
+    with connect(scheduler) as client:
+        remote = DaskEmbedder(embedder, client)
+        yield EmbeddingCache(store, remote, batch=remote.batch)
+
+
+def _cache_str(embedder: Embedder) -> str | None:
+    return str(embedder.cache) if embedder.cache is not None else None
+
+
+@lru_cache(maxsize=4)
+def _worker_embedder(
+    path: str, backend: Backend, cache: str | None, threads: int | None
+) -> Embedder:
+    """One embedder per worker process and model: loading a model costs seconds, so it is
+    kept between chunks (the embedder loads itself once, under its own lock)."""
+    return Embedder(
+        Path(path), backend=backend, cache=Path(cache) if cache else None, threads=threads
+    )
+
+
+def _embed_chunk(
+    spec: tuple[str, Backend, str | None, int | None], texts: list[str], batch_size: int
+) -> np.ndarray:
+    """Run on a worker: the vectors of one chunk."""
+    return _worker_embedder(*spec).encode(texts, batch_size=batch_size)

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from matching.catalog import OUTCOMES, Catalog
-from matching.embedding import Embedder, EmbeddingCache
+from matching.embedding import Embedder
 from matching.engine import embed_catalog, matcher_over
 from matching.features import FEATURES, HistoryIndex, build_features, feasible, pair_similarity
 from matching.lifecycle import StreakRule
@@ -51,7 +51,7 @@ from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.vocabulary import DisabilityCategory, Outcome
-from training.distributed import Engine
+from training.distributed import Engine, cached_encoder
 from training.evaluate import Method, Query, Retrieval, build_queries, evaluate
 from training.metrics import ndcg_at
 from training.model_card import CARD_FILE, CardFacts, render_model_card, write_model_card
@@ -568,7 +568,7 @@ def retrain(
             today=now or dt.date.today(),
             scratch=Path(scratch),
             model_card_dir=model_card_dir,
-            embedder=embedder or Embedder(settings.resolved_embedding_model),
+            embedder=embedder or Embedder.from_settings(settings),
             occupations=occupations or OccupationVocabulary.load(),
         )
 
@@ -590,9 +590,10 @@ def _retrain(
     store = Store.open(settings)
     try:
         catalog = Catalog.from_store(store, settings, occupations)
-        job_vectors, candidate_vectors = embed_catalog(
-            catalog, EmbeddingCache(store, embedder), occupations
-        )
+        with cached_encoder(
+            store, embedder, engine=config.engine, scheduler=config.scheduler
+        ) as encoder:
+            job_vectors, candidate_vectors = embed_catalog(catalog, encoder, occupations)
         as_of = today.toordinal()
         split = time_split(catalog, weeks=config.validation_weeks, as_of=as_of)
         window = data_window(catalog, split, as_of)

@@ -21,6 +21,8 @@ class Candidates(Repository[Candidate, CandidateRow]):
     kind = "candidates"
     record_type = Candidate
     row_type = CandidateRow
+    create_action = "create"
+    update_action = "update"
 
     def _disclosed(self, candidate_id: str, purpose: str) -> None:
         self.audit("read_sensitive", self.subject(candidate_id), purpose)
@@ -32,7 +34,7 @@ class Candidates(Repository[Candidate, CandidateRow]):
         if self.get(candidate.id) is not None:
             raise AlreadyExists("candidate", candidate.id)
         self.store.upsert(self.session, self.kind, [candidate])
-        self.audit("create", self.subject(candidate.id), "registration")
+        self.audit(self.create_action, self.subject(candidate.id), "registration")
         self._disclosed(candidate.id, "returned in the response to create")
         self.session.commit()
         return candidate
@@ -82,12 +84,12 @@ class Candidates(Repository[Candidate, CandidateRow]):
         change: Callable[[CandidateRow], Candidate],
         *,
         if_match: str | None,
-        fields: list[str],
+        changed: Callable[[], list[str]],
     ) -> tuple[CandidateRow, Candidate, str]:
-        """Store a change of ``fields`` (see :meth:`Repository.change`); the changed record
-        handed back counts as disclosed."""
+        """Store a change, audited with the fields the request ``changed`` (see
+        :meth:`Repository.change`); the changed record handed back counts as disclosed."""
         row, record, version = self._replace(load, change, if_match)
-        self.audit("update", self.subject(row.id), ", ".join(sorted(fields)))
+        self.audit(self.update_action, self.subject(row.id), ", ".join(sorted(changed())))
         self._disclosed(row.id, "returned in the response to update")
         self.session.commit()
         return row, record, version

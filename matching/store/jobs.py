@@ -14,15 +14,18 @@ from matching.store.tables import JobRow
 
 
 class Jobs(Repository[Job, JobRow]):
-    """The jobs of one store, for one actor."""
+    """The jobs of one store, for one actor: :meth:`post`, :meth:`search`, ``patch`` and
+    :meth:`close`."""
 
     kind = "jobs"
     record_type = Job
     row_type = JobRow
+    create_action = "post_job"
+    update_action = "update_job"
 
     def post(self, job: Job) -> Job:
         """Store a new job (:class:`~matching.store.repository.AlreadyExists`)."""
-        return self.create(job, action="post_job", purpose=None)
+        return self.create(job)
 
     def search(
         self,
@@ -42,23 +45,6 @@ class Jobs(Repository[Job, JobRow]):
             # Job.is_open is the rule; rows are read lazily, so only as many as needed.
             jobs = (job for job in jobs if job.is_open(open_on))
         return list(islice(jobs, limit))
-
-    def patch(
-        self,
-        load: Callable[[], JobRow],
-        change: Callable[[JobRow], Job],
-        *,
-        if_match: str | None,
-        changed: Callable[[], list[str]],
-    ) -> tuple[JobRow, Job, str]:
-        """Store an edit, audited with the fields it ``changed`` (worked out by ``change``)."""
-        return self.change(
-            load,
-            change,
-            if_match=if_match,
-            action="update_job",
-            purpose=lambda: ", ".join(changed()) or "no change",
-        )
 
     def close(
         self, load: Callable[[], JobRow], *, if_match: str | None, today: dt.date

@@ -70,6 +70,9 @@ class Repository(Generic[RecordT, RowT]):
     kind: ClassVar[str]
     record_type: ClassVar[type[Record]]
     row_type: ClassVar[type]
+    #: The audit actions of a new record and of a change to one.
+    create_action: ClassVar[str]
+    update_action: ClassVar[str]
 
     def __init__(self, store: Store, session: Session, *, actor: str) -> None:
         self.store = store
@@ -97,14 +100,32 @@ class Repository(Generic[RecordT, RowT]):
             self.session, actor=self.actor, action=action, subject=subject, purpose=purpose
         )
 
-    def create(self, record: RecordT, *, action: str, purpose: str | None) -> RecordT:
-        """Store a new record, audited as ``action``; :class:`AlreadyExists` if the id is."""
+    def create(self, record: RecordT) -> RecordT:
+        """Store a new record (audited); :class:`AlreadyExists` if its id is taken."""
         if self.get(record.id) is not None:
             raise AlreadyExists(self.kind.removesuffix("s"), record.id)
         self.store.upsert(self.session, self.kind, [record])
-        self.audit(action, self.subject(record.id), purpose)
+        self.audit(self.create_action, self.subject(record.id), None)
         self.session.commit()
         return record
+
+    def patch(
+        self,
+        load: Callable[[], RowT],
+        change: Callable[[RowT], RecordT],
+        *,
+        if_match: str | None,
+        changed: Callable[[], list[str]],
+    ) -> tuple[RowT, RecordT, str]:
+        """Store a change (see :meth:`change`), audited with the fields it ``changed`` (which
+        ``change`` works out)."""
+        return self.change(
+            load,
+            change,
+            if_match=if_match,
+            action=self.update_action,
+            purpose=lambda: ", ".join(changed()) or "no change",
+        )
 
     def change(
         self,

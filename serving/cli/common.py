@@ -26,7 +26,7 @@ def open_service_matcher(settings: Settings, *, progress: bool = False) -> Match
         return open_matcher(
             store,
             settings,
-            Embedder(settings.resolved_embedding_model),
+            Embedder.from_settings(settings),
             load_ranker(settings),
             occupations,
             progress=progress,

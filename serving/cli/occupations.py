@@ -34,7 +34,7 @@ def occupations_suggest_command(
         raise typer.Exit(2)
     store = open_store(settings)
     try:
-        encoder = EmbeddingCache(store, Embedder(settings.resolved_embedding_model))
+        encoder = EmbeddingCache(store, Embedder.from_settings(settings))
         coder = open_coder(OccupationVocabulary.load(), encoder, settings.occupation_coder_dir)
         count = write_suggestions(coder, titles, out, k)
     finally:
@@ -69,7 +69,7 @@ def occupations_train_command(
     target = out or settings.occupation_coder_dir
     store = open_store(settings)
     try:
-        encoder = EmbeddingCache(store, Embedder(settings.resolved_embedding_model))
+        encoder = EmbeddingCache(store, Embedder.from_settings(settings))
         coder = OccupationCoder(OccupationVocabulary.load(), encoder, model=None)
         pairs = confirmed_pairs(store) if confirmed else []
         model = train_coder_model(coder, pairs, seed=seed)
@@ -101,7 +101,7 @@ def occupations_build_vectors_command(
 
     settings = settings_of(ctx)
     target = out or SHIPPED_FILE
-    embedder = Embedder(settings.resolved_embedding_model)
+    embedder = Embedder.from_settings(settings)
     precision = "float32" if float32 else "int8"
     count = build_vectors(OccupationVocabulary.load(), embedder, target, precision=precision)
     typer.echo(f"{count} vocabulary vectors of {embedder.model_id} written to {target}")

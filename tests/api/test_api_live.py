@@ -17,10 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.domain import Candidate
-from matching.embedding import Embedder
 from matching.interchange import import_directory
-from matching.occupation_coding import OccupationCoder
-from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
 from serving.app import create_app
@@ -29,13 +26,6 @@ from serving.runtime import Resources, Runtime
 from tests.world import CANDIDATES, write_world
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def resources() -> Resources:
-    occupations = OccupationVocabulary.load()
-    embedder = Embedder(Settings().resolved_embedding_model)
-    return Resources(embedder, occupations, OccupationCoder(occupations))
 
 
 @dataclass
