@@ -49,6 +49,7 @@ from matching.catalog import OUTCOMES, Catalog  # noqa: E402
 from matching.embedding import EmbeddingCache, model_id_for  # noqa: E402
 from matching.engine import embed_catalog  # noqa: E402
 from matching.interchange import import_directory  # noqa: E402
+from matching.lifecycle import NEXT_OUTCOMES  # noqa: E402
 from matching.occupation_coding import OccupationCoder  # noqa: E402
 from matching.occupations import OccupationVocabulary  # noqa: E402
 from matching.settings import Settings  # noqa: E402
@@ -245,9 +246,13 @@ def run(
         "after-write job->people": [],
     }
 
-    def timed(name: str | None, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def timed(
+        name: str | None, method: str, url: str, *, refused: str = "", **kwargs: Any
+    ) -> httpx.Response:
         began = time.perf_counter()
         answer = client.request(method, url, **kwargs)
+        if refused and answer.status_code == 409 and answer.json()["error"]["code"] == refused:
+            return answer  # a refusal the rules give (the caller skips the round): not timed
         if answer.status_code >= 400:
             raise SystemExit(f"{method} {url}: {answer.status_code} {answer.text[:300]}")
         if name:
@@ -282,11 +287,17 @@ def run(
                 "/v1/referrals",
                 json=body,
                 headers={"Idempotency-Key": f"mixed-{os.getpid()}-{round_}"},
+                # A person already referred to that job and still waiting (an earlier run
+                # on a reused home) cannot be referred to it again.
+                refused="referral_pending",
             )
+            if answer.status_code == 409:
+                continue
             pending.append(answer.json()["id"])
         else:
             referral = pending.pop(int(rng.integers(len(pending))))
-            outcome = str(rng.choice(["interviewed", "rejected", "hired", "no_show"]))
+            # Only steps the lifecycle allows from pending (a hire follows an interview).
+            outcome = str(rng.choice(sorted(o.value for o in NEXT_OUTCOMES[Outcome.PENDING])))
             timed("write: outcome", "PATCH", f"/v1/referrals/{referral}", json={"outcome": outcome})
         step = (round_ // 3) % 3  # every write kind is followed by every read kind
         if step == 0:
