@@ -25,22 +25,25 @@ the coder falls back to the fixed fusion (:class:`FusionWeights`) of the signals
 from __future__ import annotations
 
 import copy
-import json
-import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-import lightgbm as lgb
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from matching.job_titles import TitleParts, normalise_title
+from matching.occupation_reranker import (
+    CHAR_WEIGHTS,
+    CODER_FEATURES,
+    FUSION_WEIGHTS,
+    SHIPPED_MODEL,
+    CoderModel,
+    FusionWeights,
+    fuse,
+)
 from matching.occupation_vectors import (
     VocabularyVectors,
     WithVocabularyVectors,
@@ -66,42 +69,6 @@ _GROUP_CANDIDATES = 8
 # At most this many groups among the suggestions: a group is a fallback, not a crowd.
 _MAX_GROUPS = 1
 
-SHIPPED_MODEL = Path(__file__).parent / "data" / "occupation_coder"
-SPEC_FILE = "coder.json"
-MODEL_FILE = "model.txt"
-
-LEVELS = {0: "occupation", 1: "group", 2: "group", 3: "group"}
-
-#: Features the re-ranker reads, one row per (title, candidate). "form" is the name or any
-#: alias (the best one counts); a group's definition/tasks features are the best of what it
-#: contains; ranks are among all candidates of the same title (0 = best).
-CODER_FEATURES: list[str] = [
-    "char_form",  # TF-IDF cosine of character 1–3-grams, title against the best form
-    "char_name",  # the same against the official name only
-    "char_text",  # title against definition and tasks
-    "cover_form",  # share of the title's characters and bigrams found in the best form
-    "cover_text",  # ... in the definition and tasks
-    "emb_form",  # m3e cosine, title against the best form
-    "emb_name",  # ... against the official name
-    "emb_definition",  # ... against the definition
-    "emb_tasks",  # ... against the task list
-    "emb_group",  # ... against the name of the candidate's minor group (its own for a group)
-    "suffix_match",  # characters at the end shared with the best form (…员, …师, …工), max 3
-    "head_in_form",  # the title's last two characters occur in some form (head noun)
-    "exact_form",  # the title is a form
-    "title_chars",  # length of the normalised title
-    "title_latin",  # share of Latin letters and digits (Java, UI, CAD)
-    "level",  # 0 occupation, 1 minor, 2 middle, 3 major group
-    "log_children",  # log(1 + detailed occupations inside) for a group, 0 for an occupation
-    "log_forms",  # log(1 + aliases): how many titles the classification lists for it
-    "rank_fused",  # rank by the fixed fusion (among candidates of the same level kind)
-    "rank_emb_form",
-    "rank_char_form",
-    "gap_emb_form",  # best emb_form of the title minus this one
-    "gap_char_form",
-    "sibling_share",  # share of the top 10 fused occupations in this candidate's group
-]
-
 
 class Encoder(Protocol):
     """What the coder needs of a sentence embedder (``matching.embedding.Embedder`` is one)."""
@@ -124,111 +91,12 @@ class Suggestion:
     level: str = "occupation"
 
 
-@dataclass(frozen=True, slots=True)
-class FusionWeights:
-    """Relative weights of the fixed fusion (candidate generation, and the fallback ranker)."""
-
-    char_name: float
-    char_text: float
-    embedding_name: float = 0.0
-    embedding_text: float = 0.0
-
-    def __post_init__(self) -> None:
-        values = [getattr(self, f.name) for f in fields(self)]
-        if any(value < 0 for value in values) or sum(values) <= 0:
-            raise ValueError(f"weights must be >= 0 and not all 0: {self}")
-
-    @property
-    def uses_embeddings(self) -> bool:
-        """Whether any embedding signal has weight (then the coder needs an embedder)."""
-        return self.embedding_name > 0 or self.embedding_text > 0
-
-    def normalised(self) -> dict[str, float]:
-        """Signal name → weight, the weights summing to 1."""
-        values = {f.name: float(getattr(self, f.name)) for f in fields(self)}
-        total = sum(values.values())
-        return {name: value / total for name, value in values.items()}
-
-
-#: Fusion with an embedder (tuned on held-out aliases by ``benchmarks/occupation_coding.py``).
-FUSION_WEIGHTS = FusionWeights(
-    char_name=0.10, char_text=0.10, embedding_name=0.60, embedding_text=0.20
-)
-#: Fusion without an embedder: the two character n-gram signals.
-CHAR_WEIGHTS = FusionWeights(char_name=0.60, char_text=0.40)
-
-
 def clean_title(title: str) -> str:
     """The title as a lookup key without seniority, place, employer and recruiting words.
 
     ``"急招 保洁员（包吃住）残疾人优先"`` → ``"保洁员"`` (see :func:`normalise_title`).
     """
     return normalise_title(title).core
-
-
-@dataclass
-class CoderModel:
-    """The learned re-ranker: a LightGBM booster over :data:`CODER_FEATURES`.
-
-    Saved as a bundle directory like the matcher's ranker: the booster, the feature list and
-    the embedding model id it was trained with; a coder refuses a bundle whose features or
-    embedding model differ from its own.
-    """
-
-    booster: lgb.Booster
-    features: list[str] = field(default_factory=lambda: list(CODER_FEATURES))
-    embedding_model_id: str | None = None
-    version: str = "unversioned"
-    metrics: dict[str, Any] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, directory: Path) -> None:
-        """Write the bundle atomically (a crash leaves the previous one whole)."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".coder-", dir=directory.parent))
-        self.booster.save_model(staging / MODEL_FILE)
-        spec = {
-            "features": self.features,
-            "embedding_model_id": self.embedding_model_id,
-            "version": self.version,
-            "metrics": self.metrics,
-            "params": self.params,
-            "training": self.training,
-        }
-        (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
-        retired = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(directory, retired)
-        os.replace(staging, directory)
-        shutil.rmtree(retired, ignore_errors=True)
-
-    @classmethod
-    def load(cls, directory: Path) -> CoderModel | None:
-        """The bundle at ``directory``; ``None`` when there is none."""
-        directory = Path(directory)
-        if not (directory / SPEC_FILE).is_file():
-            return None
-        spec = json.loads((directory / SPEC_FILE).read_text(encoding="utf-8"))
-        return cls(
-            booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),
-            features=list(spec["features"]),
-            embedding_model_id=spec.get("embedding_model_id"),
-            version=spec.get("version", "unversioned"),
-            metrics=spec.get("metrics", {}),
-            params=spec.get("params", {}),
-            training=spec.get("training", {}),
-        )
-
-    def compatible_with(self, embedding_model_id: str | None) -> bool:
-        """Whether this bundle reads the coder's features under this embedding model."""
-        return self.features == CODER_FEATURES and self.embedding_model_id == embedding_model_id
-
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """Ranking scores of candidate rows (higher is better)."""
-        return np.asarray(self.booster.predict(features, num_threads=0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +212,9 @@ class OccupationCoder:
         self._cover_forms = self._cover_vectoriser.transform(self._form_keys).T.tocsr()
         self._cover_texts = self._cover_vectoriser.transform(texts).T.tocsr()
         self._cover_forms_rows = self._cover_forms  # (vocabulary × forms), rows by n-gram
+        self._form_gram_counts = np.maximum(
+            np.asarray(self._cover_forms.sum(axis=0)).ravel(), 1.0
+        ).astype(np.float32)
         suffixes = [_suffixes(key) for key in self._form_keys]
         self._suffix_ids: dict[str, int] = {}
         self._form_suffix = np.array(
@@ -581,6 +452,9 @@ class OccupationCoder:
             "gap_emb_form": emb_form.max(axis=1, keepdims=True) - emb_form,
             "gap_char_form": raw["char_form"].max(axis=1, keepdims=True) - raw["char_form"],
             "sibling_share": sibling,
+            "fused": fused,
+            "gap_fused": np.concatenate([_gaps(fused[:, :n]), _gaps(fused[:, n:])], axis=1),
+            "cover_by_title": raw["cover_by_title"],
         }
         per_query = {"title_chars": title_chars, "title_latin": title_latin}
         per_entity = {
@@ -693,7 +567,10 @@ class OccupationCoder:
 
         grams = self._cover_vectoriser.transform(queries)
         sizes = np.maximum(np.asarray(grams.sum(axis=1)).ravel(), 1.0)[:, None]
-        out["cover_form"] = per_entity(_dense(grams @ self._cover_forms) / sizes, 0.0)
+        shared = _dense(grams @ self._cover_forms)
+        out["cover_form"] = per_entity(shared / sizes, 0.0)
+        # The other way round: how much of a form the title holds (电工 in 物业维修电工).
+        out["cover_by_title"] = per_entity(shared / self._form_gram_counts, 0.0)
         out["cover_text"] = (_dense(grams @ self._cover_texts) / sizes).astype(np.float32)
 
         # Suffix agreement: 1–3 trailing characters shared with the form.
@@ -844,58 +721,6 @@ def open_coder(
     return OccupationCoder(vocabulary, encoder, model=None)
 
 
-def fuse(signals: dict[str, np.ndarray], weights: FusionWeights) -> np.ndarray:
-    """Weighted average of ``signals`` (as :meth:`OccupationCoder.signals` returns them)."""
-    normalised = weights.normalised()
-    missing = [name for name, weight in normalised.items() if weight > 0 and name not in signals]
-    if missing:
-        raise ValueError(f"weighted signals not computed: {missing}")
-    parts = [normalised[name] * signals[name] for name in normalised if normalised[name] > 0]
-    return np.clip(np.sum(parts, axis=0), 0.0, 1.0).astype(np.float32)
-
-
-def suggestion_record(title: str, suggestions: list[Suggestion]) -> dict[str, Any]:
-    """One line of ``jobmatch occupations suggest``'s output (and of the API's answer):
-    ``{"query", "normalised", "stripped", "results": [{"code", "name", "score", "level"}]}``."""
-    parts = normalise_title(title)
-    return {
-        "query": title,
-        "normalised": parts.core,
-        "stripped": parts.stripped,
-        "results": [
-            {"code": s.code, "name": s.name, "score": round(s.score, 4), "level": s.level}
-            for s in suggestions
-        ],
-    }
-
-
-def write_suggestions(
-    coder: OccupationCoder, titles_path: Path, out_path: Path | None, k: int
-) -> int:
-    """Code every title of a file: the batch contract of ``jobmatch occupations suggest``.
-
-    ``titles_path`` holds one title per line (UTF-8; surrounding whitespace stripped, blank
-    lines skipped). ``out_path`` (``None``: standard output) gets one JSON line per title, in
-    input order, as :func:`suggestion_record` writes it, scores rounded to 4 decimals and
-    Chinese written as is. Returns the number of titles written.
-    """
-    with Path(titles_path).open(encoding="utf-8-sig") as handle:
-        titles = [line.strip() for line in handle]
-    titles = [title for title in titles if title]
-    suggestions = coder.suggest_many(titles, k=k)
-    lines = (
-        json.dumps(suggestion_record(title, results), ensure_ascii=False) + "\n"
-        for title, results in zip(titles, suggestions, strict=True)
-    )
-    if out_path is None:
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
-    else:
-        with Path(out_path).open("w", encoding="utf-8", newline="\n") as out:
-            out.writelines(lines)
-    return len(titles)
-
-
 def _group_prefix(code: str) -> str:
     """A group's code prefix: ``"2-02-10-00"`` → ``"2-02-10-"``, ``"2-00-00-00"`` → ``"2-"``."""
     parts = code.split("-")
@@ -911,6 +736,11 @@ def _group_level(code: str) -> int:
 
 def _suffixes(text: str) -> tuple[str, str, str]:
     return (text[-1:], text[-2:] if len(text) >= 2 else "", text[-3:] if len(text) >= 3 else "")
+
+
+def _gaps(scores: np.ndarray) -> np.ndarray:
+    """Each row's best score minus every score of the row (0 for the best)."""
+    return scores.max(axis=1, keepdims=True) - scores if scores.shape[1] else scores
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

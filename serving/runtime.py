@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,28 +70,56 @@ def bundle_stamp(settings: Settings) -> tuple[Any, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """Costly, read-only things a process loads once (tests share them between apps)."""
+    """Costly, read-only things a process loads once (tests share them between apps).
+
+    ``pending_coder`` is the occupation coder, or the future of one still being built in the
+    background (:func:`load_resources`); read it through :attr:`coder`.
+    """
 
     embedder: Embedder
     occupations: OccupationVocabulary
-    coder: OccupationCoder
+    pending_coder: OccupationCoder | Future[OccupationCoder]
+
+    @property
+    def coder(self) -> OccupationCoder:
+        """The occupation coder; a request that comes while it is still built waits for it."""
+        if isinstance(self.pending_coder, Future):
+            return self.pending_coder.result()
+        return self.pending_coder
+
+    @property
+    def coder_ready(self) -> bool:
+        """Whether the coder is built (a request for it would not wait)."""
+        return not isinstance(self.pending_coder, Future) or self.pending_coder.done()
 
 
 def load_resources(settings: Settings, store: Store) -> Resources:
     """Load the embedding model, the occupation vocabulary and the occupation coder.
 
-    The coder's vocabulary vectors ship with the package for the default embedding model
-    (``matching/data/occupation_vectors.npz``); another model embeds them once through the
-    embedding cache in the database (minutes on two cores), and later starts read them back.
-    So a home that has never served is ready in seconds (``benchmarks/first_start.py``).
+    Nothing here blocks readiness on the vocabulary: the coder is built in the background
+    (its TF-IDF fits take seconds), from vocabulary vectors that ship with the package for
+    the default embedding model (``matching/data/occupation_vectors.npz``). Another model id
+    embeds them through the embedding cache in that background build (minutes on two cores,
+    once: later starts read them back); only occupation suggestions wait for it. So a home
+    that has never served is ready in seconds (``benchmarks/first_start.py``).
     """
     embedder = Embedder.from_settings(settings)
     # The model loads in the background: the process is ready before it is (an empty home
     # embeds nothing), and the first request that embeds waits only for what is left.
     threading.Thread(target=embedder.warm_up, name="embedder-warm-up", daemon=True).start()
     occupations = OccupationVocabulary.load()
-    coder = open_coder(occupations, EmbeddingCache(store, embedder), settings.occupation_coder_dir)
-    return Resources(embedder, occupations, coder)
+    pending: Future[OccupationCoder] = Future()
+
+    def build() -> None:
+        try:
+            encoder = EmbeddingCache(store, embedder)
+            pending.set_result(open_coder(occupations, encoder, settings.occupation_coder_dir))
+        except BaseException as error:  # the request that asks for the coder sees why
+            log.exception("the occupation coder could not be built")
+            pending.set_exception(error)
+
+    threading.Thread(target=build, name="occupation-coder", daemon=True).start()
+    return Resources(embedder, occupations, pending)
 
 
 class Runtime:

@@ -26,7 +26,8 @@ def occupations_suggest_command(
 ) -> None:
     """Suggest 2022 occupation codes for job titles (normalised, then candidates from
     character n-grams and m3e embeddings re-ranked by the learned coder)."""
-    from matching.occupation_coding import open_coder, write_suggestions
+    from matching.occupation_coding import open_coder
+    from matching.occupation_suggestions import write_suggestions
 
     settings = settings_of(ctx)
     if not titles.is_file():

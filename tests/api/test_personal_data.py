@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from matching.catalog import Catalog
-from matching.explain import _reason_for, for_employers
-from matching.features import FEATURES
+from matching.explain import for_employers, reason_text
+from matching.features import FEATURE, FEATURES
 from matching.interchange import export_directory, import_directory
 from matching.privacy import employer_visible_training
 from matching.settings import Settings
@@ -498,7 +498,9 @@ def test_employer_reasons_say_nothing_of_history_or_support_status() -> None:
     hidden = []
     for feature in ("person_failed_market_streak", "public_welfare_priority", "hard_to_employ"):
         row[FEATURES.index(feature)] = 2
-        hidden.append(_reason_for(feature, row, catalog, 0, 0))
+        reason = FEATURE[feature].reason
+        assert reason is not None
+        hidden.append(reason_text(reason, row, catalog, 0, 0))
     assert all(hidden) and "近期连续 2 次推荐未成功" in hidden
     shown = ["技能匹配：客户服务", "公益性岗位", "高校毕业生（一人一策）"]
     assert for_employers(hidden + shown) == shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from matching.occupation_coding import CODER_FEATURES, CoderModel, OccupationCoder
 from matching.occupations import OccupationVocabulary
 from training.occupation_coder import (
+    FUSION_BLEND,
     _labels,
     confirmed_titles,
     split_of,
@@ -123,6 +125,11 @@ def test_bundle_round_trip_and_compatibility(trained: CoderModel, tmp_path: Path
     assert loaded.features == CODER_FEATURES and loaded.version == trained.version
     rows = np.random.default_rng(0).random((20, len(CODER_FEATURES))).astype(np.float32)
     assert np.allclose(loaded.score(rows), trained.score(rows))
+    assert loaded.fusion_blend == trained.fusion_blend == FUSION_BLEND
+    # The blend adds the fixed fusion's score to the booster's, nothing else.
+    fused = rows[:, CODER_FEATURES.index("fused")]
+    booster_only = dataclasses.replace(loaded, fusion_blend=0.0)
+    assert np.allclose(loaded.score(rows), booster_only.score(rows) + FUSION_BLEND * fused)
     assert loaded.compatible_with(BagOfCharacters.model_id)
     assert not loaded.compatible_with("m3e-small-000000000000")
     assert CoderModel.load(tmp_path / "absent") is None
