@@ -159,7 +159,6 @@ class Runtime:
     def ready(self) -> bool:
         return self._matcher is not None
 
-
     def ranker(self) -> Ranker:
         """The ranker to build with: the bundle on disk once it loaded and validated whole,
         otherwise the last good one (``degraded`` says why)."""
