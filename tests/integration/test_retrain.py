@@ -44,9 +44,13 @@ from training.train import NotEnoughData
 TODAY = dt.date(2025, 6, 30)
 FAST = {"n_estimators": 40, "min_child_samples": 5}  # small trees keep each run to seconds
 WORSE = {"n_estimators": 1, "num_leaves": 2}
-# The shipped leaves (models/ranker.toml), fewer trees: FAST's 5-row leaves fit this small
-# world's noise, so more outcomes would not make a better model with them.
-SHIPPED_TREES = {"n_estimators": 40}
+# The shipped training settings, all of them (models/ranker.toml: 300 trees of 7 leaves, 50 rows
+# a leaf, from 50 x the baseline, monotone). FAST's 5-row leaves fit this small world's noise,
+# so more outcomes would not make a better model with them; and 40 trees at learning rate 0.05
+# barely move off the 50 x baseline prior, so early and later models stayed within the margin
+# (+0.0043). With the 300 shipped trees the later model gains about +0.10 NDCG@10 over
+# champions cut 240-280 days back (measured 02:03 UTC, issue 10).
+SHIPPED: dict[str, object] = {}  # no override: RetrainConfig.with_overrides keeps the toml's
 
 # -- the promotion rule on hand-built numbers -------------------------------------------------
 
@@ -298,13 +302,6 @@ def test_too_little_data_is_refused_clearly(world: World, tmp_path: Path) -> Non
     assert np.isin(["retrain.lock"], [p.name for p in settings.home.iterdir()]).all()
 
 
-@pytest.mark.xfail(
-    reason="with the shipped training (prior 50, 7 leaves, monotone) this 400-person "
-    "counselor-days world's later challenger is only +0.0043 NDCG@10 above the early champion, "
-    "below the 0.005 margin (measured 01:36 UTC, issue 10); it needs a larger or months-style "
-    "world, not a weaker gate",
-    strict=False,
-)
 @pytest.mark.slow
 def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: Settings) -> None:
     """A champion trained when few outcomes were recorded gives way once many more arrive."""
@@ -317,7 +314,7 @@ def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: 
         now=cut,
         embedder=world.embedder,
         occupations=world.occupations,
-        params=SHIPPED_TREES,
+        params=SHIPPED,
         config=NO_PARITY,
     )
     assert early.promoted
@@ -326,7 +323,9 @@ def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: 
     store.close()
     referrals = next(f for f in report.files if f.file == "referrals.jsonl")
     assert report.ok and referrals.inserted > 0
-    later = run(world, home, params=SHIPPED_TREES)
+    later = run(world, home, params=SHIPPED)
+    # Few outcomes, then many: the champion learned from 240 referrals, the challenger 820.
+    assert 3 * early.data_window["train_referrals"] < later.data_window["train_referrals"]
     assert later.promoted, later.reason
     assert champion_of(home) == str(later.model_version) != str(early.model_version)
     gain = (
