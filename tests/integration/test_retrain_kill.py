@@ -38,7 +38,10 @@ from training.tracking import EXPERIMENT, Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
 FAST = {"n_estimators": 40, "min_child_samples": 5}
-SLOW = {"n_estimators": 400, "min_child_samples": 5}  # still training when we strike
+# Still training when we strike: the shipped small trees fit 400 rounds of this world in
+# about a second on a quiet machine, so the run ended before the kill and took its scratch
+# folder with it.
+SLOW = {"n_estimators": 5000, "min_child_samples": 5}
 DEADLINE_S = 300.0
 
 
@@ -156,7 +159,9 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
 
     if moment == "training":
         process = start_retrain(home, "--config", str(slow))
-        wait_for(process, lambda: lock_held_by(home, process.pid))
+        wait_for(
+            process, lambda: lock_held_by(home, process.pid) and any(home.glob(".retrain-*"))
+        )
         time.sleep(1.5)  # into the dataset / LightGBM fit
     else:
         # The challenger is declared the winner, so the kill lands while the job rebuilds
