@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from matching.interchange import import_directory
 from matching.settings import Settings
-from serving.auth import Role
+from matching.store import Store
+from serving.app import create_app
+from serving.auth import Role, create_account
+from serving.runtime import Resources
+from tests.world import write_world
 
 
 @dataclass
@@ -52,3 +59,17 @@ def refer(api: Api, key: str, **body: Any) -> Any:
     return api.call(
         "POST", "/v1/referrals", "counselor", json=body, headers={"Idempotency-Key": key}
     )
+
+
+def serve_world(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
+    """The app over the small hand-written world in ``settings``' home, with one token per
+    account of ``ACCOUNTS``; the app's lifespan runs while the caller holds the client."""
+    store = Store.open(settings)
+    assert import_directory(store, write_world(tmp_path / "world")).ok
+    tokens = {
+        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
+    }
+    store.close()
+    app = create_app(settings, resources=lambda _settings, _store: resources)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, tokens, settings)

@@ -8,20 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from matching.embedding import Embedder
-from matching.interchange import import_directory
 from matching.occupation_coding import OccupationCoder
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
-from serving.app import create_app
-from serving.auth import create_account
 from serving.runtime import Resources
-from tests.api_client import ACCOUNTS, Api
-from tests.world import write_world
+from tests.api_client import Api, serve_world
 
 POSTGRES_URL = os.environ.get("JOBMATCH_TEST_POSTGRES_URL")
 # Tests on PostgreSQL carry the ``postgres`` marker, so ``-m "not postgres"`` leaves them out.
@@ -92,12 +87,4 @@ def resources(embedder: Embedder) -> Resources:
 @pytest.fixture
 def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
     """The app over the small hand-written world, with one token per account of ACCOUNTS."""
-    store = Store.open(settings)
-    assert import_directory(store, write_world(tmp_path / "world")).ok
-    tokens = {
-        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
-    }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings)
+    yield from serve_world(settings, resources, tmp_path)

@@ -25,18 +25,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from matching.index import VectorIndex
-from matching.interchange import import_directory
 from matching.settings import Settings
 from matching.store import Store
-from serving.app import create_app
-from serving.auth import create_account
 from serving.runtime import Resources
-from tests.api_client import ACCOUNTS, Api, error_of
-from tests.world import write_world
+from tests.api_client import Api, error_of, serve_world
 
 pytestmark = pytest.mark.slow
 
@@ -44,18 +39,6 @@ pytestmark = pytest.mark.slow
 PURPOSE = {"purpose": "回访"}
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _serve(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
-    store = Store.open(settings)
-    assert import_directory(store, write_world(tmp_path / "world")).ok
-    tokens = {
-        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
-    }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings)
 
 
 def _unavailable(response: Any) -> None:
@@ -78,7 +61,7 @@ def sqlite_api(tmp_path: Path, resources: Resources) -> Iterator[Api]:  # noqa: 
         database_url=f"sqlite:///{tmp_path / 'locked.db'}",
         database_timeout=1,
     )
-    yield from _serve(settings, resources, tmp_path)
+    yield from serve_world(settings, resources, tmp_path)
 
 
 def test_a_locked_sqlite_database_is_503_with_retry_after_then_recovers(
@@ -179,7 +162,7 @@ def test_a_stopped_postgresql_is_503_with_retry_after_then_recovers(
         database_url=f"{url}?options=-csearch_path%3D{schema}",
         database_timeout=2,
     )
-    for api in _serve(settings, resources, tmp_path):
+    for api in serve_world(settings, resources, tmp_path):
         assert _ready(api)
         assert api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).status_code == 200
         stopped = _pg("pg_ctlcluster", version, FAULT_CLUSTER, "stop", "-m", "fast")
@@ -289,7 +272,7 @@ def test_kill_9_during_import_stores_each_file_whole_or_not_at_all(tmp_path: Pat
 
 @pytest.fixture
 def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
-    yield from _serve(settings, resources, tmp_path)
+    yield from serve_world(settings, resources, tmp_path)
 
 
 def test_concurrent_replays_of_one_referral_store_it_once(api: Api) -> None:
