@@ -21,7 +21,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,8 @@ from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from tests.synthetic_home import synthetic_home
-from training.retrain import CONFIG_FILE, LOCK_FILE, RetrainConfig, exclusive_lock, retrain
+from training.config import shipped_config
+from training.retrain import LOCK_FILE, exclusive_lock, retrain
 from training.tracking import EXPERIMENT, Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
@@ -65,38 +66,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     made = synthetic_home(tmp_path_factory.mktemp("retrain-kill"), today=today)
     settings, embedder, occupations = made.settings, made.embedder, made.occupations
     # Too few validation queries for the exposure-parity gate (tested in test_promotion.py).
-    first = retrain(
-        settings,
-        now=today,
-        params=FAST,
-        embedder=embedder,
-        occupations=occupations,
-        config=replace(RetrainConfig.load(), parity_min=0.0, parity_max=float("inf")),
+    config = shipped_config().with_changes(
+        {"lightgbm": FAST, "promotion": {"parity_min": 0.0, "parity_max": float("inf")}}
     )
+    first = retrain(settings, config, now=today, embedder=embedder, occupations=occupations)
     assert first.promoted
     yield World(
         settings.home, embedder, occupations, first.model_version, first.ranker_version, today
     )
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
-def write_config(path: Path, lightgbm: dict[str, object]) -> Path:
-    """The repository's ``models/ranker.toml`` with some LightGBM parameters replaced."""
-    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-    data["lightgbm"] = {**data["lightgbm"], **lightgbm}
-    lines = []
-    for section, values in data.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+def write_config(path: Path, lightgbm: dict[str, int]) -> Path:
+    """A user configuration replacing some LightGBM parameters (the rest stays as shipped)."""
+    lines = ["[lightgbm]"] + [f"{key} = {value}" for key, value in lightgbm.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert tomllib.loads(path.read_text(encoding="utf-8")) == data
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"lightgbm": lightgbm}
     return path
 
 
@@ -159,9 +143,7 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
 
     if moment == "training":
         process = start_retrain(home, "--config", str(slow))
-        wait_for(
-            process, lambda: lock_held_by(home, process.pid) and any(home.glob(".retrain-*"))
-        )
+        wait_for(process, lambda: lock_held_by(home, process.pid) and any(home.glob(".retrain-*")))
         time.sleep(1.5)  # into the dataset / LightGBM fit
     else:
         # The challenger is declared the winner, so the kill lands while the job rebuilds
