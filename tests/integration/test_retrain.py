@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
 from matching.embedding import Embedder
 from matching.interchange import import_directory
@@ -25,6 +26,7 @@ from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import AuditRow, ReferralRow
+from serving.cli import app
 from tests.synthetic_home import synthetic_home
 from tests.world import WORLD, write_world
 from training import promotion
@@ -98,6 +100,28 @@ def test_the_lock_refuses_a_second_holder_and_is_released(tmp_path: Path) -> Non
             pass
     with exclusive_lock(lock):  # released on exit
         pass
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[lightgbm]\nnum_leavs = 15\n", "lightgbm.num_leavs"),
+        ("[validation]\nweeks = 'four'\n", "validation.weeks"),
+    ],
+)
+def test_the_cli_refuses_a_bad_configuration_before_anything_runs(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    file = tmp_path / "mine.toml"
+    file.write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    for command in ("retrain", "train"):
+        result = CliRunner().invoke(
+            app, [command, "--config", str(file)], env={"JOBMATCH_HOME": str(home)}
+        )
+        assert result.exit_code == 2, result.output
+        assert key in result.output and str(file) in result.output
+    assert not (home / job.LOCK_FILE).exists()  # refused before the lock was taken
 
 
 # -- the job on a synthetic world --------------------------------------------------------------

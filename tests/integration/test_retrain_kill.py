@@ -76,11 +76,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )
 
 
-def write_config(path: Path, lightgbm: dict[str, int]) -> Path:
-    """A user configuration replacing some LightGBM parameters (the rest stays as shipped)."""
-    lines = ["[lightgbm]"] + [f"{key} = {value}" for key, value in lightgbm.items()]
+def write_config(path: Path, sections: dict[str, dict[str, float]]) -> Path:
+    """A user configuration replacing some settings (the rest stays as shipped)."""
+    lines = []
+    for section, values in sections.items():
+        lines += [f"[{section}]"] + [f"{key} = {value!r}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"lightgbm": lightgbm}
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == sections
     return path
 
 
@@ -139,7 +141,7 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     home = tmp_path / "home"
     shutil.copytree(world.home, home)
     settings = Settings(home=home)
-    slow = write_config(tmp_path / "slow.toml", SLOW)
+    slow = write_config(tmp_path / "slow.toml", {"lightgbm": SLOW})
 
     if moment == "training":
         process = start_retrain(home, "--config", str(slow))
@@ -189,9 +191,11 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     # The kernel released the flock with the process: the next run takes it and completes.
     with exclusive_lock(home / LOCK_FILE):
         pass
-    fast = write_config(tmp_path / "fast.toml", FAST)
+    # The file sets a margin no challenger clears; the command line's wins over it.
+    never = {"margin": 1.0, "parity_min": 0.0, "parity_max": float("inf")}
+    fast = write_config(tmp_path / "fast.toml", {"lightgbm": FAST, "promotion": never})
     following = subprocess.run(
-        [str(JOBMATCH), "retrain", "--config", str(fast)],
+        [str(JOBMATCH), "retrain", "--config", str(fast), "--margin=-1", "--tolerance=1"],
         env={**os.environ, "JOBMATCH_HOME": str(home)},
         capture_output=True,
         text=True,
@@ -200,6 +204,7 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     )
     assert following.returncode == 0, following.stdout + following.stderr
     assert "validation NDCG@10" in following.stdout
+    assert "promoted to champion" in following.stdout, following.stdout
     after = Tracker(settings).champion_version()
     assert after is not None
     # The next run tidied up after the killed one: its MLflow run is KILLED, not RUNNING
