@@ -29,7 +29,7 @@ from demo.jobs import make_jobs
 from demo.people import make_candidates
 from demo.referrals import make_referrals
 from demo.tables import DemoTables, Profile
-from matching.domain import Record, WageStandard
+from matching.domain import Candidate, Employer, Job, Record, Referral, WageStandard
 from matching.occupations import Occupation, OccupationVocabulary
 from matching.regions import RegionHierarchy
 from matching.settings import Settings
@@ -111,16 +111,9 @@ def generate_world(
         today,
     )
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, records in (
-        ("employers", employer_list),
-        ("jobs", job_list),
-        ("candidates", people),
-        ("referrals", referral_list),
-    ):
-        write_jsonl(out_dir / f"{name}.jsonl", records)
+    write_interchange(out_dir, employer_list, job_list, people, referral_list)
     # Drawn from no random numbers: the four files above stay what they were for each seed.
-    write_jsonl(out_dir / "wage_standards.jsonl", _wage_standards(tables, today))
+    _write_jsonl(out_dir / "wage_standards.jsonl", _wage_standards(tables, today))
     outcomes = {o.value: 0 for o in Outcome}
     for referral in referral_list:
         outcomes[referral.outcome.value] += 1
@@ -168,7 +161,25 @@ def profile_occupations(
     return {code: occupation for code, occupation in found.items() if occupation is not None}
 
 
-def write_jsonl(path: Path, records: Iterable[Record]) -> None:
+def write_interchange(
+    out_dir: Path,
+    employers: Sequence[Employer],
+    jobs: Sequence[Job],
+    candidates: Sequence[Candidate],
+    referrals: Sequence[Referral],
+) -> None:
+    """The four interchange files of a world in ``out_dir`` (created if need be)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, records in (
+        ("employers", employers),
+        ("jobs", jobs),
+        ("candidates", candidates),
+        ("referrals", referrals),
+    ):
+        _write_jsonl(out_dir / f"{name}.jsonl", records)
+
+
+def _write_jsonl(path: Path, records: Iterable[Record]) -> None:
     """One interchange record a line, UTF-8, ``\\n`` line ends."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for record in records:

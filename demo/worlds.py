@@ -41,7 +41,7 @@ from demo.people import make_candidates
 from demo.referrals import OUTCOME_LAG, Drawn, make_referrals, referral_records
 from demo.tables import DemoTables
 from demo.utility import PairArrays, feasible, mode_fit, overlap, systematic_utility
-from demo.world import profile_occupations, write_jsonl
+from demo.world import profile_occupations, write_interchange
 from matching.domain import Candidate, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.regions import RegionHierarchy, prefecture_code
@@ -193,14 +193,7 @@ def generate_evaluation_world(
     truth_people = _grades(t, cold_people[:, None], np.arange(len(job_list))[None, :], utility)
     truth_jobs = _grades(t, np.arange(len(people))[None, :], cold_jobs[:, None], utility)
     cut = _cuts(np.r_[truth_people[1], truth_jobs[1]])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, records in (
-        ("employers", employer_list),
-        ("jobs", job_list),
-        ("candidates", people),
-        ("referrals", made),
-    ):
-        write_jsonl(out_dir / f"{name}.jsonl", records)
+    write_interchange(out_dir, employer_list, job_list, people, made)
     np.savez_compressed(
         out_dir / TRUTH_FILE,
         cold_candidates=np.array([people[i].id for i in cold_people]),
