@@ -4,6 +4,7 @@ refused with a message naming the file and the problem."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_the_merged_accommodation_rates_override_the_base_per_employer_type() ->
     ],
 )
 def test_a_bad_file_is_refused_naming_the_file_and_the_problem(
-    data: Path, name: str, spoil, message: str
+    data: Path, name: str, spoil: Callable[[str], str], message: str
 ) -> None:
     path = data / name
     path.write_text(spoil(path.read_text(encoding="utf-8")), encoding="utf-8")
