@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder
 from matching.features import CATEGORICAL, FEATURES, HistoryIndex, monotone_constraints
@@ -33,7 +34,6 @@ from training.distributed import (
     group_partitions,
 )
 from training.metrics import ndcg_at
-from training.synthetic import generate_world
 from training.train import fit_booster, fit_ranker
 
 if TYPE_CHECKING:

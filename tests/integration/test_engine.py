@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import NON_PERSONALISED, Matcher, UnknownRecord, embed_catalog, open_matcher
@@ -28,7 +29,6 @@ from matching.settings import Settings
 from matching.store import Store
 from training.config import shipped_config
 from training.dataset import ranking_sets
-from training.synthetic import generate_world
 from training.train import fit_ranker
 
 pytestmark = pytest.mark.slow

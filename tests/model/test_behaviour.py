@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from demo.worlds import WorldStyle, generate_evaluation_world
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.embedding import candidate_text, job_text
@@ -25,7 +26,6 @@ from matching.vocabulary import Dimension, DisabilityCategory
 from training.config import shipped_config
 from training.dataset import ranking_sets
 from training.train import fit_ranker
-from training.worlds import WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 6, 30)
 
