@@ -85,7 +85,7 @@ def test_a_model_without_shipped_vectors_embeds_them_without_blocking_start_up(
         raise RuntimeError("stopped by the test")
 
     monkeypatch.setattr(Embedder, "encode", held)
-    monkeypatch.setattr(VocabularyVectors, "load", classmethod(lambda cls, path=None: None))
+    monkeypatch.setattr(VocabularyVectors, "shipped", classmethod(lambda cls, model_id: None))
     store = Store.open(settings)
     try:
         began = time.perf_counter()
