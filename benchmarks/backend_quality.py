@@ -37,12 +37,12 @@ from embedding_speed import measure as measure_speed
 from occupation_coding import HAND_WRITTEN, Memo, accuracy, read_titles, suggest_codes
 from ranking_report import SERVED, Choice, World, measure, methods, open_world, train
 
+from demo.worlds import WorldStyle
 from matching.embedding import Embedder, job_text
 from matching.occupation_coding import OccupationCoder
 from matching.occupations import OccupationVocabulary
 from matching.onnx_embedding import BACKENDS
 from matching.settings import Settings
-from training.worlds import WorldStyle
 
 SIMILARITY = "embedding + feasibility"
 
