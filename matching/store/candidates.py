@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from matching.domain import Candidate
 from matching.privacy import scrub
@@ -77,6 +77,14 @@ class Candidates(Repository[Candidate, CandidateRow]):
             )
             self.session.commit()
         return rows
+
+    def busiest_region(self, digits: int) -> str | None:
+        """The region (code prefix of ``digits`` digits: 4 a prefecture) with the most people
+        registered, the lowest code among equals; ``None`` when nobody is."""
+        region = func.substr(CandidateRow.region_code, 1, digits)
+        return self.session.scalar(
+            select(region).group_by(region).order_by(func.count().desc(), region).limit(1)
+        )
 
     def patch(
         self,
