@@ -95,7 +95,8 @@ UNGRADED_DEFAULT_GRADE = 4
 def default_capacities(
     category: DisabilityCategory | None, grade: int | None
 ) -> dict[Dimension, int]:
-    """The documented default capacity on every dimension for a category and grade.
+    """Default capacities (默认功能能力, DOMAIN.md "Functional demands, not stereotypes"): the
+    documented default capacity on every dimension for a category and grade.
 
     No category (a family member, or someone not yet assessed) means 3 on every dimension.
     """
@@ -120,7 +121,8 @@ def person_capacities(
 def effective_demands(
     demands: Levels | None, accommodations: Iterable[Accommodation]
 ) -> dict[Dimension, int]:
-    """A job's demands after the accommodations it offers (missing demands count as 0).
+    """Accommodations bridge a gap (合理便利, DOMAIN.md "Functional demands, not stereotypes"):
+    a job's demands after the accommodations it offers (missing demands count as 0).
 
     A stated demand is lowered by 2, not below 0, on each dimension that an offered
     accommodation covers; several accommodations covering one dimension lower it only once.
@@ -179,7 +181,8 @@ def check_feasibility(
     certificates_required: Iterable[str],
     accommodations: Iterable[Accommodation],
 ) -> Feasibility:
-    """Apply the hard requirements of INTERCHANGE.md to one person and one job.
+    """Hard requirements (硬性条件, DOMAIN.md "Functional demands, not stereotypes"): apply
+    them (INTERCHANGE.md) to one person and one job.
 
     ``capacities`` must be the person's full capacities (see :func:`person_capacities`).
     Returns every unmet requirement; the job is feasible when there is none.
@@ -245,8 +248,8 @@ def meets_hard_requirements(
     certificates_required: Sets,
     accommodations: np.ndarray,
 ) -> np.ndarray:
-    """The hard requirements (硬性条件, README "Functional capacities and the hard
-    requirements"): :func:`check_feasibility`'s verdict, vectorised over arrays that broadcast
+    """Hard requirements (硬性条件, DOMAIN.md "Functional demands, not stereotypes"), the
+    vectorised twin: :func:`check_feasibility`'s verdict, vectorised over arrays that broadcast
     together (aligned pairs, or people as a column against jobs as a row). Every caller that
     checks many pairs uses it (``matching.features.feasible`` over a catalog).
 

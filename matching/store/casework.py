@@ -484,7 +484,8 @@ def open_missing_cases(
     graduation_year: int | None = None,
     on: dt.date | None = None,
 ) -> list[Case]:
-    """Open a case for every eligible person (seed 004 §5(1): every disabled graduate, every
+    """One person, one plan (一人一策, DOMAIN.md rule 8): open a case for every eligible person
+    (seed 004 §5(1): every disabled graduate, every
     hard-to-employ person) in the region who has no open case of that kind yet, all with the
     named counselor; ``graduation_year`` limits graduates to one year. Returns the new cases."""
     on = on or dt.date.today()
