@@ -270,10 +270,6 @@ class Report(BaseModel):
         raise KeyError(name)
 
 
-def _day(value: dt.date | None, default: dt.date) -> dt.date:
-    return value if value is not None else default
-
-
 def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 6) if whole else None
 

@@ -256,8 +256,3 @@ def end_sessions(session: Session, account_id: int) -> None:
         .where(ConsoleSessionRow.account_id == account_id, ConsoleSessionRow.ended_at.is_(None))
         .values(ended_at=dt.datetime.now(dt.UTC))
     )
-
-
-def has_password(session: Session, account_id: int) -> bool:
-    """Whether an account can sign in to the console."""
-    return session.get(AccountPasswordRow, account_id) is not None
