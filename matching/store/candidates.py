@@ -70,12 +70,11 @@ class Candidates(Repository[Candidate, CandidateRow]):
         rows = list(self.session.scalars(query.order_by(CandidateRow.id).limit(limit)))
         if name or id_number:
             by = " and ".join(f for f, given in (("name", name), ("id_number", id_number)) if given)
-            self.audit(
+            self.recorded(
                 "search",
                 " ".join(self.subject(r.id) for r in rows) or self.kind,
                 f"by {by}; {len(rows)} found",
             )
-            self.session.commit()
         return rows
 
     def busiest_region(self, digits: int) -> str | None:
@@ -110,5 +109,4 @@ class Candidates(Repository[Candidate, CandidateRow]):
             .where(CandidateRow.id == row.id)
             .values(active=False, updated_at=dt.datetime.now(dt.UTC))
         )
-        self.audit("deactivate", self.subject(row.id), None)
-        self.session.commit()
+        self.recorded("deactivate", self.subject(row.id), None)

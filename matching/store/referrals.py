@@ -308,8 +308,7 @@ class Referrals(Repository[Referral, ReferralRow]):
                 .order_by(ReferralRow.referred_at, ReferralRow.id)
             )
         )
-        self.audit("read_referrals", f"candidates:{candidate_id}", f"{len(rows)} referrals")
-        self.session.commit()
+        self.recorded("read_referrals", f"candidates:{candidate_id}", f"{len(rows)} referrals")
         return rows
 
     def search(
@@ -356,13 +355,12 @@ class Referrals(Repository[Referral, ReferralRow]):
                 .offset(offset)
             )
         )
-        self.audit(
+        self.recorded(
             "list_referrals",
             self.kind,
             f"counselor={counselor} state={state.value if state else None} since={since}; "
             f"{len(rows)} listed",
         )
-        self.session.commit()
         return rows
 
     def listings(self, rows: list[ReferralRow]) -> list[Listing]:
@@ -394,12 +392,11 @@ class Referrals(Repository[Referral, ReferralRow]):
     def events_read(self, row: ReferralRow) -> list[ReferralEvent]:
         """The transitions of one referral, oldest first; the read is audited."""
         events = self.events([row.id]).get(row.id, [])
-        self.audit(
+        self.recorded(
             "read_referral_events",
             f"{self.subject(row.id)} candidates:{row.candidate_id}",
             None,
         )
-        self.session.commit()
         return events
 
     # -- changing one --------------------------------------------------------------------
@@ -482,12 +479,11 @@ class Referrals(Repository[Referral, ReferralRow]):
         )
         if confirm:
             follow_outcome(self.store, self.session, changed, recorded_by=by, settings=settings)
-        self.audit(
+        self.recorded(
             "referral_review",
             self.subject(row.id),
             f"{'confirmed' if confirm else 'disputed'} {len(reviewed)} reports",
         )
-        self.session.commit()
         self.session.expire_all()
         fresh = self.get(row.id)
         assert fresh is not None
@@ -498,10 +494,9 @@ class Referrals(Repository[Referral, ReferralRow]):
         name and phone for it (accepting again changes nothing)."""
         if context.accepted_at is None:
             context.accepted_at = dt.datetime.now(dt.UTC)
-            self.audit(
+            self.recorded(
                 "referral_accepted",
                 f"{self.subject(row.id)} candidates:{row.candidate_id}",
                 "the person agreed to share their identity with the employer",
             )
-            self.session.commit()
         return context

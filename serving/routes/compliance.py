@@ -27,7 +27,8 @@ from matching.compliance import (
 )
 from matching.domain import MONEY_MAX, Employer, QuotaDeclaration, WageStandard
 from matching.quota import MissingQuotaData
-from matching.store.tables import EmployerRow, QuotaDeclarationRow, WageStandardRow
+from matching.store.repository import Audited
+from matching.store.tables import EmployerRow
 from matching.vocabulary import EmployerType
 from serving.access import as_employer, employer_row
 from serving.auth import Account, Role
@@ -201,10 +202,10 @@ def _declaration_employer(
     return as_employer(employer_row(session, user, employer_id))
 
 
-#: The yearly records recorded here: their store kind and table (keyed by their natural key).
-_YEARLY: dict[type, tuple[str, Any]] = {
-    QuotaDeclaration: ("quota_declarations", QuotaDeclarationRow),
-    WageStandard: ("wage_standards", WageStandardRow),
+#: The yearly records recorded here, by their store kind (keyed by their natural key).
+_YEARLY: dict[type, str] = {
+    QuotaDeclaration: "quota_declarations",
+    WageStandard: "wage_standards",
 }
 Yearly = TypeVar("Yearly", QuotaDeclaration, WageStandard)
 
@@ -220,22 +221,14 @@ def _store_yearly(
     reason: str | None,
 ) -> Yearly:
     """Validate a yearly record (422 naming the fields), store it in place of the one of its
-    key, audit the creation or update with the reason given, and commit."""
+    key, audited as its creation or update with the reason given."""
     try:
         record = model.model_validate(data)
     except ValidationError as error:
         raise invalid(error) from None
-    kind, table = _YEARLY[model]
-    existed = session.get(table, record.id) is not None
-    runtime.store.upsert(session, kind, [record])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action=f"update_{action}" if existed else f"create_{action}",
-        subject=f"{kind}:{record.id}",
-        purpose=reason,
+    Audited(runtime.store, session, actor=user.actor).put(
+        _YEARLY[model], record, action=action, purpose=reason
     )
-    session.commit()
     return record
 
 
