@@ -10,6 +10,7 @@ call: it adds the refusals a request can meet and the audit entry of each step.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Unpack
 
 from sqlalchemy import select
 
@@ -29,7 +30,6 @@ from matching.settings import Settings
 from matching.store import casework
 from matching.store.repository import AlreadyExists, Audited
 from matching.store.tables import AssessmentRow, CaseActionRow, CaseRow, CourseRow, EnrolmentRow
-from matching.vocabulary import WorkMode
 
 
 class AlreadyEnrolled(ValueError):
@@ -103,9 +103,7 @@ class Ledgers(Audited):
         since: dt.date,
         by: str,
         settings: Settings,
-        form: WorkMode | None = None,
-        employer_id: str | None = None,
-        reason: str | None = None,
+        **details: Unpack[casework.EmploymentDetails],
     ) -> EmploymentRecord:
         """Record a person's status from ``since`` on, by the person named ``by`` (see
         :func:`~matching.store.casework.record_employment` for what is refused)."""
@@ -117,9 +115,7 @@ class Ledgers(Audited):
             since=since,
             recorded_by=by,
             settings=settings,
-            form=form,
-            employer_id=employer_id,
-            reason=reason,
+            **details,
         )
         self.recorded("employment_status", _person(candidate.id), status.value)
         return record

@@ -45,9 +45,16 @@ CHART_CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _report(runtime: Runtime, period: Period, region: str, user: Account) -> Report:
-    data = data_from_store(runtime.store, actor=user.actor)
-    return build_report(data, period, runtime.settings, region_prefix=region)
+async def _report(runtime: Runtime, user: Account, period: Period, region: str | None) -> Report:
+    """The report of a period for a region within the caller's scope, built off the event
+    loop (it reads every record)."""
+    prefix = scoped_region(user, region)
+
+    def build() -> Report:
+        data = data_from_store(runtime.store, actor=user.actor)
+        return build_report(data, period, runtime.settings, region_prefix=prefix)
+
+    return await run_in_threadpool(build)
 
 
 def _formatted(report: Report, table_format: TableFormat) -> Any:
@@ -96,10 +103,7 @@ async def quarterly_report(
     format: FormatQuery = TableFormat.JSON,  # noqa: A002
 ) -> Any:
     """The quarterly real-name report of a region (counselors: within their region)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(
-        _report, runtime, Period.quarterly(year, quarter), prefix, user
-    )
+    report = await _report(runtime, user, Period.quarterly(year, quarter), region)
     return _formatted(report, format)
 
 
@@ -112,8 +116,7 @@ async def annual_report(
     format: FormatQuery = TableFormat.JSON,  # noqa: A002
 ) -> Any:
     """The annual real-name report of a region (counselors: within their region)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
+    report = await _report(runtime, user, Period.annual(year), region)
     return _formatted(report, format)
 
 
@@ -128,10 +131,7 @@ async def quarterly_chart(
     region: RegionQuery = None,
 ) -> Response:
     """One section of the quarterly report as a chart (``employment.svg``, ``quota.png``...)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(
-        _report, runtime, Period.quarterly(year, quarter), prefix, user
-    )
+    report = await _report(runtime, user, Period.quarterly(year, quarter), region)
     return await run_in_threadpool(_chart, report, section, extension)
 
 
@@ -145,6 +145,5 @@ async def annual_chart(
     region: RegionQuery = None,
 ) -> Response:
     """One section of the annual report as a chart."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
+    report = await _report(runtime, user, Period.annual(year), region)
     return await run_in_threadpool(_chart, report, section, extension)
