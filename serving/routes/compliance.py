@@ -47,7 +47,7 @@ from serving.compliance_schemas import (
 from serving.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid, not_found
 from serving.runtime import Runtime
-from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
+from serving.tabular import TableFormat, download, table_bytes
 
 router = APIRouter(prefix="/v1", tags=["quota"], responses=ERROR_RESPONSES)
 
@@ -399,7 +399,5 @@ def quota_disclosure(
             entries=[DisclosureEntry.model_validate(e) for e in entries],
         )
     name = f"quota-disclosure-{chosen}" + (f"-{prefix}" if prefix else "")
-    if format is TableFormat.CSV:
-        return download(csv_bytes(DISCLOSURE_COLUMNS, entries), format, name)
-    content = xlsx_bytes({f"{chosen} 按比例就业公示": (DISCLOSURE_COLUMNS, entries)})
-    return download(content, format, name)
+    sheets = {f"{chosen} 按比例就业公示": entries}
+    return download(table_bytes(format, DISCLOSURE_COLUMNS, sheets), format, name)

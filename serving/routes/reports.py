@@ -25,7 +25,7 @@ from serving.deps import CurrentUser, RuntimeDep
 from serving.errors import ERROR_RESPONSES, ApiError
 from serving.routes.compliance import RegionQuery, scoped_region
 from serving.runtime import Runtime
-from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
+from serving.tabular import TableFormat, download, table_bytes
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
@@ -66,13 +66,11 @@ def _formatted(report: Report, table_format: TableFormat) -> Any:
         + (f"-{report.region_prefix}" if report.region_prefix else "")
     )
     rows = list(report_rows(report))
-    if table_format is TableFormat.CSV:
-        return download(csv_bytes(REPORT_COLUMNS, rows), table_format, name)
-    sheets = {"全部": (REPORT_COLUMNS, rows)} | {
-        section.name: (REPORT_COLUMNS, [r for r in rows if r["section"] == section.name])
+    sheets = {"全部": rows} | {
+        section.name: [r for r in rows if r["section"] == section.name]
         for section in report.sections
     }
-    return download(xlsx_bytes(sheets), table_format, name)
+    return download(table_bytes(table_format, REPORT_COLUMNS, sheets), table_format, name)
 
 
 def _chart(report: Report, section: str, extension: str) -> Response:
