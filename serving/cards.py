@@ -49,14 +49,7 @@ def candidate_card(
 
 def referral_card(referred: Referred) -> ReferralCard:
     """A referral as its employer sees it (the repository opened and audited any identity)."""
-    referral = referred.referral
-    return ReferralCard(
-        id=referral.id,
-        job_id=referral.job_id,
-        referred_at=referral.referred_at,
-        outcome=referral.outcome,
-        outcome_at=referral.outcome_at,
-        candidate=candidate_card(
-            referred.person, accepted=referred.accepted, offered=referred.offered
-        ),
-    )
+    card = candidate_card(referred.person, accepted=referred.accepted, offered=referred.offered)
+    # The person appears only as the card: no candidate id beside it.
+    shown = referred.referral.model_dump(exclude={"candidate_id"})
+    return ReferralCard.model_validate({**shown, "candidate": card})

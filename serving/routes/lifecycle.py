@@ -36,16 +36,13 @@ def _event_out(event: ReferralEvent, user: Account) -> ReferralEventOut:
 
 def _item(listing: Listing) -> ReferralItem:
     row = listing.row
-    return ReferralItem(
-        id=row.id,
-        candidate_id=row.candidate_id,
-        job_id=row.job_id,
-        referred_at=row.referred_at,
-        outcome=Outcome(row.outcome),
-        outcome_at=row.outcome_at,
-        counselor=listing.counselor,
-        awaiting_review=listing.awaiting_review,
-        allowed_next=list(NEXT_OUTCOMES[Outcome(row.outcome)]),
+    return ReferralItem.model_validate(
+        {
+            **row.record,
+            "counselor": listing.counselor,
+            "awaiting_review": listing.awaiting_review,
+            "allowed_next": list(NEXT_OUTCOMES[Outcome(row.outcome)]),
+        }
     )
 
 
