@@ -17,7 +17,7 @@ from matching.store.casework import NothingToReview
 from matching.store.referrals import Listing, Referrals
 from matching.store.tables import ReferralRow
 from matching.vocabulary import Outcome
-from serving.access import candidate_row, referral_row
+from serving.access import as_referral, candidate_row, referral_row
 from serving.auth import Account, Role
 from serving.deps import Counselor, CounselorOrEmployer, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError
@@ -38,7 +38,7 @@ def _item(listing: Listing) -> ReferralItem:
     row = listing.row
     return ReferralItem.model_validate(
         {
-            **row.record,
+            **as_referral(row).model_dump(),
             "counselor": listing.counselor,
             "awaiting_review": listing.awaiting_review,
             "allowed_next": list(NEXT_OUTCOMES[Outcome(row.outcome)]),
