@@ -127,8 +127,11 @@ class World:
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
-def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World:
-    """Generate (once), import (once) and embed (cached) the world of ``style``."""
+def open_world(
+    work: Path, style: WorldStyle, args: argparse.Namespace, embedder: Embedder | None = None
+) -> World:
+    """Generate (once), import (once) and embed (cached) the world of ``style`` with
+    ``embedder`` (default: the one the settings configure)."""
     files, home = work / style.value / "files", work / style.value / "home"
     if not (files / "truth.npz").is_file():
         summary = generate_evaluation_world(
@@ -151,7 +154,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder.from_settings(settings)
+        embedder = embedder or Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(
@@ -177,6 +180,16 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         tfidf.transform(texts_jobs),
         tfidf.transform(texts_people),
     )
+
+
+def training_config(file: Path | None, trees: int | None) -> TrainingConfig:
+    """The shipped configuration with ``file``'s keys, and ``trees`` trees a direction if
+    given (the learning rate scaled to keep trees × rate)."""
+    config = load_config(file)
+    if trees is None:
+        return config
+    rate = config.lightgbm.learning_rate * config.lightgbm.n_estimators / trees
+    return config.with_changes({"lightgbm": {"n_estimators": trees, "learning_rate": rate}})
 
 
 def train(world: World, config: TrainingConfig) -> Ranker:
@@ -301,12 +314,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, help="Write the results as JSON here too.")
     args = parser.parse_args()
-    config = load_config(args.config)
-    if args.trees:
-        rate = config.lightgbm.learning_rate * config.lightgbm.n_estimators / args.trees
-        config = config.with_changes(
-            {"lightgbm": {"n_estimators": args.trees, "learning_rate": rate}}
-        )
+    config = training_config(args.config, args.trees)
 
     report: dict[str, object] = {}
     ablation: dict[str, dict[str, float]] = {}
