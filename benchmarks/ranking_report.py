@@ -123,8 +123,11 @@ class World:
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
-def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World:
-    """Generate (once), import (once) and embed (cached) the world of ``style``."""
+def open_world(
+    work: Path, style: WorldStyle, args: argparse.Namespace, embedder: Embedder | None = None
+) -> World:
+    """Generate (once), import (once) and embed (cached) the world of ``style`` with
+    ``embedder`` (default: the one the settings configure)."""
     files, home = work / style.value / "files", work / style.value / "home"
     if not (files / "truth.npz").is_file():
         summary = generate_evaluation_world(
@@ -147,7 +150,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder.from_settings(settings)
+        embedder = embedder or Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(
@@ -175,8 +178,9 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
-    """A learned ranker on every recorded referral of the world, trained as ``choice`` says."""
+def train(world: World, choice: Choice, params: dict[str, object], seed: int = 0) -> Ranker:
+    """A learned ranker on every recorded referral of the world, trained as ``choice`` says
+    (``seed``: of LightGBM's bagging)."""
     sets = ranking_sets(
         world.catalog,
         world.history,
@@ -190,6 +194,7 @@ def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
         sets,
         embedding_model_id=world.embedding_model_id,
         params={**params, **dict(choice.params)},
+        seed=seed,
         baseline_prior=choice.prior,
         monotone=choice.monotone,
     )
