@@ -66,6 +66,11 @@ _CHUNK = 256
 _FUSED_CANDIDATES = 40
 _SIGNAL_CANDIDATES = 8
 _GROUP_CANDIDATES = 8
+# Features an encoder provides: unknown (NaN) without one.
+_EMBEDDING_FEATURES = (
+    *("emb_form", "emb_name", "emb_definition", "emb_tasks", "emb_group"),
+    *("rank_emb_form", "gap_emb_form"),
+)
 # Ranks among a title's entities are counted this far (above every candidate threshold);
 # the rest share this rank.
 _RANK_DEPTH = 64
@@ -316,10 +321,8 @@ class OccupationCoder:
         keys = list(titles_of)
         queries = [query for query, _ in keys]
         texts = [text for _, text in keys]
-        embed = self.encoder is not None and (
-            self.model is not None or self._weights.uses_embeddings
-        )
-        embedded = self._embed(queries, texts) if embed else None
+        uses = self.model is not None or self._weights.uses_embeddings
+        embedded = self._embed(queries, texts) if self.encoder is not None and uses else None
         results: list[list[Suggestion]] = [[] for _ in titles]
         for start in range(0, len(keys), _CHUNK):
             stop = start + _CHUNK
@@ -336,10 +339,9 @@ class OccupationCoder:
             bounds = np.searchsorted(rows.query, np.arange(len(keys[start:stop]) + 1))
             for offset, key in enumerate(keys[start:stop]):
                 lo, hi = bounds[offset], bounds[offset + 1]
+                entities, ranking = rows.entity[lo:hi], scores[lo:hi]
                 for index in titles_of[key]:
-                    results[index] = self._ranked_model(
-                        parts[index], rows.entity[lo:hi], scores[lo:hi], k
-                    )
+                    results[index] = self._ranked_model(parts[index], entities, ranking, k)
         return results
 
     def scores(
@@ -464,13 +466,8 @@ class OccupationCoder:
 
         query_rows, entity_rows = np.nonzero(selected)
         title_chars = np.array([len(text) for text in queries], dtype=np.float32)
-        title_latin = np.array(
-            [
-                sum(ch.isascii() and ch.isalnum() for ch in text) / max(len(text), 1)
-                for text in queries
-            ],
-            dtype=np.float32,
-        )
+        latin = [sum(ch.isascii() and ch.isalnum() for ch in text) for text in queries]
+        title_latin = np.array(latin, dtype=np.float32) / np.maximum(title_chars, 1)
         columns = {
             "char_form": raw["char_form"],
             "char_name": raw["char_name"],
@@ -510,22 +507,9 @@ class OccupationCoder:
             else:
                 matrix[:, j] = per_entity[name][entity_rows]
         if not has_embeddings:
-            for name in (
-                "emb_form",
-                "emb_name",
-                "emb_definition",
-                "emb_tasks",
-                "emb_group",
-                "rank_emb_form",
-                "gap_emb_form",
-            ):
-                matrix[:, CODER_FEATURES.index(name)] = np.nan
-        return CandidateRows(
-            query=query_rows,
-            entity=entity_rows,
-            features=matrix,
-            fused=fused[query_rows, entity_rows],
-        )
+            matrix[:, [CODER_FEATURES.index(name) for name in _EMBEDDING_FEATURES]] = np.nan
+        fused_rows = fused[query_rows, entity_rows]
+        return CandidateRows(query_rows, entity_rows, matrix, fused_rows)
 
     def entity_level(self, entity: int) -> str:
         """``"occupation"`` or ``"group"`` for an entity index."""
@@ -537,13 +521,8 @@ class OccupationCoder:
 
     def forms_of(self, entity: int) -> range:
         """Form indexes of an entity (its name first)."""
-        start = int(self._form_starts[entity])
-        stop = (
-            int(self._form_starts[entity + 1])
-            if entity + 1 < len(self._form_starts)
-            else len(self._forms)
-        )
-        return range(start, stop)
+        bounds = [*self._form_starts[entity : entity + 2].tolist(), len(self._forms)]
+        return range(int(bounds[0]), int(bounds[1]))
 
     def form_text(self, form: int) -> str:
         """The text of a form (a name or an alias)."""
@@ -664,12 +643,8 @@ class OccupationCoder:
         return list(dict.fromkeys(found))
 
     def _suggestion(self, entity: int, score: float) -> Suggestion:
-        return Suggestion(
-            self.entity_codes[entity],
-            self.entity_names[entity],
-            score,
-            self.entity_level(entity),
-        )
+        level = self.entity_level(entity)
+        return Suggestion(self.entity_codes[entity], self.entity_names[entity], score, level)
 
     def _ranked_fused(self, part: TitleParts, fused: np.ndarray, k: int) -> list[Suggestion]:
         """Exact matches first (score 1.0), then the best fused occupations."""
