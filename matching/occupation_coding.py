@@ -492,7 +492,7 @@ class OccupationCoder:
             "gap_fused": np.concatenate([_gaps(fused[:, :n]), _gaps(fused[:, n:])], axis=1),
             "cover_by_title": raw["cover_by_title"],
         }
-        per_query = {"title_chars": title_chars, "title_latin": title_latin}
+        per_query: dict[str, np.ndarray] = {"title_chars": title_chars, "title_latin": title_latin}
         per_entity = {
             "level": self._levels,
             "log_children": self._log_children,
