@@ -17,8 +17,9 @@ For each backend (torch first: the reference), on the same texts and the same wo
   (``benchmarks/ranking_report.py``'s, smaller by default), both directions, over the retrieval
   pool serving ranks: of embedding + feasibility, and of the served order (a learned ranker
   trained on that backend's vectors, then the rule-6 policy tiers). The learned ranker is
-  trained with ``--seeds`` bagging seeds: a backend's difference to torch (mean over seeds) is
-  compared with the standard deviation over seeds of the same vectors, which is the noise.
+  trained with ``--seeds`` seeds (of negative sampling and bagging): a backend's difference
+  to torch (mean over seeds) is compared with the standard deviation over seeds of the same
+  vectors, which is the noise.
 
 The work directory keeps the world and one embedding cache (keyed by model id), so a second
 run only trains and evaluates; ONNX exports go to ``--cache`` (default: inside ``--work``).
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from embedding_speed import measure as measure_speed
 from occupation_coding import HAND_WRITTEN, Memo, accuracy, read_titles, suggest_codes
-from ranking_report import SERVED, Choice, World, measure, methods, open_world, train
+from ranking_report import SERVED, World, measure, methods, open_world, train, training_config
 
 from demo.worlds import WorldStyle
 from matching.embedding import Embedder, job_text
@@ -43,6 +44,7 @@ from matching.occupation_coding import OccupationCoder
 from matching.occupations import OccupationVocabulary
 from matching.onnx_embedding import BACKENDS
 from matching.settings import Settings
+from training.config import TrainingConfig
 
 SIMILARITY = "embedding + feasibility"
 
@@ -69,12 +71,11 @@ def occupation_accuracy(vocabulary: OccupationVocabulary, embedder: Embedder) ->
     return out
 
 
-def ranking(world: World, trees: int, seeds: int) -> dict[str, float]:
+def ranking(world: World, config: TrainingConfig, seeds: int) -> dict[str, float]:
     """Pool NDCG@10 per direction: embedding + feasibility, and served with each seed."""
-    params = {"n_estimators": trees, "learning_rate": 0.05 * 300 / trees}
     out: dict[str, float] = {}
     for seed in range(seeds):
-        table = methods(world, train(world, Choice(), params, seed=seed))
+        table = methods(world, train(world, config.with_changes({"training": {"seed": seed}})))
         # Embedding + feasibility does not depend on the seed: measured once.
         names = (SERVED, SIMILARITY) if seed == 0 else (SERVED,)
         wanted = {name: table[name] for name in names}
@@ -122,7 +123,7 @@ def main() -> None:
         row = measure_speed(embedder, texts, batch_size=64)[1]
         row.update(cosines(world, worlds["torch"]))
         row.update(occupation_accuracy(vocabulary, embedder))
-        row.update(ranking(world, args.trees, args.seeds))
+        row.update(ranking(world, training_config(None, args.trees), args.seeds))
         report[backend] = row
         model_ids[backend] = embedder.model_id
         print(

@@ -56,6 +56,7 @@ from matching.occupations import OccupationVocabulary  # noqa: E402
 from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
 from matching.vocabulary import Outcome  # noqa: E402
+from training.config import shipped_config  # noqa: E402
 from training.retrain import retrain  # noqa: E402
 
 
@@ -94,7 +95,12 @@ def set_up(home: Path, files: Path, *, candidates: int, jobs: int, seed: int) ->
         OccupationCoder(occupations, cache)  # the server's coder then finds its vectors
     finally:
         store.close()
-    result = retrain(settings, embedder=vectors, occupations=occupations)  # type: ignore[arg-type]
+    result = retrain(
+        settings,
+        shipped_config(),
+        embedder=vectors,  # type: ignore[arg-type]
+        occupations=occupations,
+    )
     line = f"{summary}; ranker {result.reason}; set up in {time.perf_counter() - started:.0f} s"
     (home / "ready").write_text(line + "\n")
     return line
