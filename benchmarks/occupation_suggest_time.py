@@ -8,7 +8,9 @@ titles from the real-style and hard sets (``benchmarks/occupation_titles*.tsv``)
 title alone, behind a workplace word (``酒店保洁员``, ``电子厂质检员``: a different normalised
 title, so a different text to embed), and a third of them with recruiting noise around it
 (``急聘``, ``（长沙）``, ``包吃住``), in a fixed random order; then times the command, start-up
-included, and checks that every title got an answer.
+included, and checks that every title got an answer. It prints the wall time, the
+command's CPU time and the load average; the embedding backend is the environment's
+(``JOBMATCH_EMBEDDING_BACKEND=onnx-int8 python benchmarks/occupation_suggest_time.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -86,11 +89,15 @@ def main() -> None:
     started = time.perf_counter()
     subprocess.run([*command, "--out", str(out)], env=env, check=True)
     seconds = time.perf_counter() - started
+    # CPU time of the command: steadier than wall time on a shared machine.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     answered = sum(bool(line["results"]) for line in lines)
     print(
         f"{len(lines)} titles ({distinct} distinct normalised), {answered} answered, "
-        f"in {seconds:.1f} s on a fresh home, start-up included"
+        f"in {seconds:.1f} s on a fresh home, start-up included "
+        f"({usage.ru_utime:.1f} s user CPU, {usage.ru_stime:.1f} s system; "
+        f"load average {os.getloadavg()[0]:.1f})"
     )
     shutil.rmtree(args.work, ignore_errors=True)
 

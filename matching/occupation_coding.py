@@ -66,6 +66,14 @@ _CHUNK = 256
 _FUSED_CANDIDATES = 40
 _SIGNAL_CANDIDATES = 8
 _GROUP_CANDIDATES = 8
+# Features an encoder provides: unknown (NaN) without one.
+_EMBEDDING_FEATURES = (
+    *("emb_form", "emb_name", "emb_definition", "emb_tasks", "emb_group"),
+    *("rank_emb_form", "gap_emb_form"),
+)
+# Ranks among a title's entities are counted this far (above every candidate threshold);
+# the rest share this rank.
+_RANK_DEPTH = 64
 # At most this many groups among the suggestions: a group is a fallback, not a crowd.
 _MAX_GROUPS = 1
 
@@ -297,31 +305,43 @@ class OccupationCoder:
         *,
         descriptions: Sequence[str | None] | None = None,
     ) -> list[list[Suggestion]]:
-        """:meth:`suggest` for many titles at once (batched matrix products and one batched
-        encoding of the titles). A blank title gets no suggestions."""
+        """:meth:`suggest` for many titles at once. Each distinct normalised title (with its
+        description) is coded once, all of them embedded in one batched call, then scored
+        :data:`_CHUNK` at a time by matrix products. A blank title gets no suggestions."""
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         if descriptions is not None and len(descriptions) != len(titles):
             raise ValueError("descriptions must be as many as titles")
-        results: list[list[Suggestion]] = []
-        for start in range(0, len(titles), _CHUNK):
-            chunk = list(titles[start : start + _CHUNK])
-            chunk_descriptions = (
-                None if descriptions is None else list(descriptions[start : start + _CHUNK])
-            )
-            parts = [normalise_title(title) for title in chunk]
+        parts = [normalise_title(title) for title in titles]
+        described = list(descriptions) if descriptions is not None else [None] * len(titles)
+        # A file of job titles repeats itself (普工 a hundred times, 高级普工 among them).
+        titles_of: dict[tuple[str, str | None], list[int]] = {}
+        for index, key in enumerate(zip((p.core for p in parts), described, strict=True)):
+            titles_of.setdefault(key, []).append(index)
+        keys = list(titles_of)
+        queries = [query for query, _ in keys]
+        texts = [text for _, text in keys]
+        uses = self.model is not None or self._weights.uses_embeddings
+        embedded = self._embed(queries, texts) if self.encoder is not None and uses else None
+        results: list[list[Suggestion]] = [[] for _ in titles]
+        for start in range(0, len(keys), _CHUNK):
+            stop = start + _CHUNK
+            chunk = None if embedded is None else (embedded[0][start:stop], embedded[1][start:stop])
             if self.model is None:
-                fused = self.scores(chunk, chunk_descriptions)
-                results.extend(
-                    self._ranked_fused(part, row, k) for part, row in zip(parts, fused, strict=True)
-                )
+                signals = self._signals(queries[start:stop], texts[start:stop], None, chunk)
+                fused = fuse(signals, self._weights)
+                for key, row in zip(keys[start:stop], fused, strict=True):
+                    for index in titles_of[key]:
+                        results[index] = self._ranked_fused(parts[index], row, k)
                 continue
-            rows = self.candidates([p.core for p in parts], chunk_descriptions)
+            rows = self.candidates(queries[start:stop], texts[start:stop], embedded=chunk)
             scores = self.model.score(rows.features)
-            bounds = np.searchsorted(rows.query, np.arange(len(chunk) + 1))
-            for index, part in enumerate(parts):
-                lo, hi = bounds[index], bounds[index + 1]
-                results.append(self._ranked_model(part, rows.entity[lo:hi], scores[lo:hi], k))
+            bounds = np.searchsorted(rows.query, np.arange(len(keys[start:stop]) + 1))
+            for offset, key in enumerate(keys[start:stop]):
+                lo, hi = bounds[offset], bounds[offset + 1]
+                entities, ranking = rows.entity[lo:hi], scores[lo:hi]
+                for index in titles_of[key]:
+                    results[index] = self._ranked_model(parts[index], entities, ranking, k)
         return results
 
     def scores(
@@ -348,8 +368,22 @@ class OccupationCoder:
         hides forms from each title (held-out evaluation)."""
         queries = [clean_title(title) for title in titles]
         # Character n-gram weights alone embed nothing.
-        embed = self._weights.uses_embeddings
-        raw = self._raw(queries, descriptions, masked_forms, embed=embed)
+        embedded = (
+            self._embed(queries, descriptions)
+            if self.encoder is not None and self._weights.uses_embeddings
+            else None
+        )
+        return self._signals(queries, descriptions, masked_forms, embedded)
+
+    def _signals(
+        self,
+        queries: list[str],
+        descriptions: Sequence[str | None] | None,
+        masked_forms: Sequence[Iterable[int]] | None,
+        embedded: tuple[np.ndarray, np.ndarray] | None,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`signals` of normalised titles, embedded by :meth:`_embed` (or not)."""
+        raw = self._raw(queries, descriptions, masked_forms, embedded)
         n = self._n_occupations
         out = {
             "char_name": raw["char_form"][:, :n],
@@ -366,13 +400,18 @@ class OccupationCoder:
         descriptions: Sequence[str | None] | None = None,
         *,
         masked_forms: Sequence[Iterable[int]] | None = None,
+        embedded: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> CandidateRows:
         """Candidates and their :data:`CODER_FEATURES` for normalised titles ``queries``.
 
         ``masked_forms`` (training only) hides forms from each query, so that an alias used
-        as a training title does not find itself.
+        as a training title does not find itself. ``embedded``: the queries' vectors from
+        :meth:`_embed`, when the caller embedded more titles at once (default: embed them).
         """
-        raw = self._raw(list(queries), descriptions, masked_forms)
+        queries = list(queries)
+        if embedded is None and self.encoder is not None:
+            embedded = self._embed(queries, descriptions)
+        raw = self._raw(queries, descriptions, masked_forms, embedded)
         n = self._n_occupations
         q = len(queries)
         # Group features that are "the best of what it contains".
@@ -417,7 +456,7 @@ class OccupationCoder:
         selected |= raw["exact_form"] > 0
 
         # Share of the title's 10 best fused occupations inside each candidate's group.
-        top10 = np.argsort(-fused_occ, axis=1)[:, :10]
+        top10 = np.argpartition(-fused_occ, 9, axis=1)[:, :10]
         sibling = np.zeros_like(fused)
         for g, (_code, _name, _level, first, stop) in enumerate(self._groups):
             inside = ((top10 >= first) & (top10 < stop)).sum(axis=1) / 10.0
@@ -427,13 +466,8 @@ class OccupationCoder:
 
         query_rows, entity_rows = np.nonzero(selected)
         title_chars = np.array([len(text) for text in queries], dtype=np.float32)
-        title_latin = np.array(
-            [
-                sum(ch.isascii() and ch.isalnum() for ch in text) / max(len(text), 1)
-                for text in queries
-            ],
-            dtype=np.float32,
-        )
+        latin = [sum(ch.isascii() and ch.isalnum() for ch in text) for text in queries]
+        title_latin = np.array(latin, dtype=np.float32) / np.maximum(title_chars, 1)
         columns = {
             "char_form": raw["char_form"],
             "char_name": raw["char_name"],
@@ -458,7 +492,7 @@ class OccupationCoder:
             "gap_fused": np.concatenate([_gaps(fused[:, :n]), _gaps(fused[:, n:])], axis=1),
             "cover_by_title": raw["cover_by_title"],
         }
-        per_query = {"title_chars": title_chars, "title_latin": title_latin}
+        per_query: dict[str, np.ndarray] = {"title_chars": title_chars, "title_latin": title_latin}
         per_entity = {
             "level": self._levels,
             "log_children": self._log_children,
@@ -473,22 +507,9 @@ class OccupationCoder:
             else:
                 matrix[:, j] = per_entity[name][entity_rows]
         if not has_embeddings:
-            for name in (
-                "emb_form",
-                "emb_name",
-                "emb_definition",
-                "emb_tasks",
-                "emb_group",
-                "rank_emb_form",
-                "gap_emb_form",
-            ):
-                matrix[:, CODER_FEATURES.index(name)] = np.nan
-        return CandidateRows(
-            query=query_rows,
-            entity=entity_rows,
-            features=matrix,
-            fused=fused[query_rows, entity_rows],
-        )
+            matrix[:, [CODER_FEATURES.index(name) for name in _EMBEDDING_FEATURES]] = np.nan
+        fused_rows = fused[query_rows, entity_rows]
+        return CandidateRows(query_rows, entity_rows, matrix, fused_rows)
 
     def entity_level(self, entity: int) -> str:
         """``"occupation"`` or ``"group"`` for an entity index."""
@@ -500,13 +521,8 @@ class OccupationCoder:
 
     def forms_of(self, entity: int) -> range:
         """Form indexes of an entity (its name first)."""
-        start = int(self._form_starts[entity])
-        stop = (
-            int(self._form_starts[entity + 1])
-            if entity + 1 < len(self._form_starts)
-            else len(self._forms)
-        )
-        return range(start, stop)
+        bounds = [*self._form_starts[entity : entity + 2].tolist(), len(self._forms)]
+        return range(int(bounds[0]), int(bounds[1]))
 
     def form_text(self, form: int) -> str:
         """The text of a form (a name or an alias)."""
@@ -532,19 +548,11 @@ class OccupationCoder:
         queries: list[str],
         descriptions: Sequence[str | None] | None,
         masked_forms: Sequence[Iterable[int]] | None,
-        *,
-        embed: bool = True,
+        embedded: tuple[np.ndarray, np.ndarray] | None,
     ) -> dict[str, np.ndarray]:
         """Signals of normalised titles: form-level ones per entity (occupations and groups),
-        text-level ones per occupation (embedding ones only with an encoder and ``embed``)."""
-        texts = [
-            f"{query}：{normalize_text(description)}"
-            if description and description.strip()
-            else query
-            for query, description in zip(
-                queries, descriptions or [None] * len(queries), strict=True
-            )
-        ]
+        text-level ones per occupation (embedding ones only when ``embedded`` is given)."""
+        texts = _described(queries, descriptions)
         mask_rows: list[int] = []
         mask_cols: list[int] = []
         for row, forms in enumerate(masked_forms or []):
@@ -602,17 +610,26 @@ class OccupationCoder:
                 exact[row, form] = 1.0
         out["exact_form"] = per_entity(exact, 0.0)
 
-        if self.encoder is not None and embed:
+        if embedded is not None:
             assert self._form_embeddings is not None
             assert self._definition_embeddings is not None and self._tasks_embeddings is not None
-            vectors = self.encoder.encode(queries)
+            vectors, text_vectors = embedded
             cosine = vectors @ self._form_embeddings
             out["emb_form"] = per_entity(cosine, -1.0)  # masks in place: before emb_name
             out["emb_name"] = per_name(cosine)
-            text_vectors = vectors if texts == queries else self.encoder.encode(texts)
             out["emb_definition"] = text_vectors @ self._definition_embeddings
             out["emb_tasks"] = text_vectors @ self._tasks_embeddings
         return out
+
+    def _embed(
+        self, queries: list[str], descriptions: Sequence[str | None] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of normalised titles, and of the titles with their descriptions (the same
+        array where there are none), in one encoder call each."""
+        assert self.encoder is not None
+        vectors = self.encoder.encode(queries)
+        texts = _described(queries, descriptions)
+        return vectors, vectors if texts == queries else self.encoder.encode(texts)
 
     def _exact_entities(self, part: TitleParts) -> list[int]:
         """Entities the title names exactly, raw or normalised: an occupation's code, name
@@ -626,12 +643,8 @@ class OccupationCoder:
         return list(dict.fromkeys(found))
 
     def _suggestion(self, entity: int, score: float) -> Suggestion:
-        return Suggestion(
-            self.entity_codes[entity],
-            self.entity_names[entity],
-            score,
-            self.entity_level(entity),
-        )
+        level = self.entity_level(entity)
+        return Suggestion(self.entity_codes[entity], self.entity_names[entity], score, level)
 
     def _ranked_fused(self, part: TitleParts, fused: np.ndarray, k: int) -> list[Suggestion]:
         """Exact matches first (score 1.0), then the best fused occupations."""
@@ -723,6 +736,14 @@ def open_coder(
     return OccupationCoder(vocabulary, encoder, model=None)
 
 
+def _described(queries: list[str], descriptions: Sequence[str | None] | None) -> list[str]:
+    """Each normalised title, followed by its description where it has one."""
+    return [
+        f"{query}：{normalize_text(description)}" if description and description.strip() else query
+        for query, description in zip(queries, descriptions or [None] * len(queries), strict=True)
+    ]
+
+
 def _group_prefix(code: str) -> str:
     """A group's code prefix: ``"2-02-10-00"`` → ``"2-02-10-"``, ``"2-00-00-00"`` → ``"2-"``."""
     parts = code.split("-")
@@ -746,11 +767,19 @@ def _gaps(scores: np.ndarray) -> np.ndarray:
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank of each column within its row, 0 for the best."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(scores.shape[0])[:, None]
-    ranks[rows, order] = np.arange(scores.shape[1])[None, :]
+    """Rank of each column within its row, 0 for the best (ties: the lower column first),
+    counted down to :data:`_RANK_DEPTH`; every column further down gets that depth. A full
+    sort of every row cost more than the rest of the features together."""
+    rows, columns = scores.shape
+    depth = min(_RANK_DEPTH, columns)
+    if depth == columns:
+        top = np.broadcast_to(np.arange(columns), scores.shape)
+    else:
+        top = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+    values = np.take_along_axis(scores, top, axis=1)
+    order = np.lexsort((top, -values), axis=1)
+    ranks = np.full(scores.shape, _RANK_DEPTH, dtype=np.int64)
+    np.put_along_axis(ranks, np.take_along_axis(top, order, axis=1), np.arange(depth), axis=1)
     return ranks
 
 

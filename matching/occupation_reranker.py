@@ -113,6 +113,10 @@ class CoderModel:
     #: Weight of the fixed fusion's score added to the booster's: a prior that keeps the
     #: re-ranker near the fusion where titles look unlike the aliases it learnt from.
     fusion_blend: float = 0.0
+    #: Other embedding model ids (another backend of the same model: ``…-onnx-int8``) whose
+    #: vectors this booster was measured on and found as accurate as on its own
+    #: (``benchmarks/occupation_coding.py --any-backend``); a coder of those uses it too.
+    measured_with: list[str] = field(default_factory=list)
 
     def save(self, directory: Path) -> None:
         """Write the bundle atomically (a crash leaves the previous one whole)."""
@@ -128,6 +132,7 @@ class CoderModel:
             "params": self.params,
             "training": self.training,
             "fusion_blend": self.fusion_blend,
+            "measured_with": self.measured_with,
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
         retired = directory.with_name(directory.name + ".old")
@@ -153,11 +158,16 @@ class CoderModel:
             params=spec.get("params", {}),
             training=spec.get("training", {}),
             fusion_blend=float(spec.get("fusion_blend", 0.0)),
+            measured_with=list(spec.get("measured_with", [])),
         )
 
     def compatible_with(self, embedding_model_id: str | None) -> bool:
-        """Whether this bundle reads the coder's features under this embedding model."""
-        return self.features == CODER_FEATURES and self.embedding_model_id == embedding_model_id
+        """Whether this bundle reads the coder's features under this embedding model: the
+        one it was trained with, or one it was measured with (:attr:`measured_with`)."""
+        return self.features == CODER_FEATURES and (
+            embedding_model_id == self.embedding_model_id
+            or (embedding_model_id is not None and embedding_model_id in self.measured_with)
+        )
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Ranking scores of candidate rows (higher is better): the booster's, plus

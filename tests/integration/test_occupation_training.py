@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from matching.occupation_coding import CODER_FEATURES, CoderModel, OccupationCoder
-from matching.occupations import OccupationVocabulary
+from matching.occupations import OccupationVocabulary, normalize_text
 from training.occupation_coder import (
     FUSION_BLEND,
     _labels,
     confirmed_titles,
+    perturbed_titles,
     split_of,
     train_coder_model,
     vocabulary_titles,
@@ -67,6 +68,26 @@ def test_titles_are_split_by_code_and_mask_their_own_form(sample_coder: Occupati
     assert all(len(splits) == 1 for splits in by_code.values())
     share = sum(split_of(code) == "validation" for code in by_code) / len(by_code)
     assert 0.1 < share < 0.3
+
+
+def test_perturbed_titles_are_new_variants_of_occupation_forms(
+    sample_coder: OccupationCoder, trained: CoderModel
+) -> None:
+    titles = perturbed_titles(sample_coder, seed=0)
+    forms = {
+        normalize_text(sample_coder.form_text(form))
+        for entity in range(len(sample_coder.entity_codes))
+        for form in sample_coder.forms_of(entity)
+    }
+    assert len(titles) > 0.8 * len(sample_coder.codes)
+    for title in titles:
+        assert title.source == "perturbed" and title.masked == ()
+        assert title.code in sample_coder.codes  # detailed occupations only
+        assert len(title.title) >= 2 and title.title not in forms
+    assert titles == perturbed_titles(sample_coder, seed=0)
+    assert titles != perturbed_titles(sample_coder, seed=1)
+    # A variant trains on the side of the split its code is on, like the code's own forms.
+    assert trained.training["titles"]["perturbed"] == len(titles)
 
 
 def test_a_masked_form_does_not_find_itself(sample_coder: OccupationCoder) -> None:
@@ -132,6 +153,14 @@ def test_bundle_round_trip_and_compatibility(trained: CoderModel, tmp_path: Path
     assert np.allclose(loaded.score(rows), booster_only.score(rows) + FUSION_BLEND * fused)
     assert loaded.compatible_with(BagOfCharacters.model_id)
     assert not loaded.compatible_with("m3e-small-000000000000")
+    # Another backend of the model is accepted once the bundle was measured with it.
+    other = f"{BagOfCharacters.model_id}-onnx-int8"
+    assert not loaded.compatible_with(other)
+    dataclasses.replace(loaded, measured_with=[other]).save(tmp_path / "coder")
+    measured = CoderModel.load(tmp_path / "coder")
+    assert measured is not None and measured.measured_with == [other]
+    assert measured.compatible_with(other) and measured.compatible_with(BagOfCharacters.model_id)
+    assert not measured.compatible_with(None)
     assert CoderModel.load(tmp_path / "absent") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coder"]
 

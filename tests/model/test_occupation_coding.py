@@ -197,6 +197,38 @@ def test_fusion_path_with_a_stand_in_encoder(vocab: OccupationVocabulary) -> Non
     assert len(encoder.calls) == calls
 
 
+def test_a_file_is_embedded_once_per_distinct_normalised_title(
+    vocab: OccupationVocabulary,
+) -> None:
+    encoder = FakeEncoder()
+    sample = OccupationVocabulary(
+        [occ for i, occ in enumerate(vocab) if i % 10 == 0 or occ.name == "保洁员"], groups={}
+    )
+    fused = OccupationCoder(sample, encoder)
+    before = len(encoder.calls)
+    titles = ["保洁员", "急聘保洁员（包吃住）", "超市收银员", "保洁员", "高级超市收银员"]
+    results = fused.suggest_many(titles, k=3)
+    # One call for the whole file, with the two distinct normalised titles.
+    assert encoder.calls[before:] == [2]
+    assert results[0] == results[1] == results[3] and results[2] == results[4]
+    # Alone, a title gets the same codes (scores equal but for float rounding of the batch).
+    for title, batch in zip(titles, results, strict=True):
+        alone = fused.suggest(title, k=3)
+        assert [s.code for s in alone] == [s.code for s in batch]
+        assert [s.score for s in alone] == pytest.approx([s.score for s in batch], abs=1e-5)
+
+
+def test_ranks_are_exact_at_the_top_and_capped_below() -> None:
+    from matching.occupation_coding import _RANK_DEPTH, _ranks
+
+    scores = np.random.default_rng(0).random((4, 300)).astype(np.float32)
+    scores[0, :6] = 0.999  # ties: the lower column first
+    exact = np.argsort(np.argsort(-scores, axis=1, kind="stable"), axis=1, kind="stable")
+    assert (_ranks(scores) == np.minimum(exact, _RANK_DEPTH)).all()
+    few = scores[:, :10]
+    assert (_ranks(few) == np.argsort(np.argsort(-few, axis=1, kind="stable"), axis=1)).all()
+
+
 # -- the batch file contract ---------------------------------------------------------------
 
 
