@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 from alembic import command
-from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from matching.catalog import Catalog
@@ -30,10 +29,9 @@ from matching.store.database import alembic_config, make_engine, private_sqlite_
 from matching.store.tables import AuditRow, CandidateRow, ReferralContextRow, scoped_idempotency_key
 from matching.store.vault import Vault
 from matching.vocabulary import CATEGORY_NAMES_ZH, DisabilityCategory
-from serving.app import create_app
 from serving.auth import AccountError, Role, create_account
 from serving.runtime import Resources
-from tests.api_client import Api, error_of, refer
+from tests.api_client import Api, error_of, refer, serve_world
 from tests.records import candidate, catalog_of, job
 from tests.world import CANDIDATES, id_number, write_world
 from training.synthetic import generate_world
@@ -77,20 +75,16 @@ def demo_api(tmp_path: Path, resources: Resources) -> Iterator[tuple[Api, Path]]
     """The API over a home holding a generated demo world (SQLite: it is dumped)."""
     files = tmp_path / "files"
     generate_world(files, seed=3, candidates=80, jobs=25)
-    settings = Settings(home=tmp_path / "home")
-    store = Store.open(settings)
-    assert import_directory(store, files).ok
     # A counselor of the province with the most jobs.
     provinces = [j["region_code"][:2] for j in _records(files, "jobs")]
     province = max(set(provinces), key=provinces.count)
-    tokens = {
-        "counselor": create_account(store, name="王老师", role=Role.COUNSELOR, region=province)[1],
-        "admin": create_account(store, name="admin", role=Role.ADMIN)[1],
+    accounts = {
+        "counselor": {"name": "王老师", "role": Role.COUNSELOR, "region": province},
+        "admin": {"role": Role.ADMIN},
     }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings), files
+    settings = Settings(home=tmp_path / "home")
+    for api in serve_world(settings, resources, tmp_path, world=lambda _: files, accounts=accounts):
+        yield api, files
 
 
 def _records(files: Path, kind: str) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -34,10 +33,9 @@ from matching.reports import (
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import AuditRow
-from serving.app import create_app
-from serving.auth import Role, create_account
+from serving.auth import Role
 from serving.runtime import Resources
-from tests.api_client import Api, error_of
+from tests.api_client import Api, error_of, serve_world
 from tests.world import CANDIDATES, EMPLOYERS, JOBS, write_world
 from training.synthetic import generate_world
 
@@ -366,19 +364,13 @@ def demo_api(
     files = tmp_path / "demo"
     generate_world(files, seed=5, candidates=150, jobs=45, today=TODAY)
     add_casework(files)
-    store = Store.open(settings)
-    assert import_directory(store, files).ok
     first_employer = json.loads((files / "employers.jsonl").read_text().splitlines()[0])["id"]
     accounts: dict[str, dict[str, Any]] = {
         "manager": {"role": Role.MANAGER},
         "counselor": {"role": Role.COUNSELOR, "region": "4301"},
         "employer": {"role": Role.EMPLOYER, "employer": first_employer},
     }
-    tokens = {n: create_account(store, name=n, **scope)[1] for n, scope in accounts.items()}
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings)
+    yield from serve_world(settings, resources, tmp_path, world=lambda _: files, accounts=accounts)
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:

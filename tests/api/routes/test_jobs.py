@@ -1,6 +1,5 @@
-# ruff: noqa: F811
-"""Employers confirm occupation codes over HTTP: the code lands on the job, the title with its
-code becomes training data for the coder, bad codes are refused in Chinese and change nothing."""
+"""The jobs router over HTTP: an employer posts, edits and closes its jobs (with occupation codes
+suggested and confirmed), counselors read the jobs of their region; every refusal."""
 
 from __future__ import annotations
 
@@ -10,12 +9,66 @@ from sqlalchemy import select
 from matching.occupation_feedback import confirmation_accuracy, confirmed_pairs
 from matching.store import Store
 from matching.store.tables import JobRow, OccupationConfirmationRow
-
-# The API fixtures of test_api_app (one loaded model for the session); test parameters named
-# after them are what pytest injects, not redefinitions.
 from tests.api_client import Api, error_of
 
 pytestmark = pytest.mark.slow
+
+
+NEW_JOB = {
+    "id": "j9",
+    "employer_id": "e2",
+    "title": "电话客服专员",
+    "skills": ["客户服务"],
+    "region_code": "430103",
+    "work_mode": "home_based",
+    "remote_ok": True,
+    "demands": {"hearing": 1},
+    "accommodations": ["captioning", "remote"],
+    "posted_at": "2025-05-01",
+}
+
+
+def test_employer_posts_edits_and_closes_its_job(api: Api) -> None:
+    posted = api.call("POST", "/v1/jobs", "employer2", json=NEW_JOB)
+    assert posted.status_code == 201, posted.text
+    suggestions = posted.json()["occupation_suggestions"]
+    assert len(suggestions) == 5 and {"code", "name", "score"} <= set(suggestions[0])
+    assert api.call("POST", "/v1/jobs", "employer2", json=NEW_JOB).status_code == 409
+    edited = api.call("PATCH", "/v1/jobs/j9", "employer2", json={"openings": 3})
+    assert edited.json()["openings"] == 3
+    people = api.call("GET", "/v1/jobs/j9/recommendations", "employer2").json()
+    assert "c2" in [r["id"] for r in people["results"]]
+    closed = api.call("POST", "/v1/jobs/j9/close", "employer2")
+    assert closed.status_code == 200 and closed.json()["closes_at"] is not None
+    listed = api.call("GET", "/v1/jobs", "employer2", params={"open_only": True}).json()
+    assert "j9" not in [j["id"] for j in listed]
+    for_c2 = api.call("GET", "/v1/candidates/c2/recommendations", "counselor").json()
+    assert "j9" not in [r["id"] for r in for_c2["results"]]
+
+
+def test_employer_cannot_touch_another_employers_job(read_api: Api) -> None:
+    assert read_api.call("GET", "/v1/jobs/j2", "employer1").status_code == 403
+    assert (
+        read_api.call("PATCH", "/v1/jobs/j2", "employer1", json={"openings": 9}).status_code == 403
+    )
+    assert read_api.call("POST", "/v1/jobs/j2/close", "employer1").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/j2/recommendations", "employer1").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/j2/referrals", "employer1").status_code == 403
+    assert read_api.call("POST", "/v1/jobs", "employer1", json=NEW_JOB).status_code == 403
+    moved = read_api.call("PATCH", "/v1/jobs/j1", "employer1", json={"employer_id": "e2"})
+    assert moved.status_code == 422
+    assert [j["id"] for j in read_api.call("GET", "/v1/jobs", "employer1").json()] == ["j1"]
+
+
+def test_counselors_read_but_do_not_post_jobs(read_api: Api) -> None:
+    assert read_api.call("GET", "/v1/jobs/j2", "counselor").status_code == 200
+    assert read_api.call("POST", "/v1/jobs", "counselor", json=NEW_JOB).status_code == 403
+    assert (
+        read_api.call("PATCH", "/v1/jobs/j2", "counselor", json={"openings": 9}).status_code == 403
+    )
+    assert read_api.call("GET", "/v1/jobs/j2", "manager").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/nothing", "counselor").status_code == 404
+
 
 JOB = {
     "id": "j9",

@@ -10,16 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matching.interchange import import_directory
 from matching.settings import Settings
-from matching.store import Store
-from serving.app import create_app
-from serving.auth import Role, create_account
+from serving.auth import Role
 from serving.runtime import Resources
-from tests.api_client import Api, error_of
+from tests.api_client import Api, error_of, serve_world
 from tests.unit.test_compliance import NATIONAL, write_quota_world
 
 pytestmark = pytest.mark.slow
@@ -34,15 +30,10 @@ ACCOUNTS = {
 
 
 @pytest.fixture
-def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
+    """The app over the quota world under the national quota policy, fresh for each test."""
     policy = settings.model_copy(update=NATIONAL)
-    store = Store.open(policy)
-    assert import_directory(store, write_quota_world(tmp_path / "quota")).ok
-    tokens = {n: create_account(store, name=n, **scope)[1] for n, scope in ACCOUNTS.items()}
-    store.close()
-    app = create_app(policy, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, policy)
+    yield from serve_world(policy, resources, tmp_path, world=write_quota_world, accounts=ACCOUNTS)
 
 
 def test_quota_answers_every_field_from_stored_data(api: Api) -> None:
