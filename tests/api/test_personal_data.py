@@ -248,12 +248,12 @@ def test_job_referrals_show_a_counselor_only_the_people_of_their_region(api: Api
         {"region_code": "110101"},
     ],
 )
-def test_an_employer_cannot_change_its_quota_facts(api: Api, change: dict[str, Any]) -> None:  # noqa: F811
-    refused = api.call("PATCH", "/v1/employers/e1", "employer1", json=change)
+def test_an_employer_cannot_change_its_quota_facts(read_api: Api, change: dict[str, Any]) -> None:  # noqa: F811
+    refused = read_api.call("PATCH", "/v1/employers/e1", "employer1", json=change)
     assert refused.status_code == 403
     assert error_of(refused)["fields"][0]["field"] == next(iter(change))
     assert "就业指导员" in error_of(refused)["message"]
-    own = api.call("GET", "/v1/employers/e1", "employer1").json()
+    own = read_api.call("GET", "/v1/employers/e1", "employer1").json()
     assert all(own.get(k) != v for k, v in change.items())
 
 
@@ -500,8 +500,8 @@ def test_employer_reasons_say_nothing_of_history_or_support_status() -> None:
     assert for_employers(hidden + shown) == shown
 
 
-def test_employer_cards_leave_out_assistive_technology_trainings(api: Api) -> None:  # noqa: F811
-    cards = api.call("GET", "/v1/jobs/j1/referrals", "employer1").json()
+def test_employer_cards_leave_out_assistive_technology_trainings(read_api: Api) -> None:  # noqa: F811
+    cards = read_api.call("GET", "/v1/jobs/j1/referrals", "employer1").json()
     card = next(c["candidate"] for c in cards if c["candidate"]["id"] == "c1")
     assert card["trainings"] == []  # 读屏软件使用 (screen reader) says: visual
     assert employer_visible_training("盲人保健按摩培训") == "保健按摩培训"
