@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -106,26 +107,44 @@ def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Ap
     yield from serve_world(settings, resources, tmp_path)
 
 
+def serve_shared_world(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    resources: Resources,
+    *,
+    policy: Mapping[str, Any] | None = None,
+    **world: Any,
+) -> Iterator[Api]:
+    """The app of :func:`~tests.api_client.serve_world` (``world``: its world and accounts)
+    over a fresh database of ``backend``, for a module's tests to share; ``policy``: settings
+    other than the defaults."""
+    folder = tmp_path_factory.mktemp("world")
+    with pytest.MonkeyPatch.context() as monkeypatch, empty_database(backend, folder) as url:
+        _offline_and_unconfigured(monkeypatch)
+        settings = Settings(home=folder / "home", database_url=url, **(policy or {}))
+        yield from serve_world(settings, resources, folder, **world)
+
+
+def read_only(shared: Api) -> Iterator[Api]:
+    """``shared`` for one test, which fails if it changed the world (it would change what the
+    next test reads): such a test takes a fresh app instead."""
+    before = world_state(shared.settings)
+    yield shared
+    assert world_state(shared.settings) == before, (
+        "this test changed the shared world: it must use the `api` fixture"
+    )
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def _module_world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, resources: Resources
 ) -> Iterator[Api]:
-    folder = tmp_path_factory.mktemp("world")
-    with pytest.MonkeyPatch.context() as monkeypatch, empty_database(request.param, folder) as url:
-        _offline_and_unconfigured(monkeypatch)
-        yield from serve_world(Settings(home=folder / "home", database_url=url), resources, folder)
+    yield from serve_shared_world(request.param, tmp_path_factory, resources)
 
 
 @pytest.fixture
 def read_api(_module_world: Api) -> Iterator[Api]:
     """The app over the small hand-written world shared by the tests of one module that only
     read it: one migration, import and start per module and backend instead of one per test.
-
-    A test that changes the world fails here (it would change what the next test reads):
-    such a test takes ``api``.
-    """
-    before = world_state(_module_world.settings)
-    yield _module_world
-    assert world_state(_module_world.settings) == before, (
-        "this test changed the shared world: it must use the `api` fixture"
-    )
+    A test that changes the world fails (see :func:`read_only`): it takes ``api``."""
+    yield from read_only(_module_world)
