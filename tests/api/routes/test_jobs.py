@@ -70,18 +70,8 @@ def test_counselors_read_but_do_not_post_jobs(read_api: Api) -> None:
     assert read_api.call("GET", "/v1/jobs/nothing", "counselor").status_code == 404
 
 
-JOB = {
-    "id": "j9",
-    "employer_id": "e2",
-    "title": "急聘 电话客服专员（长沙）",
-    "skills": ["客户服务"],
-    "region_code": "430103",
-    "work_mode": "home_based",
-    "remote_ok": True,
-    "demands": {"hearing": 1},
-    "accommodations": ["captioning", "remote"],
-    "posted_at": "2025-05-01",
-}
+#: The same job under a title with noise around it (急聘, a place) for the coder to strip.
+NOISY_JOB = {**NEW_JOB, "title": "急聘 电话客服专员（长沙）"}
 
 
 def _stored(api: Api) -> tuple[str | None, str | None, list[OccupationConfirmationRow]]:
@@ -101,7 +91,7 @@ def _stored(api: Api) -> tuple[str | None, str | None, list[OccupationConfirmati
 
 
 def test_posting_suggests_and_shows_how_the_title_was_read(api: Api) -> None:
-    posted = api.call("POST", "/v1/jobs", "employer2", json=JOB)
+    posted = api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB)
     assert posted.status_code == 201, posted.text
     body = posted.json()
     assert body["title_reading"] == {
@@ -116,7 +106,7 @@ def test_posting_suggests_and_shows_how_the_title_was_read(api: Api) -> None:
 
 
 def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
 
     confirmed = api.call("POST", "/v1/jobs/j9/occupation", "employer2", json={"code": "4040503"})
     assert confirmed.status_code == 200, confirmed.text
@@ -132,7 +122,7 @@ def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None
     code, occupation, rows = _stored(api)
     assert (code, occupation) == ("4-04-05-03", "4-04-05-03")
     (row,) = rows
-    assert (row.job_id, row.title, row.code) == ("j9", JOB["title"], "4-04-05-03")
+    assert (row.job_id, row.title, row.code) == ("j9", NOISY_JOB["title"], "4-04-05-03")
     assert row.actor.startswith("account:") and row.actor.endswith(":employer2")
     assert len(row.suggested) == 10 and row.coder == "fusion"
 
@@ -144,14 +134,14 @@ def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None
     assert _stored(api)[0] == "4-04-00-00"
     store = Store.open(api.settings)
     try:
-        assert confirmed_pairs(store) == [(JOB["title"], "4-04-00-00")]
+        assert confirmed_pairs(store) == [(NOISY_JOB["title"], "4-04-00-00")]
         assert confirmation_accuracy(store)["confirmed"] == 1
     finally:
         store.close()
 
 
 def test_a_bad_code_is_refused_in_chinese_and_changes_nothing(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
     for code in ("9-99-99-99", "保洁"):
         refused = api.call("POST", "/v1/jobs/j9/occupation", "employer2", json={"code": code})
         assert refused.status_code == 422
@@ -164,7 +154,7 @@ def test_a_bad_code_is_refused_in_chinese_and_changes_nothing(api: Api) -> None:
 
 
 def test_only_the_posting_employer_confirms(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
     body = {"code": "4-04-05-03"}
     assert api.call("POST", "/v1/jobs/j9/occupation", "employer1", json=body).status_code == 403
     assert api.call("POST", "/v1/jobs/j9/occupation", "counselor", json=body).status_code == 403
