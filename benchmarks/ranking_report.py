@@ -1,6 +1,6 @@
 """Ranking quality on the cold-start questions of two structurally different synthetic worlds.
 
-Each world (:mod:`training.worlds`) holds people and open jobs with no referral history (the
+Each world (:mod:`demo.worlds`) holds people and open jobs with no referral history (the
 ones asked about) and graded truth over every pair. The rankers are trained on the whole
 recorded history (``jobmatch train`` would see the same), then asked, for every cold-start
 person (job), to order every feasible open job (active person): once over the retrieval pool
@@ -34,6 +34,7 @@ import numpy as np
 from scipy.sparse import spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from demo.worlds import Truth, WorldStyle, generate_evaluation_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.engine import embed_catalog
@@ -47,7 +48,6 @@ from matching.store import Store
 from training.dataset import TrainingSetSpec
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
 from training.train import BASELINE_PRIOR, MONOTONE, fit_ranker, ranking_sets
-from training.worlds import Truth, WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23
@@ -123,8 +123,11 @@ class World:
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
-def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World:
-    """Generate (once), import (once) and embed (cached) the world of ``style``."""
+def open_world(
+    work: Path, style: WorldStyle, args: argparse.Namespace, embedder: Embedder | None = None
+) -> World:
+    """Generate (once), import (once) and embed (cached) the world of ``style`` with
+    ``embedder`` (default: the one the settings configure)."""
     files, home = work / style.value / "files", work / style.value / "home"
     if not (files / "truth.npz").is_file():
         summary = generate_evaluation_world(
@@ -147,7 +150,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder.from_settings(settings)
+        embedder = embedder or Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(
@@ -175,8 +178,9 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
-    """A learned ranker on every recorded referral of the world, trained as ``choice`` says."""
+def train(world: World, choice: Choice, params: dict[str, object], seed: int = 0) -> Ranker:
+    """A learned ranker on every recorded referral of the world, trained as ``choice`` says
+    (``seed``: of LightGBM's bagging)."""
     sets = ranking_sets(
         world.catalog,
         world.history,
@@ -190,6 +194,7 @@ def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
         sets,
         embedding_model_id=world.embedding_model_id,
         params={**params, **dict(choice.params)},
+        seed=seed,
         baseline_prior=choice.prior,
         monotone=choice.monotone,
     )

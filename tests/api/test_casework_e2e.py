@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from demo.world import generate_world
 from matching.settings import Settings
 from serving.auth import Role
 from serving.runtime import Resources
 from tests.api_client import Api, error_of, serve_world
 from tests.world import id_number
-from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow
 

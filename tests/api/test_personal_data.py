@@ -18,6 +18,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.explain import for_employers, reason_text
 from matching.features import FEATURE, FEATURES
@@ -34,7 +35,6 @@ from serving.runtime import Resources
 from tests.api_client import Api, error_of, refer, serve_world
 from tests.records import candidate, catalog_of, job
 from tests.world import CANDIDATES, id_number, write_world
-from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow
 

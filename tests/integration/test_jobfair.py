@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from demo.world import generate_world
 from matching.domain import Candidate, Job
 from matching.embedding import Embedder
 from matching.engine import open_matcher
@@ -30,7 +31,6 @@ from matching.rules import job_feasibility
 from matching.settings import Settings
 from matching.store import Store
 from serving.cli import app
-from training.synthetic import generate_world
 
 
 @st.composite

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from demo.world import generate_world
 from matching.interchange import export_directory
 from matching.settings import Settings
 from matching.store import Store
@@ -23,7 +24,6 @@ from serving.auth import Role
 from serving.runtime import Resources
 from tests.api_client import Api, error_of, serve_world
 from tests.unit.test_report_figures import status_record
-from training.synthetic import generate_world
 
 TODAY = dt.date(2026, 11, 30)
 
