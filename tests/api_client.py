@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select
 
 from matching.interchange import import_directory
 from matching.settings import Settings
 from matching.store import Store
+from matching.store.tables import Base
 from serving.app import create_app
 from serving.auth import Role, create_account
 from serving.runtime import Resources
@@ -61,15 +63,49 @@ def refer(api: Api, key: str, **body: Any) -> Any:
     )
 
 
-def serve_world(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
-    """The app over the small hand-written world in ``settings``' home, with one token per
-    account of ``ACCOUNTS``; the app's lifespan runs while the caller holds the client."""
+def record_outcome(api: Api, referral: str, who: str, outcome: str, **extra: Any) -> Any:
+    """Record a referral's outcome as the account ``who`` (``PATCH /v1/referrals/{id}``)."""
+    return api.call("PATCH", f"/v1/referrals/{referral}", who, json={"outcome": outcome, **extra})
+
+
+def serve_world(
+    settings: Settings,
+    resources: Resources,
+    tmp_path: Path,
+    *,
+    world: Callable[[Path], Path] = write_world,
+    accounts: Mapping[str, Mapping[str, Any]] = ACCOUNTS,
+) -> Iterator[Api]:
+    """The app over a world (the small hand-written one unless ``world`` writes another into
+    the folder it is given and returns it) in ``settings``' home, with one token per account
+    of ``accounts``; the app's lifespan runs while the caller holds the client."""
     store = Store.open(settings)
-    assert import_directory(store, write_world(tmp_path / "world")).ok
+    assert import_directory(store, world(tmp_path / "world")).ok
+    # An account's name is its key unless its scope names it.
     tokens = {
-        name: create_account(store, name=name, **scope)[1] for name, scope in ACCOUNTS.items()
+        key: create_account(store, **{"name": key, **scope})[1] for key, scope in accounts.items()
     }
     store.close()
     app = create_app(settings, resources=lambda _settings, _store: resources)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, tokens, settings)
+
+
+#: What reading leaves behind, so not part of the world: the audit entries reads write, the
+#: embedding cache, and the tokens' and sessions' last use.
+_NOT_THE_WORLD = frozenset({"audit_log", "embeddings", "tokens", "console_sessions"})
+
+
+def world_state(settings: Settings) -> dict[str, list[str]]:
+    """Every stored row of ``settings``' database but those of ``_NOT_THE_WORLD``, table by
+    table: equal before and after a test that only read."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(repr(tuple(row)) for row in connection.execute(select(table)))
+                for table in Base.metadata.sorted_tables
+                if table.name not in _NOT_THE_WORLD
+            }
+    finally:
+        engine.dispose()

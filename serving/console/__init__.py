@@ -19,7 +19,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.console import casework, entrance, jobs, office, people
-from serving.console.core import HERE, SignInRequired, problems_of, reason_zh, render
+from serving.console.core import (
+    HERE,
+    Refused,
+    SignInRequired,
+    error_page,
+    problems_of,
+    reason_zh,
+)
 from serving.errors import ApiError
 
 
@@ -53,26 +60,14 @@ def install_console(app: FastAPI) -> None:
         if not _is_console(request):
             return await api_error(request, exc)
         summary, problems = problems_of(exc)
-        return render(
-            request,
-            "error.html",
-            {"summary": summary, "problems": problems},
-            title="无法完成",
-            status_code=exc.status,
-        )
+        return error_page(request, Refused(summary, problems, exc.status))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not _is_console(request):
             return await http_error(request, exc)
         summary = "找不到该页面。" if exc.status_code == 404 else "请求无法完成。"
-        return render(
-            request,
-            "error.html",
-            {"summary": summary, "problems": {}},
-            title="无法完成",
-            status_code=exc.status_code,
-        )
+        return error_page(request, Refused(summary, {}, exc.status_code))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -82,10 +77,4 @@ def install_console(app: FastAPI) -> None:
             ".".join(str(p) for p in item["loc"][1:]): reason_zh(str(item.get("msg", "")))
             for item in exc.errors()
         }
-        return render(
-            request,
-            "error.html",
-            {"summary": "请求中的内容有误。", "problems": problems},
-            title="无法完成",
-            status_code=422,
-        )
+        return error_page(request, Refused("请求中的内容有误。", problems, 422))

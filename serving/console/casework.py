@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -28,10 +29,14 @@ from serving.console.core import (
     CounselorPage,
     FormDep,
     ManagerPage,
+    Refused,
+    error_page,
+    filter_year,
     problems_of,
+    refusal,
     render,
 )
-from serving.console.jobs import _job_page_context, _problems
+from serving.console.jobs import _problems, job_page_context, render_job
 from serving.console.people import allowed_outcomes, person_context, render_person
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
@@ -129,34 +134,18 @@ def _back_page(
     session: Any,
     user: Account,
     back: str,
-    problems: dict[str, str],
-    summary: str,
-    status_code: int,
+    refused: Refused,
 ) -> Response:
     """The page the outcome form was on, again, with the problem next to the field."""
     person = re.fullmatch(r"/console/candidates/([^/?#]+)", back)
     if person and user.role is Role.COUNSELOR:
         context = person_context(session, runtime, user, person.group(1))
-        return render_person(
-            request, context | {"problems": problems, "summary": summary}, status_code=status_code
-        )
+        return render_person(request, context, refused=refused)
     job = re.fullmatch(r"/console/jobs/([^/?#]+)", back)
     if job:
-        context = _job_page_context(runtime, session, user, job.group(1))
-        return render(
-            request,
-            "job.html",
-            context | {"back": back, "problems": problems, "summary": summary},
-            title=context["job"].title,
-            status_code=status_code,
-        )
-    return render(
-        request,
-        "error.html",
-        {"summary": summary, "problems": problems},
-        title="无法完成",
-        status_code=status_code,
-    )
+        context = job_page_context(runtime, session, user, job.group(1))
+        return render_job(request, context, back, refused=refused)
+    return error_page(request, refused)
 
 
 @router.post("/referrals/{referral_id}/outcome", response_class=HTMLResponse)
@@ -193,10 +182,8 @@ def record_outcome(
             message = "结果：请从列出的选项中选择一项"
         else:
             message = outcome_problem(error, current, wanted, user.role)
-        summary = "推荐结果未能保存。"
-        return _back_page(
-            request, runtime, session, user, back, {field: message}, summary, error.status
-        )
+        refused = Refused("推荐结果未能保存。", {field: message}, error.status)
+        return _back_page(request, runtime, session, user, back, refused)
     return RedirectResponse(f"{back}?done=outcome#referrals", status_code=303)
 
 
@@ -224,13 +211,21 @@ def review_report(
 # -- 一人一策 cases --------------------------------------------------------------------------
 
 
-def _case_problems(error: ApiError, field: str) -> tuple[str, dict[str, str]]:
+def _case_refusal(
+    session: Any, error: ApiError, field: str, *, unchosen: str | None = None
+) -> Refused:
+    """A case route's refusal next to the form's ``field`` (``unchosen``: the message when
+    nothing was chosen there), after undoing what the request began."""
+    refused = refusal(session, error)
     if error.code in _CASE_CODES_ZH:
-        return "未能完成。", {field: _CASE_CODES_ZH[error.code]}
-    summary, problems = problems_of(error)
-    return summary, {
-        f"{field}" if name in ("kind", "reason") else name: text for name, text in problems.items()
+        return Refused("未能完成。", {field: _CASE_CODES_ZH[error.code]}, error.status)
+    if error.code == "invalid" and unchosen:
+        return replace(refused, problems={field: unchosen})
+    named = {
+        field if name in ("kind", "reason") else name: text
+        for name, text in refused.problems.items()
     }
+    return replace(refused, problems=named)
 
 
 @router.post("/candidates/{candidate_id}/cases", response_class=HTMLResponse)
@@ -256,16 +251,9 @@ def open_case(
             runtime,
         )
     except ApiError as error:
-        session.rollback()
-        summary, problems = _case_problems(error, "case-kind")
-        if error.code == "invalid":
-            problems = {"case-kind": "个案类型：请选择一项"}
+        refused = _case_refusal(session, error, "case-kind", unchosen="个案类型：请选择一项")
         context = person_context(session, runtime, user, candidate_id)
-        return render_person(
-            request,
-            context | {"summary": summary, "problems": problems},
-            status_code=error.status,
-        )
+        return render_person(request, context, refused=refused)
     return RedirectResponse(f"/console/cases/{made.id}?done=case_opened", status_code=303)
 
 
@@ -276,9 +264,7 @@ def _case_page(
     user: Account,
     case_id: str,
     *,
-    summary: str | None = None,
-    problems: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Response:
     case = cases.read_case(case_id, user, session, runtime)
     plan = cases.plan_case(case_id, user, session, runtime, runtime.current_matcher())
@@ -290,11 +276,9 @@ def _case_page(
             "plan": plan,
             "action_kinds": list(ActionKind),
             "close_reasons": list(CloseReason),
-            "summary": summary,
-            "problems": problems or {},
         },
         title=f"一人一策个案 {case_id}",
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -328,31 +312,17 @@ def add_action(
         cases.add_action(case_id, body, user, session, runtime)
     except ValidationError as error:
         problems = {f"action-{k}": v for k, v in _problems(error).items()}
-        return _case_page(
-            request,
-            runtime,
-            session,
-            user,
-            case_id,
-            summary="服务记录未能保存。",
-            problems=_action_labels(problems),
-            status_code=422,
-        )
+        refused = Refused("服务记录未能保存。", problems, 422)
     except ApiError as error:
-        session.rollback()
-        summary, problems = _case_problems(error, "action-kind")
-        problems = {("action-on" if k == "on" else k): v for k, v in problems.items()}
-        return _case_page(
-            request,
-            runtime,
-            session,
-            user,
-            case_id,
-            summary=summary,
-            problems=_action_labels(problems),
-            status_code=error.status,
+        refused = _case_refusal(session, error, "action-kind")
+        problems = {("action-on" if k == "on" else k): v for k, v in refused.problems.items()}
+        refused = replace(refused, problems=problems)
+    else:
+        return RedirectResponse(
+            f"/console/cases/{case_id}?done=action_added#actions", status_code=303
         )
-    return RedirectResponse(f"/console/cases/{case_id}?done=action_added#actions", status_code=303)
+    refused = replace(refused, problems=_action_labels(refused.problems))
+    return _case_page(request, runtime, session, user, case_id, refused=refused)
 
 
 _ACTION_FIELDS_ZH = {"action-kind": "服务类型", "action-on": "服务日期", "action-note": "服务内容"}
@@ -386,20 +356,8 @@ def close_case(
             case_id, CaseClose(reason=CloseReason(form["reason"])), user, session, runtime, answer
         )
     except ApiError as error:
-        session.rollback()
-        summary, problems = _case_problems(error, "close-reason")
-        if error.code == "invalid":
-            problems = {"close-reason": "结案原因：请选择一项"}
-        return _case_page(
-            request,
-            runtime,
-            session,
-            user,
-            case_id,
-            summary=summary,
-            problems=problems,
-            status_code=error.status,
-        )
+        refused = _case_refusal(session, error, "close-reason", unchosen="结案原因：请选择一项")
+        return _case_page(request, runtime, session, user, case_id, refused=refused)
     done = "exit_requested" if answer.status_code == 202 else "case_closed"
     return RedirectResponse(f"/console/cases/{case_id}?done={done}", status_code=303)
 
@@ -421,12 +379,7 @@ def training_page(
     problems: dict[str, str] = {}
     if region and not (region.isdigit() and len(region) in (2, 4, 6)):
         problems["region"] = "地区代码：须为 2 位（省）、4 位（市）或 6 位（县）数字"
-    chosen_year = dt.date.today().year
-    if year:
-        if year.isdigit() and 1950 <= int(year) <= 2100:
-            chosen_year = int(year)
-        else:
-            problems["year"] = "年份：须为 1950 至 2100 之间的四位数字"
+    chosen_year = filter_year(year, problems, earliest=1950) or dt.date.today().year
     figures = None
     if region and not problems:
         figures = training.training_statistics(user, session, runtime, region, chosen_year)

@@ -12,12 +12,14 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from matching.vocabulary import (
     ACCOMMODATION_NAMES_ZH,
@@ -177,15 +179,34 @@ DONE_MESSAGES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Why a form was not saved, for the page shown again: the summary above the form, a
+    message next to each field it names, and the status the page answers with."""
+
+    summary: str | None
+    problems: dict[str, str]
+    status: int
+
+
+def refusal(session: Session, error: ApiError) -> Refused:
+    """A route's refusal in Chinese for the page, after undoing what the request began."""
+    session.rollback()
+    summary, problems = problems_of(error)
+    return Refused(summary, problems, error.status)
+
+
 def render(
     request: Request,
     template: str,
     context: Mapping[str, Any] | None = None,
     *,
-    status_code: int = 200,
     title: str,
+    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> HTMLResponse:
-    """A full page (or, for an htmx request of a fragment template, just the fragment)."""
+    """A full page (or, for an htmx request of a fragment template, just the fragment); with
+    ``refused``, the page of a form that was not saved, its problems shown."""
     visitor: Visitor | None = getattr(request.state, "visitor", None)
     account = visitor.account if visitor else None
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
@@ -198,9 +219,30 @@ def render(
         "done": done,
         "today": dt.date.today(),
         "Role": Role,
+        "summary": None,
+        "problems": {},
     }
     page.update(context or {})
+    if refused is not None:
+        page |= {"summary": refused.summary, "problems": refused.problems}
+        status_code = refused.status
     return templates.TemplateResponse(request, template, page, status_code=status_code)
+
+
+def filter_year(text: str, problems: dict[str, str], *, earliest: int = 1990) -> int | None:
+    """The year a filter form asks for (``None`` when left blank); a problem under "year"
+    when it is not a year from ``earliest`` to 2100."""
+    if not text:
+        return None
+    if text.isdigit() and earliest <= int(text) <= 2100:
+        return int(text)
+    problems["year"] = f"年份：须为 {earliest} 至 2100 之间的年份"
+    return None
+
+
+def error_page(request: Request, refused: Refused) -> HTMLResponse:
+    """The page saying why a request could not be done, when no form can show it."""
+    return render(request, "error.html", title="无法完成", refused=refused)
 
 
 _FIELD_NAMES_ZH = {

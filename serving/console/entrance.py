@@ -13,6 +13,7 @@ from serving.console.core import (
     HOME,
     SIGNIN_CSRF_COOKIE,
     FormDep,
+    Refused,
     VisitorDep,
     render,
 )
@@ -51,9 +52,7 @@ def _signin_page(
     *,
     name: str = "",
     next_path: str = "/console/",
-    summary: str | None = None,
-    problems: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(32)
     response = render(
@@ -63,13 +62,11 @@ def _signin_page(
             "signin_csrf": token,
             "name": name,
             "next_path": next_path,
-            "summary": summary,
-            "problems": problems or {},
             "max_failed": runtime.settings.console_max_failed_signins,
             "lockout_minutes": runtime.settings.console_lockout_minutes,
         },
         title="登录",
-        status_code=status_code,
+        refused=refused,
     )
     # Double-submit token: the form must send back what this cookie holds; another site can
     # neither read the cookie nor (SameSite=Strict) make the browser send it.
@@ -109,8 +106,7 @@ def signin_submit(
             runtime,
             name=name,
             next_path=next_path,
-            summary="登录表单已过期，请重新输入账号和密码。",
-            status_code=403,
+            refused=Refused("登录表单已过期，请重新输入账号和密码。", {}, 403),
         )
     problems = {}
     if not name.strip():
@@ -118,9 +114,8 @@ def signin_submit(
     if not password:
         problems["password"] = "请输入密码"
     if problems:
-        return _signin_page(
-            request, runtime, name=name, next_path=next_path, problems=problems, status_code=422
-        )
+        refused = Refused(None, problems, 422)
+        return _signin_page(request, runtime, name=name, next_path=next_path, refused=refused)
     result = sign_in(runtime.store, session, runtime.settings, name, password)
     if result.account is None:
         session.commit()  # the failure counts and is audited even though sign-in failed
@@ -129,8 +124,7 @@ def signin_submit(
             runtime,
             name=name,
             next_path=next_path,
-            summary=result.problem,
-            status_code=429 if result.locked_until else 401,
+            refused=Refused(result.problem, {}, 429 if result.locked_until else 401),
         )
     token, _csrf = start_session(session, result.account, runtime.settings)
     session.commit()

@@ -19,9 +19,11 @@ from serving.console.core import (
     CounselorOrEmployerPage,
     EmployerPage,
     FormListsDep,
+    Refused,
     field_label,
     problems_of,
     reason_zh,
+    refusal,
     render,
 )
 from serving.console.people import allowed_outcomes
@@ -98,9 +100,7 @@ def _form_page(
     action: str,
     title: str,
     editing: bool = False,
-    summary: str | None = None,
-    problems: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Response:
     return render(
         request,
@@ -109,16 +109,18 @@ def _form_page(
             "job": job,
             "editing": editing,
             "action": action,
-            "summary": summary,
-            "problems": problems or {},
             "dimensions": list(Dimension),
             "accommodations": list(Accommodation),
             "educations": list(Education),
             "work_modes": list(WorkMode),
         },
         title=title,
-        status_code=status_code,
+        refused=refused,
     )
+
+
+#: The summary above a job form that was not saved.
+_JOB_REFUSED = "岗位信息有误，请按提示修改。"
 
 
 def _problems(error: ValidationError) -> dict[str, str]:
@@ -162,9 +164,7 @@ def post_job(
             job=fields,
             action="/console/jobs",
             title="发布岗位",
-            summary="岗位信息有误，请按提示修改。",
-            problems=problems,
-            status_code=422,
+            refused=Refused(_JOB_REFUSED, problems, 422),
         )
     jobs.post_job(job, user, session, runtime, suggestions=0)
     return RedirectResponse(f"/console/jobs/{job.id}?done=job_posted", status_code=303)
@@ -202,22 +202,21 @@ def edit_job(
     except ApiError as error:
         if error.code != "invalid":
             raise
-        session.rollback()
-        _, problems = problems_of(error)
+        problems = refusal(session, error).problems
         return _form_page(
             request,
             job=fields,
             action=f"/console/jobs/{job_id}/edit",
             title="修改岗位",
             editing=True,
-            summary="岗位信息有误，请按提示修改。",
-            problems={k.split(".")[0]: v for k, v in problems.items()},
-            status_code=422,
+            refused=Refused(_JOB_REFUSED, {k.split(".")[0]: v for k, v in problems.items()}, 422),
         )
     return RedirectResponse(f"/console/jobs/{job_id}?done=job_saved", status_code=303)
 
 
-def _job_page_context(runtime: Runtime, session: Any, user: Account, job_id: str) -> dict[str, Any]:
+def job_page_context(runtime: Runtime, session: Any, user: Account, job_id: str) -> dict[str, Any]:
+    """What a job's page shows: the job, the people proposed for it and its referrals with
+    the outcomes each may take next for the signed-in role."""
     job = jobs.read_job(job_id, user, session, Response())
     proposed = recommendations.candidates_for_job(
         job_id, user, session, runtime.current_matcher(), k=PROPOSED
@@ -243,12 +242,18 @@ def job_page(
 ) -> Response:
     """A job, the people proposed for it (cards without identifiers for the employer) and
     the referrals made to it, with a decision form for the employer."""
-    context = _job_page_context(runtime, session, user, job_id)
+    return render_job(
+        request, job_page_context(runtime, session, user, job_id), f"/console/jobs/{job_id}"
+    )
+
+
+def render_job(
+    request: Request, context: dict[str, Any], back: str, *, refused: Refused | None = None
+) -> Response:
+    """The job's page from :func:`job_page_context`, its outcome forms coming back to
+    ``back`` (with the problems of one that was not saved)."""
     return render(
-        request,
-        "job.html",
-        context | {"back": f"/console/jobs/{job_id}"},
-        title=context["job"].title,
+        request, "job.html", context | {"back": back}, title=context["job"].title, refused=refused
     )
 
 

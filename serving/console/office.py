@@ -14,7 +14,15 @@ from sqlalchemy import select
 
 from matching.store.tables import AccountPasswordRow, AccountRow
 from serving.auth import Account, Role
-from serving.console.core import AdminPage, FormDep, ManagerPage, problems_of, render
+from serving.console.core import (
+    AdminPage,
+    FormDep,
+    ManagerPage,
+    Refused,
+    filter_year,
+    problems_of,
+    render,
+)
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
 from serving.routes import admin, compliance, reports
@@ -31,10 +39,8 @@ def _accounts_page(
     session: SessionDep,
     *,
     form: dict[str, str] | None = None,
-    summary: str | None = None,
-    problems: dict[str, str] | None = None,
     token: str | None = None,
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Response:
     accounts = admin.list_accounts(user, session)
     with_password = set(session.scalars(select(AccountPasswordRow.account_id)))
@@ -46,12 +52,10 @@ def _accounts_page(
             "with_password": with_password,
             "roles": list(Role),
             "form": form or {},
-            "summary": summary,
-            "problems": problems or {},
             "token": token,
         },
         title="账号管理",
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -91,35 +95,20 @@ def create_account(
         for item in error.errors():
             field = str(item["loc"][0])
             problems.setdefault(field, f"{_LABELS.get(field, field)}：请填写或选择")
-    if problems:
-        return _accounts_page(
-            request,
-            user,
-            session,
-            form=form,
-            summary="账号未创建。",
-            problems=problems,
-            status_code=422,
-        )
-    try:
-        created = admin.create_account_route(body, user, session, runtime)
-    except ApiError as error:
-        session.rollback()
-        summary, _ = problems_of(error)
-        reason = {"scope": f"权限范围：{_scope_zh(error.message)}"}
-        return _accounts_page(
-            request,
-            user,
-            session,
-            form=form,
-            summary="账号未创建。",
-            problems=reason,
-            status_code=error.status,
-        )
+    refused = Refused("账号未创建。", problems, 422) if problems else None
+    if refused is None:
+        try:
+            created = admin.create_account_route(body, user, session, runtime)
+        except ApiError as error:
+            session.rollback()
+            scope = {"scope": f"权限范围：{_scope_zh(error.message)}"}
+            refused = Refused("账号未创建。", scope, error.status)
+    if refused is not None:
+        return _accounts_page(request, user, session, form=form, refused=refused)
     account = Account.from_row(session.get(AccountRow, created.account.id))  # type: ignore[arg-type]
     set_password(runtime.store, session, account, password, actor=user.actor)
     session.commit()
-    return _accounts_page(request, user, session, token=created.token, summary=None)
+    return _accounts_page(request, user, session, token=created.token)
 
 
 _LABELS = {"name": "账号名", "role": "角色", "region_code": "辖区代码", "employer_id": "单位编号"}
@@ -175,14 +164,9 @@ def reset_password(
         )
     except PasswordRejected as rejected:
         session.rollback()
-        return _accounts_page(
-            request,
-            user,
-            session,
-            summary=f"账号 {row.name} 的密码未重置。",
-            problems={f"password-{account_id}": f"新密码：{rejected}"},
-            status_code=422,
-        )
+        problem = {f"password-{account_id}": f"新密码：{rejected}"}
+        refused = Refused(f"账号 {row.name} 的密码未重置。", problem, 422)
+        return _accounts_page(request, user, session, refused=refused)
     session.commit()
     return RedirectResponse("/console/accounts?done=password_set", status_code=303)
 
@@ -225,7 +209,6 @@ def audit_page(
             "entries": entries,
             "query": {"actor": actor, "action": action, "subject": subject, "since": since},
             "problems": problems,
-            "summary": None,
         },
         title="审计日志",
     )
@@ -235,12 +218,8 @@ def _report_period(year: str, quarter: str) -> tuple[int, int, dict[str, str]]:
     """The year and quarter asked for (default: the current quarter), or the problems."""
     today = dt.date.today()
     problems: dict[str, str] = {}
-    chosen_year, chosen_quarter = today.year, (today.month - 1) // 3 + 1
-    if year:
-        if year.isdigit() and 1990 <= int(year) <= 2100:
-            chosen_year = int(year)
-        else:
-            problems["year"] = "年份：须为 1990 至 2100 之间的年份"
+    chosen_year = filter_year(year, problems) or today.year
+    chosen_quarter = (today.month - 1) // 3 + 1
     if quarter:
         if quarter in ("1", "2", "3", "4"):
             chosen_quarter = int(quarter)
@@ -344,12 +323,7 @@ def compliance_page(
     """Quota compliance by employer type, the employers below the ratio (largest gap first)
     and the public disclosure list (公示), with CSV and XLSX downloads."""
     problems = _region_problem(region)
-    chosen_year = None
-    if year:
-        if year.isdigit() and 1990 <= int(year) <= 2100:
-            chosen_year = int(year)
-        else:
-            problems["year"] = "年份：须为 1990 至 2100 之间的年份"
+    chosen_year = filter_year(year, problems)
     context: dict[str, object] = {"year": year, "region": region, "below_ratio": below_ratio}
     if not problems:
         listed = compliance.list_employers(
@@ -390,7 +364,7 @@ def compliance_page(
     return render(
         request,
         "compliance.html",
-        context | {"problems": problems, "summary": None},
+        context | {"problems": problems},
         title="按比例就业达标情况与公示",
     )
 
@@ -432,6 +406,6 @@ def statistics_page(
     return render(
         request,
         "statistics.html",
-        {"figures": figures, "region": region, "problems": problems, "summary": None},
+        {"figures": figures, "region": region, "problems": problems},
         title="实时统计",
     )

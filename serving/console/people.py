@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -22,12 +23,7 @@ from matching.store.tables import CandidateRow, JobRow, ReferralContextRow
 from matching.vocabulary import Dimension, Outcome
 from serving.access import as_job, candidate_row, job_row
 from serving.auth import Account, Role
-from serving.console.core import (
-    CounselorPage,
-    FormDep,
-    problems_of,
-    render,
-)
+from serving.console.core import CounselorPage, FormDep, Refused, problems_of, refusal, render
 from serving.deps import RuntimeDep, SessionDep
 from serving.errors import ApiError
 from serving.routes import (
@@ -207,8 +203,6 @@ def person_context(
         "case_kinds": [k for k in eligible_case_kinds(person) if k not in open_kinds],
         "history": _referral_history(session, runtime, user, candidate_id),
         "outcomes_back": f"/console/candidates/{candidate_id}",
-        "problems": {},
-        "summary": None,
     }
 
 
@@ -229,15 +223,14 @@ def eligible_case_kinds(person: Candidate) -> list[CaseKind]:
     return kinds
 
 
-def render_person(request: Request, context: dict[str, Any], *, status_code: int = 200) -> Response:
-    """The person's page from :func:`person_context` (plus any problems of a failed form)."""
+def render_person(
+    request: Request, context: dict[str, Any], *, refused: Refused | None = None
+) -> Response:
+    """The person's page from :func:`person_context` (with the problems of a form it holds
+    that was not saved)."""
     person = context["person"]
     return render(
-        request,
-        "person.html",
-        context,
-        title=f"求职者 {person.name or person.id}",
-        status_code=status_code,
+        request, "person.html", context, title=f"求职者 {person.name or person.id}", refused=refused
     )
 
 
@@ -262,10 +255,8 @@ def _jobs_page(
     candidate_id: str,
     *,
     failed_job: str | None = None,
-    summary: str | None = None,
-    problems: dict[str, str] | None = None,
     override_reason: str = "",
-    status_code: int = 200,
+    refused: Refused | None = None,
 ) -> Response:
     row = candidate_row(session, user, candidate_id)
     ranked = recommendations.jobs_for_candidate(
@@ -307,12 +298,10 @@ def _jobs_page(
             "model": ranked.model,
             "top_k": referrals.REFERRAL_TOP_K,
             "failed_job": failed_job,
-            "summary": summary,
-            "problems": problems or {},
             "override_reason": override_reason,
         },
         title=f"为求职者 {candidate_id} 推荐的岗位",
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -358,10 +347,11 @@ def refer(
             Response(),
         )
     except ApiError as error:
-        session.rollback()
-        summary, problems = problems_of(error)
+        refused = refusal(session, error)
         if error.code == "infeasible":
-            summary = "该岗位不满足此人的硬性条件，不能推荐。请查看“为什么不推荐”说明。"
+            refused = replace(
+                refused, summary="该岗位不满足此人的硬性条件，不能推荐。请查看“为什么不推荐”说明。"
+            )
         return _jobs_page(
             request,
             runtime,
@@ -369,10 +359,8 @@ def refer(
             user,
             candidate_id,
             failed_job=job_id,
-            summary=summary,
-            problems=problems,
             override_reason=reason,
-            status_code=error.status,
+            refused=refused,
         )
     return RedirectResponse(
         f"/console/candidates/{candidate_id}?done=referred#referrals", status_code=303

@@ -44,20 +44,20 @@ def _stored_nothing(api: Api, path: str) -> None:
 # -- item 9: body size and field lengths -----------------------------------------------------
 
 
-def test_a_body_over_the_limit_is_413_and_nothing_is_stored(api: Api) -> None:
+def test_a_body_over_the_limit_is_413_and_nothing_is_stored(read_api: Api) -> None:
     huge = {**CANDIDATE, "summary": "长" * (2 * 1024 * 1024)}
-    response = api.call("POST", "/v1/candidates", "counselor", json=huge)
+    response = read_api.call("POST", "/v1/candidates", "counselor", json=huge)
     assert response.status_code == 413
     assert error_of(response)["code"] == "too_large"
-    _stored_nothing(api, "/v1/candidates/c9")
+    _stored_nothing(read_api, "/v1/candidates/c9")
 
 
-def test_a_chunked_body_over_the_limit_is_413(api: Api) -> None:
+def test_a_chunked_body_over_the_limit_is_413(read_api: Api) -> None:
     def chunks() -> Any:
         for _ in range(40):
             yield b" " * 65536
 
-    response = api.call(
+    response = read_api.call(
         "POST",
         "/v1/candidates",
         "counselor",
@@ -78,32 +78,32 @@ def test_a_chunked_body_over_the_limit_is_413(api: Api) -> None:
     ],
 )
 def test_over_long_fields_are_422_naming_the_field(
-    api: Api, path: str, body: dict[str, Any], field: str
+    read_api: Api, path: str, body: dict[str, Any], field: str
 ) -> None:
     who = "employer1" if path == "/v1/jobs" else "counselor"
-    response = api.call("POST", path, who, json=body)
+    response = read_api.call("POST", path, who, json=body)
     assert response.status_code == 422, response.text
     assert field in [f["field"] for f in error_of(response)["fields"]]
-    _stored_nothing(api, f"{path}/{body['id']}")
+    _stored_nothing(read_api, f"{path}/{body['id']}")
 
 
 # -- items 10, 13: only finite numbers ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("raw", ["Infinity", "-Infinity", "NaN", "1e400"])
-def test_non_finite_money_is_422(api: Api, raw: str) -> None:
+def test_non_finite_money_is_422(read_api: Api, raw: str) -> None:
     body = json.dumps({**JOB, "salary_max": 0}).replace('"salary_max": 0', f'"salary_max": {raw}')
-    response = api.call(
+    response = read_api.call(
         "POST", "/v1/jobs", "employer1", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 422, response.text
     assert error_of(response)["fields"][0]["field"] == "salary_max"
-    _stored_nothing(api, "/v1/jobs/j9")
+    _stored_nothing(read_api, "/v1/jobs/j9")
 
 
-def test_infinite_wage_in_a_patch_is_refused_and_quota_still_answers(api: Api) -> None:
+def test_infinite_wage_in_a_patch_is_refused_and_quota_still_answers(read_api: Api) -> None:
     body = '{"avg_annual_wage": 1e400}'
-    response = api.call(
+    response = read_api.call(
         "PATCH",
         "/v1/employers/e1",
         "counselor",
@@ -111,21 +111,21 @@ def test_infinite_wage_in_a_patch_is_refused_and_quota_still_answers(api: Api) -
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 422
-    assert api.call("GET", "/v1/employers/e1/quota", "employer1").status_code == 200
+    assert read_api.call("GET", "/v1/employers/e1/quota", "employer1").status_code == 200
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "1.2e307"])
-def test_quota_query_values_must_be_finite_and_bounded(api: Api, value: str) -> None:
-    response = api.call(
+def test_quota_query_values_must_be_finite_and_bounded(read_api: Api, value: str) -> None:
+    response = read_api.call(
         "GET", "/v1/employers/e1/quota", "employer1", params={"local_avg_social_wage": value}
     )
     assert response.status_code == 422, response.text
     assert error_of(response)["fields"][0]["field"] == "local_avg_social_wage"
 
 
-def test_an_integer_beyond_64_bits_is_422(api: Api) -> None:
+def test_an_integer_beyond_64_bits_is_422(read_api: Api) -> None:
     body = '{"staff_count": 1' + "0" * 30 + "}"
-    response = api.call(
+    response = read_api.call(
         "PATCH",
         "/v1/employers/e1",
         "counselor",
@@ -151,7 +151,7 @@ def test_an_integer_beyond_64_bits_is_422(api: Api) -> None:
     ],
 )
 def test_lone_surrogates_and_nul_in_text_are_422(
-    api: Api, text: str, method: str, path: str, who: str, field: str
+    read_api: Api, text: str, method: str, path: str, who: str, field: str
 ) -> None:
     base: dict[str, Any] = {
         "/v1/candidates": CANDIDATE,
@@ -159,13 +159,13 @@ def test_lone_surrogates_and_nul_in_text_are_422(
         "/v1/accounts": {"role": "manager"},
     }.get(path, {})
     body = json.dumps({**base, field: "X"}).replace('"X"', text)
-    response = api.call(
+    response = read_api.call(
         method, path, who, content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 422, response.text
     assert error_of(response)["fields"][0]["field"] == field
     assert (
-        api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["summary"]
+        read_api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["summary"]
         == CANDIDATES[0]["summary"]
     )
 
@@ -180,21 +180,23 @@ def test_lone_surrogates_and_nul_in_text_are_422(
         "/v1/audit?subject=a%00b",
     ],
 )
-def test_nul_in_path_and_query_is_422(api: Api, path: str) -> None:
+def test_nul_in_path_and_query_is_422(read_api: Api, path: str) -> None:
     who = "admin" if "audit" in path else "counselor"
-    response = api.call("GET", path, who)
+    response = read_api.call("GET", path, who)
     assert response.status_code == 422, response.text
 
 
 @pytest.mark.parametrize("account_id", ["9" * 30, str(2**63), "0", "-1"])
-def test_a_huge_or_meaningless_account_id_is_422(api: Api, account_id: str) -> None:
-    response = api.call("POST", f"/v1/accounts/{account_id}/revoke", "admin")
+def test_a_huge_or_meaningless_account_id_is_422(read_api: Api, account_id: str) -> None:
+    response = read_api.call("POST", f"/v1/accounts/{account_id}/revoke", "admin")
     assert response.status_code == 422, response.text
 
 
-def test_a_very_long_id_in_a_path_is_404(api: Api) -> None:
+def test_a_very_long_id_in_a_path_is_404(read_api: Api) -> None:
     assert (
-        api.call("GET", "/v1/candidates/" + "c" * 5000, "counselor", params=PURPOSE).status_code
+        read_api.call(
+            "GET", "/v1/candidates/" + "c" * 5000, "counselor", params=PURPOSE
+        ).status_code
         == 404
     )
 
@@ -202,30 +204,30 @@ def test_a_very_long_id_in_a_path_is_404(api: Api) -> None:
 # -- item 24: Allow, schema, datetimes, JSON errors, dropped and unknown input -----------------
 
 
-def test_405_says_which_methods_are_allowed(api: Api) -> None:
-    response = api.call("DELETE", "/v1/candidates/c1", "counselor")
+def test_405_says_which_methods_are_allowed(read_api: Api) -> None:
+    response = read_api.call("DELETE", "/v1/candidates/c1", "counselor")
     assert response.status_code == 405
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "PATCH"}
 
 
-def test_error_responses_are_in_the_openapi_schema(api: Api) -> None:
-    schema = api.call("GET", "/openapi.json", None).json()
+def test_error_responses_are_in_the_openapi_schema(read_api: Api) -> None:
+    schema = read_api.call("GET", "/openapi.json", None).json()
     patch = schema["paths"]["/v1/candidates/{candidate_id}"]["patch"]["responses"]
     for status in ("400", "401", "403", "404", "412", "413", "422", "503"):
         assert status in patch, status
     assert patch["413"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
 
 
-def test_datetimes_carry_their_timezone(api: Api) -> None:
-    api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "测试"})
-    for entry in api.call("GET", "/v1/audit", "admin").json():
+def test_datetimes_carry_their_timezone(read_api: Api) -> None:
+    read_api.call("GET", "/v1/candidates/c1", "counselor", params={"purpose": "测试"})
+    for entry in read_api.call("GET", "/v1/audit", "admin").json():
         assert dt.datetime.fromisoformat(entry["at"]).utcoffset() == dt.timedelta(0)
-    for account in api.call("GET", "/v1/accounts", "admin").json():
+    for account in read_api.call("GET", "/v1/accounts", "admin").json():
         assert dt.datetime.fromisoformat(account["created_at"]).utcoffset() == dt.timedelta(0)
 
 
-def test_malformed_json_names_the_body_and_the_place(api: Api) -> None:
-    response = api.call(
+def test_malformed_json_names_the_body_and_the_place(read_api: Api) -> None:
+    response = read_api.call(
         "PATCH",
         "/v1/candidates/c1",
         "counselor",
@@ -238,11 +240,15 @@ def test_malformed_json_names_the_body_and_the_place(api: Api) -> None:
     assert "JSON" in problem["reason"] and "column" in problem["reason"]
 
 
-def test_integer_skills_are_refused_not_dropped(api: Api) -> None:
-    response = api.call("PATCH", "/v1/candidates/c1", "counselor", json={"skills": ["打字", 5]})
+def test_integer_skills_are_refused_not_dropped(read_api: Api) -> None:
+    response = read_api.call(
+        "PATCH", "/v1/candidates/c1", "counselor", json={"skills": ["打字", 5]}
+    )
     assert response.status_code == 422
     assert error_of(response)["fields"][0]["field"] == "skills.1"
-    assert api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()["skills"] == [
+    assert read_api.call("GET", "/v1/candidates/c1", "counselor", params=PURPOSE).json()[
+        "skills"
+    ] == [
         "推拿",
         "电子表格",
     ]
@@ -258,12 +264,12 @@ def test_integer_skills_are_refused_not_dropped(api: Api) -> None:
     ],
 )
 def test_unknown_patch_keys_are_422_and_nothing_changes(
-    api: Api, path: str, who: str, body: dict[str, Any]
+    read_api: Api, path: str, who: str, body: dict[str, Any]
 ) -> None:
-    before = api.call("GET", path, who, params=PURPOSE).json()
-    response = api.call("PATCH", path, who, json=body)
+    before = read_api.call("GET", path, who, params=PURPOSE).json()
+    response = read_api.call("PATCH", path, who, json=body)
     assert response.status_code == 422, response.text
-    assert api.call("GET", path, who, params=PURPOSE).json() == before
+    assert read_api.call("GET", path, who, params=PURPOSE).json() == before
 
 
 # -- item 8: optimistic concurrency -------------------------------------------------------------

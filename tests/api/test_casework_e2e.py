@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from demo.world import generate_world
-from matching.interchange import import_directory
 from matching.settings import Settings
-from matching.store import Store
-from serving.app import create_app
-from serving.auth import Role, create_account
+from serving.auth import Role
 from serving.runtime import Resources
-from tests.api_client import Api, error_of
+from tests.api_client import Api, error_of, serve_world
 from tests.world import id_number
 
 pytestmark = pytest.mark.slow
@@ -35,16 +31,12 @@ def demo(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[t
     generate_world(files, seed=13, candidates=60, jobs=40)
     jobs = [json.loads(line) for line in (files / "jobs.jsonl").open(encoding="utf-8")]
     county = Counter(j["region_code"] for j in jobs).most_common(1)[0][0]
-    store = Store.open(settings)
-    assert import_directory(store, files).ok
-    tokens = {
-        "王老师": create_account(store, name="王老师", role=Role.COUNSELOR, region=county[:4])[1],
-        "李科长": create_account(store, name="李科长", role=Role.MANAGER)[1],
+    accounts = {
+        "王老师": {"role": Role.COUNSELOR, "region": county[:4]},
+        "李科长": {"role": Role.MANAGER},
     }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings), county
+    for api in serve_world(settings, resources, tmp_path, world=lambda _: files, accounts=accounts):
+        yield api, county
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 from alembic import command
-from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from demo.world import generate_world
@@ -31,10 +30,9 @@ from matching.store.database import alembic_config, make_engine, private_sqlite_
 from matching.store.tables import AuditRow, CandidateRow, ReferralContextRow, scoped_idempotency_key
 from matching.store.vault import Vault
 from matching.vocabulary import CATEGORY_NAMES_ZH, DisabilityCategory
-from serving.app import create_app
 from serving.auth import AccountError, Role, create_account
 from serving.runtime import Resources
-from tests.api_client import Api, error_of, refer
+from tests.api_client import Api, error_of, refer, serve_world
 from tests.records import candidate, catalog_of, job
 from tests.world import CANDIDATES, id_number, write_world
 
@@ -77,20 +75,16 @@ def demo_api(tmp_path: Path, resources: Resources) -> Iterator[tuple[Api, Path]]
     """The API over a home holding a generated demo world (SQLite: it is dumped)."""
     files = tmp_path / "files"
     generate_world(files, seed=3, candidates=80, jobs=25)
-    settings = Settings(home=tmp_path / "home")
-    store = Store.open(settings)
-    assert import_directory(store, files).ok
     # A counselor of the province with the most jobs.
     provinces = [j["region_code"][:2] for j in _records(files, "jobs")]
     province = max(set(provinces), key=provinces.count)
-    tokens = {
-        "counselor": create_account(store, name="王老师", role=Role.COUNSELOR, region=province)[1],
-        "admin": create_account(store, name="admin", role=Role.ADMIN)[1],
+    accounts = {
+        "counselor": {"name": "王老师", "role": Role.COUNSELOR, "region": province},
+        "admin": {"role": Role.ADMIN},
     }
-    store.close()
-    app = create_app(settings, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, settings), files
+    settings = Settings(home=tmp_path / "home")
+    for api in serve_world(settings, resources, tmp_path, world=lambda _: files, accounts=accounts):
+        yield api, files
 
 
 def _records(files: Path, kind: str) -> list[dict[str, Any]]:
@@ -254,12 +248,12 @@ def test_job_referrals_show_a_counselor_only_the_people_of_their_region(api: Api
         {"region_code": "110101"},
     ],
 )
-def test_an_employer_cannot_change_its_quota_facts(api: Api, change: dict[str, Any]) -> None:  # noqa: F811
-    refused = api.call("PATCH", "/v1/employers/e1", "employer1", json=change)
+def test_an_employer_cannot_change_its_quota_facts(read_api: Api, change: dict[str, Any]) -> None:  # noqa: F811
+    refused = read_api.call("PATCH", "/v1/employers/e1", "employer1", json=change)
     assert refused.status_code == 403
     assert error_of(refused)["fields"][0]["field"] == next(iter(change))
     assert "就业指导员" in error_of(refused)["message"]
-    own = api.call("GET", "/v1/employers/e1", "employer1").json()
+    own = read_api.call("GET", "/v1/employers/e1", "employer1").json()
     assert all(own.get(k) != v for k, v in change.items())
 
 
@@ -506,8 +500,8 @@ def test_employer_reasons_say_nothing_of_history_or_support_status() -> None:
     assert for_employers(hidden + shown) == shown
 
 
-def test_employer_cards_leave_out_assistive_technology_trainings(api: Api) -> None:  # noqa: F811
-    cards = api.call("GET", "/v1/jobs/j1/referrals", "employer1").json()
+def test_employer_cards_leave_out_assistive_technology_trainings(read_api: Api) -> None:  # noqa: F811
+    cards = read_api.call("GET", "/v1/jobs/j1/referrals", "employer1").json()
     card = next(c["candidate"] for c in cards if c["candidate"]["id"] == "c1")
     assert card["trainings"] == []  # 读屏软件使用 (screen reader) says: visual
     assert employer_visible_training("盲人保健按摩培训") == "保健按摩培训"

@@ -1,18 +1,23 @@
 """Job-fair plans: the assignment respects every capacity, is optimal (checked by brute force
 on small cases), never worse than greedy top-K and strictly better where people compete; on a
-demo world with the real m3e model and matcher, every proposal is feasible and within limits."""
+demo world with the real m3e model and matcher, every proposal is feasible and within limits,
+and the jobmatch jobfair command writes the plan as CSV."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
+import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from demo.world import generate_world
 from matching.domain import Candidate, Job
@@ -25,6 +30,7 @@ from matching.ranker import Ranker
 from matching.rules import job_feasibility
 from matching.settings import Settings
 from matching.store import Store
+from serving.cli import app
 
 
 @st.composite
@@ -155,3 +161,50 @@ def test_unknown_ids_are_refused_before_planning(world) -> None:  # noqa: ANN001
     with pytest.raises(FairInputError) as error:
         plan_fair(world[0], ["nobody"], world[0].catalog.jobs.ids[:2], max_per_person=1, on=TODAY)
     assert error.value.kind == "candidate" and error.value.unknown == ["nobody"]
+
+
+@pytest.mark.slow
+def test_jobfair_command_writes_a_plan_csv(tmp_path: Path) -> None:
+    today = dt.date(2026, 11, 30)
+    files = tmp_path / "w"
+    generate_world(files, seed=4, candidates=80, jobs=25, today=today)
+    runner = CliRunner()
+    env = {"JOBMATCH_HOME": str(tmp_path / "home")}
+    assert runner.invoke(app, ["import", str(files)], env=env).exit_code == 0
+    for kind in ("candidates", "jobs"):
+        lines = (files / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()
+        ids = [json.loads(line)["id"] for line in lines]
+        (tmp_path / f"{kind}.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    out = tmp_path / "plan.csv"
+    args = [
+        "jobfair",
+        "--people",
+        str(tmp_path / "candidates.txt"),
+        "--jobs",
+        str(tmp_path / "jobs.txt"),
+        "--max-per-person",
+        "2",
+        "--out",
+        str(out),
+        "--on",
+        today.isoformat(),
+    ]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "greedy top-K" in result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows and list(rows[0]) == [
+        "candidate_id",
+        "job_id",
+        "employer_id",
+        "score",
+        "rank",
+        "reasons",
+    ]
+    per_person: dict[str, int] = {}
+    for row in rows:
+        per_person[row["candidate_id"]] = per_person.get(row["candidate_id"], 0) + 1
+    assert max(per_person.values()) <= 2
+    (tmp_path / "bad.txt").write_text("nobody\n", encoding="utf-8")
+    bad = runner.invoke(app, [*args[:2], str(tmp_path / "bad.txt"), *args[3:]], env=env)
+    assert bad.exit_code == 2 and "unknown candidate ids: nobody" in bad.output

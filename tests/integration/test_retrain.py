@@ -234,7 +234,9 @@ def test_the_run_records_params_metrics_commit_window_and_a_bundle_loadable_by_a
     data = Tracker(home).client.get_run(result.run_id).data
     assert data.tags["git_commit"] == git_commit()
     assert data.params["lightgbm.n_estimators"] == "40"
-    assert data.params["promotion.margin"] == "0.005" and data.params["training.monotone"] == "True"
+    shipped = shipped_config()
+    assert data.params["promotion.margin"] == str(shipped.promotion.margin)
+    assert data.params["training.monotone"] == str(shipped.training.monotone)
     window = result.data_window
     assert data.params["data.train_first_referral"] == window["train_first_referral"]
     assert window["train_last_referral"] < window["validation_first_referral"]

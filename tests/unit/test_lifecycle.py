@@ -56,7 +56,7 @@ P, I, H, R, D, N, L = (  # noqa: E741 (the outcomes by initial)
 
 
 def test_every_allowed_step_and_nothing_else() -> None:
-    # The table of the README written out: 4 + 4 + 1 = 9 steps of the 7 × 7 = 49 pairs.
+    # The lifecycle written out: 4 + 4 + 1 = 9 steps of the 7 × 7 = 49 pairs.
     allowed = {(P, I), (P, R), (P, D), (P, N), (I, H), (I, R), (I, D), (I, N), (H, L)}
     for current in Outcome:
         for wanted in Outcome:
@@ -246,18 +246,6 @@ def test_transition_reasons_are_sealed_at_rest(store: Store, tmp_path: Path) -> 
     with store.engine.connect() as connection:
         dumped = str(connection.exec_driver_sql("SELECT * FROM referral_events").all())
     assert "听力" not in dumped and "文字转写" not in dumped
-
-
-def test_the_readme_table_is_the_lifecycle() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- referral-lifecycle:start -->")[1].split("<!--")[0]
-    documented: dict[Outcome, tuple[Outcome, ...]] = {}
-    for row in table.strip().splitlines()[2:]:
-        sources, targets = (cell.strip() for cell in row.strip("|").split("|"))
-        allowed = () if targets.startswith("none") else tuple(map(Outcome, targets.split(", ")))
-        for source in sources.split(", "):
-            documented[Outcome(source)] = allowed
-    assert documented == NEXT_OUTCOMES
 
 
 def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:

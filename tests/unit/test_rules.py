@@ -406,6 +406,29 @@ def test_a_recorded_disability_lowers_some_capacity_at_every_grade(
         assert min(default_capacities(category, grade).values()) < 3, (category, grade)
 
 
+#: The dimension each single disability category is about.
+OWN_DIMENSION = {
+    DisabilityCategory.VISUAL: Dimension.VISION,
+    DisabilityCategory.HEARING: Dimension.HEARING,
+    DisabilityCategory.SPEECH: Dimension.SPEECH,
+    DisabilityCategory.PHYSICAL: Dimension.MOBILITY,
+    DisabilityCategory.INTELLECTUAL: Dimension.COGNITION,
+    DisabilityCategory.MENTAL: Dimension.PSYCHOSOCIAL,
+}
+
+
+@pytest.mark.parametrize("category", list(OWN_DIMENSION))
+def test_a_category_lowers_its_own_dimension_most_at_every_grade(
+    category: DisabilityCategory,
+) -> None:
+    # A blind person's default vision, not their hearing, keeps them from a job that needs
+    # sight; a deaf person's hearing, not their mobility; and so on for every grade.
+    own = OWN_DIMENSION[category]
+    for grade in (1, 2, 3, 4):
+        levels = default_capacities(category, grade)
+        assert levels[own] < 3 and levels[own] == min(levels.values()), (category, grade)
+
+
 def test_no_disability_means_full_capacity() -> None:
     assert person_capacities(None, None) == dict.fromkeys(Dimension, 3)
 

@@ -1,6 +1,5 @@
-# ruff: noqa: F811
-"""Employers confirm occupation codes over HTTP: the code lands on the job, the title with its
-code becomes training data for the coder, bad codes are refused in Chinese and change nothing."""
+"""The jobs router over HTTP: an employer posts, edits and closes its jobs (with occupation codes
+suggested and confirmed), counselors read the jobs of their region; every refusal."""
 
 from __future__ import annotations
 
@@ -10,17 +9,15 @@ from sqlalchemy import select
 from matching.occupation_feedback import confirmation_accuracy, confirmed_pairs
 from matching.store import Store
 from matching.store.tables import JobRow, OccupationConfirmationRow
-
-# The API fixtures of test_api_app (one loaded model for the session); test parameters named
-# after them are what pytest injects, not redefinitions.
 from tests.api_client import Api, error_of
 
 pytestmark = pytest.mark.slow
 
-JOB = {
+
+NEW_JOB = {
     "id": "j9",
     "employer_id": "e2",
-    "title": "急聘 电话客服专员（长沙）",
+    "title": "电话客服专员",
     "skills": ["客户服务"],
     "region_code": "430103",
     "work_mode": "home_based",
@@ -29,6 +26,52 @@ JOB = {
     "accommodations": ["captioning", "remote"],
     "posted_at": "2025-05-01",
 }
+
+
+def test_employer_posts_edits_and_closes_its_job(api: Api) -> None:
+    posted = api.call("POST", "/v1/jobs", "employer2", json=NEW_JOB)
+    assert posted.status_code == 201, posted.text
+    suggestions = posted.json()["occupation_suggestions"]
+    assert len(suggestions) == 5 and {"code", "name", "score"} <= set(suggestions[0])
+    assert api.call("POST", "/v1/jobs", "employer2", json=NEW_JOB).status_code == 409
+    edited = api.call("PATCH", "/v1/jobs/j9", "employer2", json={"openings": 3})
+    assert edited.json()["openings"] == 3
+    people = api.call("GET", "/v1/jobs/j9/recommendations", "employer2").json()
+    assert "c2" in [r["id"] for r in people["results"]]
+    closed = api.call("POST", "/v1/jobs/j9/close", "employer2")
+    assert closed.status_code == 200 and closed.json()["closes_at"] is not None
+    listed = api.call("GET", "/v1/jobs", "employer2", params={"open_only": True}).json()
+    assert "j9" not in [j["id"] for j in listed]
+    for_c2 = api.call("GET", "/v1/candidates/c2/recommendations", "counselor").json()
+    assert "j9" not in [r["id"] for r in for_c2["results"]]
+
+
+def test_employer_cannot_touch_another_employers_job(read_api: Api) -> None:
+    assert read_api.call("GET", "/v1/jobs/j2", "employer1").status_code == 403
+    assert (
+        read_api.call("PATCH", "/v1/jobs/j2", "employer1", json={"openings": 9}).status_code == 403
+    )
+    assert read_api.call("POST", "/v1/jobs/j2/close", "employer1").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/j2/recommendations", "employer1").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/j2/referrals", "employer1").status_code == 403
+    assert read_api.call("POST", "/v1/jobs", "employer1", json=NEW_JOB).status_code == 403
+    moved = read_api.call("PATCH", "/v1/jobs/j1", "employer1", json={"employer_id": "e2"})
+    assert moved.status_code == 422
+    assert [j["id"] for j in read_api.call("GET", "/v1/jobs", "employer1").json()] == ["j1"]
+
+
+def test_counselors_read_but_do_not_post_jobs(read_api: Api) -> None:
+    assert read_api.call("GET", "/v1/jobs/j2", "counselor").status_code == 200
+    assert read_api.call("POST", "/v1/jobs", "counselor", json=NEW_JOB).status_code == 403
+    assert (
+        read_api.call("PATCH", "/v1/jobs/j2", "counselor", json={"openings": 9}).status_code == 403
+    )
+    assert read_api.call("GET", "/v1/jobs/j2", "manager").status_code == 403
+    assert read_api.call("GET", "/v1/jobs/nothing", "counselor").status_code == 404
+
+
+#: The same job under a title with noise around it (急聘, a place) for the coder to strip.
+NOISY_JOB = {**NEW_JOB, "title": "急聘 电话客服专员（长沙）"}
 
 
 def _stored(api: Api) -> tuple[str | None, str | None, list[OccupationConfirmationRow]]:
@@ -48,7 +91,7 @@ def _stored(api: Api) -> tuple[str | None, str | None, list[OccupationConfirmati
 
 
 def test_posting_suggests_and_shows_how_the_title_was_read(api: Api) -> None:
-    posted = api.call("POST", "/v1/jobs", "employer2", json=JOB)
+    posted = api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB)
     assert posted.status_code == 201, posted.text
     body = posted.json()
     assert body["title_reading"] == {
@@ -63,7 +106,7 @@ def test_posting_suggests_and_shows_how_the_title_was_read(api: Api) -> None:
 
 
 def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
 
     confirmed = api.call("POST", "/v1/jobs/j9/occupation", "employer2", json={"code": "4040503"})
     assert confirmed.status_code == 200, confirmed.text
@@ -79,7 +122,7 @@ def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None
     code, occupation, rows = _stored(api)
     assert (code, occupation) == ("4-04-05-03", "4-04-05-03")
     (row,) = rows
-    assert (row.job_id, row.title, row.code) == ("j9", JOB["title"], "4-04-05-03")
+    assert (row.job_id, row.title, row.code) == ("j9", NOISY_JOB["title"], "4-04-05-03")
     assert row.actor.startswith("account:") and row.actor.endswith(":employer2")
     assert len(row.suggested) == 10 and row.coder == "fusion"
 
@@ -91,14 +134,14 @@ def test_employer_confirms_a_code_and_it_becomes_training_data(api: Api) -> None
     assert _stored(api)[0] == "4-04-00-00"
     store = Store.open(api.settings)
     try:
-        assert confirmed_pairs(store) == [(JOB["title"], "4-04-00-00")]
+        assert confirmed_pairs(store) == [(NOISY_JOB["title"], "4-04-00-00")]
         assert confirmation_accuracy(store)["confirmed"] == 1
     finally:
         store.close()
 
 
 def test_a_bad_code_is_refused_in_chinese_and_changes_nothing(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
     for code in ("9-99-99-99", "保洁"):
         refused = api.call("POST", "/v1/jobs/j9/occupation", "employer2", json={"code": code})
         assert refused.status_code == 422
@@ -111,7 +154,7 @@ def test_a_bad_code_is_refused_in_chinese_and_changes_nothing(api: Api) -> None:
 
 
 def test_only_the_posting_employer_confirms(api: Api) -> None:
-    assert api.call("POST", "/v1/jobs", "employer2", json=JOB).status_code == 201
+    assert api.call("POST", "/v1/jobs", "employer2", json=NOISY_JOB).status_code == 201
     body = {"code": "4-04-05-03"}
     assert api.call("POST", "/v1/jobs/j9/occupation", "employer1", json=body).status_code == 403
     assert api.call("POST", "/v1/jobs/j9/occupation", "counselor", json=body).status_code == 403

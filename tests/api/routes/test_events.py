@@ -1,18 +1,12 @@
-"""Recruitment events over HTTP (register, plan, outcomes, who may) on the small hand-written
-world, and the jobmatch jobfair command writing its CSV on a demo world."""
+"""The events router over HTTP: recruitment events registered, planned and followed up, and
+who may, on the small hand-written world."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from demo.world import generate_world
-from serving.cli import app
 from tests.api_client import Api, error_of
 
 pytestmark = pytest.mark.slow
@@ -87,49 +81,3 @@ def test_counselor_registers_plans_and_follows_up_an_event(api: Api) -> None:  #
     assert api.call("GET", "/v1/events/ev1/outcomes", "counselor").json()["referrals"] == 0
     assert [e["id"] for e in api.call("GET", "/v1/events", "counselor").json()] == ["ev1"]
     assert api.call("GET", "/v1/events/ev1", "employer1").status_code == 403
-
-
-def test_jobfair_command_writes_a_plan_csv(tmp_path: Path) -> None:
-    today = dt.date(2026, 11, 30)
-    files = tmp_path / "w"
-    generate_world(files, seed=4, candidates=80, jobs=25, today=today)
-    runner = CliRunner()
-    env = {"JOBMATCH_HOME": str(tmp_path / "home")}
-    assert runner.invoke(app, ["import", str(files)], env=env).exit_code == 0
-    for kind in ("candidates", "jobs"):
-        lines = (files / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()
-        ids = [json.loads(line)["id"] for line in lines]
-        (tmp_path / f"{kind}.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
-    out = tmp_path / "plan.csv"
-    args = [
-        "jobfair",
-        "--people",
-        str(tmp_path / "candidates.txt"),
-        "--jobs",
-        str(tmp_path / "jobs.txt"),
-        "--max-per-person",
-        "2",
-        "--out",
-        str(out),
-        "--on",
-        today.isoformat(),
-    ]
-    result = runner.invoke(app, args, env=env)
-    assert result.exit_code == 0, result.output
-    assert "greedy top-K" in result.output
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert rows and list(rows[0]) == [
-        "candidate_id",
-        "job_id",
-        "employer_id",
-        "score",
-        "rank",
-        "reasons",
-    ]
-    per_person: dict[str, int] = {}
-    for row in rows:
-        per_person[row["candidate_id"]] = per_person.get(row["candidate_id"], 0) + 1
-    assert max(per_person.values()) <= 2
-    (tmp_path / "bad.txt").write_text("nobody\n", encoding="utf-8")
-    bad = runner.invoke(app, [*args[:2], str(tmp_path / "bad.txt"), *args[3:]], env=env)
-    assert bad.exit_code == 2 and "unknown candidate ids: nobody" in bad.output

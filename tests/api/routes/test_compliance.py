@@ -10,16 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matching.interchange import import_directory
 from matching.settings import Settings
-from matching.store import Store
-from serving.app import create_app
-from serving.auth import Role, create_account
+from serving.auth import Role
 from serving.runtime import Resources
-from tests.api_client import Api, error_of
+from tests.api_client import Api, error_of, serve_world
+from tests.conftest import BACKENDS, read_only, serve_shared_world
 from tests.unit.test_compliance import NATIONAL, write_quota_world
 
 pytestmark = pytest.mark.slow
@@ -34,19 +31,34 @@ ACCOUNTS = {
 
 
 @pytest.fixture
-def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+def api(settings: Settings, resources: Resources, tmp_path: Path) -> Iterator[Api]:
+    """The app over the quota world under the national quota policy, fresh for each test."""
     policy = settings.model_copy(update=NATIONAL)
-    store = Store.open(policy)
-    assert import_directory(store, write_quota_world(tmp_path / "quota")).ok
-    tokens = {n: create_account(store, name=n, **scope)[1] for n, scope in ACCOUNTS.items()}
-    store.close()
-    app = create_app(policy, resources=lambda _settings, _store: resources)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, tokens, policy)
+    yield from serve_world(policy, resources, tmp_path, world=write_quota_world, accounts=ACCOUNTS)
 
 
-def test_quota_answers_every_field_from_stored_data(api: Api) -> None:
-    body = api.call("GET", "/v1/employers/tier90/quota?year=2024", "employer").json()
+@pytest.fixture(scope="module", params=BACKENDS)
+def _module_quota_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, resources: Resources
+) -> Iterator[Api]:
+    yield from serve_shared_world(
+        request.param,
+        tmp_path_factory,
+        resources,
+        policy=NATIONAL,
+        world=write_quota_world,
+        accounts=ACCOUNTS,
+    )
+
+
+@pytest.fixture
+def read_api(_module_quota_world: Api) -> Iterator[Api]:
+    """The quota world shared by this module's tests that only read it."""
+    yield from read_only(_module_quota_world)
+
+
+def test_quota_answers_every_field_from_stored_data(read_api: Api) -> None:
+    body = read_api.call("GET", "/v1/employers/tier90/quota?year=2024", "employer").json()
     assert body["figures_from"] == "declaration" and body["staff_count"] == 200
     assert (body["avg_social_wage"], body["avg_social_wage_region"]) == (60000, "430000")
     assert (body["min_monthly_wage"], body["min_monthly_wage_region"]) == (1900, "430100")
@@ -64,33 +76,33 @@ def test_quota_answers_every_field_from_stored_data(api: Api) -> None:
         "hire": None,
     }
     assert {k: body[k] for k in expected} == expected
-    hired = api.call("GET", "/v1/employers/tier90/quota?year=2024&hire=2", "employer").json()
+    hired = read_api.call("GET", "/v1/employers/tier90/quota?year=2024&hire=2", "employer").json()
     # 202 staff, 3 disabled: 0.03 x 90 000 x 50% = 1 350; saves 160 650 a year
     assert hired["hire"]["fund_due"] == pytest.approx(1350)
     assert hired["hire"]["fund_saved"] == pytest.approx(160650)
     assert hired["hire"]["compliant"] is False and hired["fund_due"] == 162000
-    overridden = api.call(
+    overridden = read_api.call(
         "GET", "/v1/employers/tier90/quota?year=2024&local_avg_social_wage=40000", "manager"
     ).json()
     # capped at 2 x 40 000 = 80 000: 2 x 80 000 x 90% = 144 000
     assert overridden["fund_due"] == 144000
     assert overridden["avg_social_wage_region"] == "override"
-    bad = api.call("GET", "/v1/employers/tier90/quota?hire=1&hire_severe=2", "manager")
+    bad = read_api.call("GET", "/v1/employers/tier90/quota?hire=1&hire_severe=2", "manager")
     assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "hire_severe"
 
 
-def test_school_flag_and_unknown_figures(api: Api) -> None:
-    school = api.call("GET", "/v1/employers/school/quota?year=2024", "counselor").json()
+def test_school_flag_and_unknown_figures(read_api: Api) -> None:
+    school = read_api.call("GET", "/v1/employers/school/quota?year=2024", "counselor").json()
     assert school["is_school"] is True and school["lead_by_example_applies"] is False
-    as_not_school = api.call(
+    as_not_school = read_api.call(
         "GET", "/v1/employers/school/quota?year=2024&is_school=false", "counselor"
     ).json()
     assert as_not_school["lead_by_example_unmet"] is True
-    missing = api.call("GET", "/v1/employers/blank/quota?year=2024", "counselor")
+    missing = read_api.call("GET", "/v1/employers/blank/quota?year=2024", "counselor")
     assert missing.status_code == 409
     assert error_of(missing)["fields"][0]["field"] == "disabled_staff"
     assert "2024" in error_of(missing)["message"]
-    no_standards = api.call("GET", "/v1/employers/record_only/quota?year=2022", "counselor")
+    no_standards = read_api.call("GET", "/v1/employers/record_only/quota?year=2022", "counselor")
     assert no_standards.json()["figures_from"] == "employer_record"
     assert no_standards.json()["fund_due"] is None
 
@@ -132,8 +144,8 @@ def test_wage_standards_are_admins_to_record(api: Api) -> None:
     assert bad.status_code == 422 and error_of(bad)["fields"][0]["field"] == "region_code"
 
 
-def test_employer_list_below_ratio_is_ordered_by_gap_and_scoped(api: Api) -> None:
-    listed = api.call(
+def test_employer_list_below_ratio_is_ordered_by_gap_and_scoped(read_api: Api) -> None:
+    listed = read_api.call(
         "GET", "/v1/employers?year=2024&below_ratio=true&type=private", "counselor"
     ).json()
     assert [e["employer_id"] for e in listed["items"]] == [
@@ -145,25 +157,25 @@ def test_employer_list_below_ratio_is_ordered_by_gap_and_scoped(api: Api) -> Non
         "small30",
     ]
     assert listed["total"] == 6 and listed["items"][0]["gap"] == 2.0
-    kaifu = api.call("GET", "/v1/employers?year=2024", "counselor_kaifu").json()
+    kaifu = read_api.call("GET", "/v1/employers?year=2024", "counselor_kaifu").json()
     assert kaifu["region_prefix"] == "430105"
     assert [e["employer_id"] for e in kaifu["items"]] == ["county_rule"]
-    assert api.call("GET", "/v1/employers?region=43", "counselor_kaifu").status_code == 403
-    assert api.call("GET", "/v1/employers", "employer").status_code == 403
-    every = api.call("GET", "/v1/employers?year=2024&limit=100", "manager").json()
+    assert read_api.call("GET", "/v1/employers?region=43", "counselor_kaifu").status_code == 403
+    assert read_api.call("GET", "/v1/employers", "employer").status_code == 403
+    every = read_api.call("GET", "/v1/employers?year=2024&limit=100", "manager").json()
     blank = next(e for e in every["items"] if e["employer_id"] == "blank")
     assert blank["missing"] == "disabled_staff" and blank["compliant"] is None
 
 
-def test_rollup_and_disclosure_in_three_formats(api: Api) -> None:
-    rollup = api.call("GET", "/v1/quota/rollup?year=2024&by=type", "manager").json()
+def test_rollup_and_disclosure_in_three_formats(read_api: Api) -> None:
+    rollup = read_api.call("GET", "/v1/quota/rollup?year=2024&by=type", "manager").json()
     groups = {g["group"]: g for g in rollup["groups"]}
     assert groups["institution"]["below_ratio"] == 2 and groups["social_org"]["unknown"] == 1
     assert rollup["total"]["assessed"] == 11 and rollup["total"]["fund_due"] == 973980
-    by_county = api.call("GET", "/v1/quota/rollup?year=2024&by=county", "manager").json()
+    by_county = read_api.call("GET", "/v1/quota/rollup?year=2024&by=county", "manager").json()
     assert [g["group"] for g in by_county["groups"]] == ["430102", "430104", "430105"]
 
-    listed = api.call("GET", "/v1/quota/disclosure?year=2024", "counselor").json()["entries"]
+    listed = read_api.call("GET", "/v1/quota/disclosure?year=2024", "counselor").json()["entries"]
     assert len(listed) == 11 and listed[0] == {
         "employer_id": "agency",
         "name": "单位agency",
@@ -173,12 +185,12 @@ def test_rollup_and_disclosure_in_three_formats(api: Api) -> None:
         "counted": 1,
         "compliant": False,
     }
-    as_csv = api.call("GET", "/v1/quota/disclosure?year=2024&format=csv", "counselor")
+    as_csv = read_api.call("GET", "/v1/quota/disclosure?year=2024&format=csv", "counselor")
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert [r["employer_id"] for r in rows] == [e["employer_id"] for e in listed]
     assert rows[0]["compliant"] == "否" and rows[0]["required"] == "1.5"
-    as_xlsx = api.call("GET", "/v1/quota/disclosure?year=2024&format=xlsx", "counselor")
+    as_xlsx = read_api.call("GET", "/v1/quota/disclosure?year=2024&format=xlsx", "counselor")
     assert "quota-disclosure-2024-4301.xlsx" in as_xlsx.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     cells = list(sheet.iter_rows(values_only=True))
