@@ -11,9 +11,11 @@ trees on the serving host, the largest fixed cost of a request).
 
 The split decisions follow LightGBM's ``Tree::NumericalDecision`` and
 ``Tree::CategoricalDecision``: a missing value goes the split's default way under missing
-type NaN and is read as 0 otherwise (as is any value within 1e-35 of 0), where a zero goes the default way under missing type
-Zero; a categorical value goes left when it is one of the split's categories (never when
-missing or negative). A test holds the table to ``pred_contrib`` on real rows.
+type NaN and is read as 0 otherwise (as is any value within 1e-35 of 0), where a zero goes
+the default way under missing type Zero; a categorical value goes left when it is one of the
+split's categories (never when missing or negative). Tests hold the table to ``pred_contrib``
+on rows with missing values, zeros and unseen categories, and the served reasons to those of
+``pred_contrib``.
 """
 
 from __future__ import annotations
