@@ -37,11 +37,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The lint and type gate: ruff (rules and formatting) and mypy with the pydantic plugin (its
-# configuration is in pyproject.toml) over the three packages; 0 findings to pass.
+# configuration is in pyproject.toml) over the four packages; 0 findings to pass.
 check: $(STAMP)
-	$(BIN)/ruff check matching training serving
-	$(BIN)/ruff format --check matching training serving
-	$(BIN)/mypy matching training serving
+	$(BIN)/ruff check matching training serving demo
+	$(BIN)/ruff format --check matching training serving demo
+	$(BIN)/mypy matching training serving demo
 
 # The tests not marked slow (no model training, no server, no browser): a minute or two.
 test-fast: $(STAMP)

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/embedding_speed.py --texts 512 --batch-sizes 64
 
 The texts are job texts (:func:`matching.embedding.job_text`) of the demo generator's jobs
-(``training.synthetic.generate_world``, fixed seed and date), the length serving and training
+(``demo.world.generate_world``, fixed seed and date), the length serving and training
 embed. Every backend embeds the same texts at each batch size; the torch vectors are the
 reference for the cosine similarity of the others (mean and minimum over the texts). Each
 measurement reports wall-clock texts/s and texts per CPU-second of this process (which a
@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.world import generate_world
 from matching.domain import Job
 from matching.embedding import Embedder, job_text
 from matching.occupations import OccupationVocabulary
 from matching.onnx_embedding import BACKENDS, Backend
 from matching.settings import Settings
-from training.synthetic import generate_world
 
 SEED = 11
 TODAY = dt.date(2026, 6, 1)

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from training.synthetic import generate_world
+from demo.world import generate_world
 
 
 def jobmatch(home: Path, *args: str) -> tuple[float, str]:

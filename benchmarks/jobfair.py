@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.engine import Matcher
 from matching.jobfair import plan_fair
 from matching.ranker import Ranker
 from matching.settings import Settings
-from training.synthetic import generate_world
 
 
 def main() -> None:

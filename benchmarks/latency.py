@@ -18,7 +18,7 @@ limited to the query's own county (``region_prefix``, ``--region-digits 6``): th
 sliver of the index is eligible, which is the hard case for retrieval.
 
 How the big catalogs are made, since neither generating a million people with
-:func:`training.synthetic.generate_world` nor embedding them with m3e-small on a CPU fits in a
+:func:`demo.world.generate_world` nor embedding them with m3e-small on a CPU fits in a
 benchmark:
 
 * **Records.** One real synthetic world (default 20k candidates, 5k jobs) is generated into a
@@ -81,6 +81,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 import matching.engine as engine
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.engine import Matcher
@@ -89,7 +90,6 @@ from matching.index import VectorIndex
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
-from training.synthetic import generate_world
 from training.train import fit_ranker, ranking_sets
 
 K = 10

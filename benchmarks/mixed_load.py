@@ -4,7 +4,7 @@
     python benchmarks/mixed_load.py --workdir /tmp/mixed --reuse    # same home again
 
 One worker (``jobmatch serve --workers 1``) on loopback over a home of a synthetic world
-(``training.synthetic.generate_world``: by default 20,000 people, 10,000 jobs and the
+(``demo.world.generate_world``: by default 20,000 people, 10,000 jobs and the
 referrals the generator gives them) with a learned ranker. Setting the home up is not
 timed: the world is generated and imported, every catalog text and the occupation
 vocabulary get a fixed pseudo-random unit vector seeded by the text's hash, stored in the
@@ -45,6 +45,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demo.world import generate_world  # noqa: E402
 from matching.catalog import OUTCOMES, Catalog  # noqa: E402
 from matching.embedding import EmbeddingCache, model_id_for  # noqa: E402
 from matching.engine import embed_catalog  # noqa: E402
@@ -56,7 +57,6 @@ from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
 from matching.vocabulary import Outcome  # noqa: E402
 from training.retrain import retrain  # noqa: E402
-from training.synthetic import generate_world  # noqa: E402
 
 
 class HashVectors:

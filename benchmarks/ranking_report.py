@@ -1,6 +1,6 @@
 """Ranking quality on the cold-start questions of two structurally different synthetic worlds.
 
-Each world (:mod:`training.worlds`) holds people and open jobs with no referral history (the
+Each world (:mod:`demo.worlds`) holds people and open jobs with no referral history (the
 ones asked about) and graded truth over every pair. The rankers are trained on the whole
 recorded history (``jobmatch train`` would see the same), then asked, for every cold-start
 person (job), to order every feasible open job (active person): once over the retrieval pool
@@ -34,6 +34,7 @@ import numpy as np
 from scipy.sparse import spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from demo.worlds import Truth, WorldStyle, generate_evaluation_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache, candidate_text, job_text
 from matching.engine import embed_catalog
@@ -47,7 +48,6 @@ from matching.store import Store
 from training.dataset import TrainingSetSpec
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
 from training.train import BASELINE_PRIOR, MONOTONE, fit_ranker, ranking_sets
-from training.worlds import Truth, WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/retrain.py --full --runs 2 # ~1M referral rows
     .venv/bin/python benchmarks/retrain.py --rows 250000 --workdir /tmp/rt --reuse
 
-A synthetic world (training.synthetic.generate_world) of ``--rows`` referrals is written
+A synthetic world (demo.world.generate_world) of ``--rows`` referrals is written
 (by default 1 person per 7 referrals and 1 job per 5 people: real histories, not copies;
 the generator writes fewer than asked where too few jobs are open to people, and the run
 prints the real count: the default writes ~100k, ``--full`` asks 1.2M of 175,000 people
@@ -43,6 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demo.world import generate_world  # noqa: E402
 from matching.catalog import Catalog  # noqa: E402
 from matching.embedding import Embedder, EmbeddingCache  # noqa: E402
 from matching.engine import embed_catalog  # noqa: E402
@@ -51,7 +52,6 @@ from matching.occupations import OccupationVocabulary  # noqa: E402
 from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
 from training import retrain as job  # noqa: E402
-from training.synthetic import generate_world  # noqa: E402
 
 STAGES = {
     "embed_catalog": "snapshot vectors (cached)",

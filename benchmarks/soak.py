@@ -86,13 +86,13 @@ def prepare(home: Path, candidates: int, jobs: int) -> dict[str, Any]:
     manifest = home / "soak.json"
     if manifest.is_file():
         return json.loads(manifest.read_text())
+    from demo.world import generate_world
     from matching.catalog import Catalog
     from matching.embedding import Embedder, EmbeddingCache
     from matching.engine import embed_catalog
     from matching.interchange import import_directory
     from matching.occupations import OccupationVocabulary
     from serving.auth import create_account
-    from training.synthetic import generate_world
 
     files = home / "soak-world"
     generate_world(files, seed=17, candidates=candidates, jobs=jobs)

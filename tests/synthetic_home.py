@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import embed_catalog
@@ -13,7 +14,6 @@ from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
 from matching.settings import Settings
 from matching.store import Store
-from training.synthetic import generate_world
 
 
 @dataclass

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demo.worlds import Truth
 from matching.catalog import Catalog
 from matching.engine import most_similar_feasible
 from matching.features import DAY_SPAN, HistoryIndex, feasible, vacant
 from matching.ranker import Direction
 from training.dataset import LABEL_OF_OUTCOME
 from training.metrics import average_precision, ndcg_at, recall_at
-from training.worlds import Truth
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def truth_queries(
     *,
     retrieval: Retrieval | None = None,
 ) -> list[Query]:
-    """The cold-start questions of an evaluation world (:mod:`training.worlds`), graded by
+    """The cold-start questions of an evaluation world (:mod:`demo.worlds`), graded by
     its truth over every pair.
 
     Items are every feasible job open and vacant (every feasible active person) on the

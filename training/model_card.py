@@ -161,7 +161,7 @@ def render_model_card(facts: CardFacts) -> str:
         "## Known limits",
         "",
         "- Until enough real outcomes are recorded, these numbers come from the synthetic demo "
-        "world (`training/synthetic.py`), whose outcomes follow a hidden utility; they say "
+        "world (`demo/`), whose outcomes follow a hidden utility; they say "
         "little about real job seekers.",
         "- People for a job has a low signal: counselors choose *which* of many equally suitable "
         "people to refer, so the recorded person is one of many right answers and NDCG is low.",

@@ -155,13 +155,16 @@ def export_command(
 
 @commands.command("demo-data")
 def demo_data_command(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Directory to write the synthetic world to.")],
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
     candidates: Annotated[int, typer.Option(min=1, help="Number of job seekers.")] = 2000,
     jobs: Annotated[int, typer.Option(min=1, help="Number of positions.")] = 500,
 ) -> None:
     """Write a realistic synthetic world (for demos and tests) in the interchange format."""
-    from training.synthetic import generate_world
+    from demo.world import generate_world
 
-    summary = generate_world(directory, seed=seed, candidates=candidates, jobs=jobs)
+    summary = generate_world(
+        directory, seed=seed, candidates=candidates, jobs=jobs, settings=settings_of(ctx)
+    )
     typer.echo(f"wrote {summary} to {directory}")

@@ -24,11 +24,13 @@ def demo_command(
 ) -> None:
     """The main job on the embedded default: a demo world imported, a ranker trained on its
     referral outcomes, and a few explained recommendations shown."""
-    from training.synthetic import generate_world
+    from demo.world import generate_world
 
     settings = settings_of(ctx)
     data_dir = settings.ensure_home() / "demo-data"
-    summary = generate_world(data_dir, seed=seed, candidates=candidates, jobs=jobs)
+    summary = generate_world(
+        data_dir, seed=seed, candidates=candidates, jobs=jobs, settings=settings
+    )
     typer.echo(
         f"demo world: {summary.candidates} candidates, {summary.jobs} jobs, "
         f"{summary.employers} employers, {summary.referrals} referrals in {data_dir}"

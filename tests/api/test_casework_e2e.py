@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from demo.world import generate_world
 from matching.interchange import import_directory
 from matching.settings import Settings
 from matching.store import Store
@@ -23,7 +24,6 @@ from serving.auth import Role, create_account
 from serving.runtime import Resources
 from tests.api_client import Api, error_of
 from tests.world import id_number
-from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from demo.world import generate_world
 from serving.cli import app
 from tests.api_client import Api, error_of
-from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow
 

@@ -19,6 +19,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.explain import for_employers, reason_text
 from matching.features import FEATURE, FEATURES
@@ -36,7 +37,6 @@ from serving.runtime import Resources
 from tests.api_client import Api, error_of, refer
 from tests.records import candidate, catalog_of, job
 from tests.world import CANDIDATES, id_number, write_world
-from training.synthetic import generate_world
 
 pytestmark = pytest.mark.slow
 

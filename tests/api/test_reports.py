@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from demo.world import generate_world
 from matching.casework import Enrolment
 from matching.domain import Candidate, Employer, Job, RecruitmentEvent, Referral
 from matching.employment import StatusEntry
@@ -39,7 +40,6 @@ from serving.auth import Role, create_account
 from serving.runtime import Resources
 from tests.api_client import Api, error_of
 from tests.world import CANDIDATES, EMPLOYERS, JOBS, write_world
-from training.synthetic import generate_world
 
 
 def _referral(rid: str, person: str, job: str, on: str, outcome: str, at: str | None = None):

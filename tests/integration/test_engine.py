@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import matching.engine as engine
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
 from matching.engine import NON_PERSONALISED, Matcher, UnknownRecord, embed_catalog, open_matcher
@@ -29,7 +30,6 @@ from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from training.synthetic import generate_world
 from training.train import fit_ranker, ranking_sets
 
 pytestmark = pytest.mark.slow

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from demo.world import generate_world
 from matching.domain import Candidate, Job
 from matching.embedding import Embedder
 from matching.engine import open_matcher
@@ -24,7 +25,6 @@ from matching.ranker import Ranker
 from matching.rules import job_feasibility
 from matching.settings import Settings
 from matching.store import Store
-from training.synthetic import generate_world
 
 
 @st.composite

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, update
 
+from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.domain import Employer, Job, Referral
 from matching.embedding import EmbeddingCache
@@ -33,7 +34,6 @@ from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import CandidateRow, ReferralRow
 from tests.records import EMPLOYER, candidate, job
-from training.synthetic import generate_world
 
 TODAY = dt.date(2025, 6, 30)
 

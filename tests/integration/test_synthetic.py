@@ -10,24 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from demo.tables import DemoTables
+from demo.utility import PairArrays, feasible, systematic_utility
+from demo.world import WorldSummary, generate_world
 from matching.domain import Candidate, Employer, Job, Record, Referral
 from matching.occupations import OccupationVocabulary
 from matching.regions import RegionHierarchy
 from matching.rules import job_feasibility, person_capacities
+from matching.settings import Settings
 from matching.skills import SKILL_FORMS, canonical_skill
 from matching.vocabulary import EmployerType, Outcome, PriorityGroup, WorkMode
-from training.synthetic import (
-    CATEGORY_SHARES,
-    CERT_MEDICAL_MASSAGE,
-    UNASSESSED_SHARE,
-    WorldSummary,
-    _feasible,
-    _systematic_utility,
-    _Tables,
-    generate_world,
-)
 
 TODAY = dt.date(2025, 6, 30)
+TABLES = DemoTables.load()
 MODELS: dict[str, type[Record]] = {
     "employers": Employer,
     "jobs": Job,
@@ -91,7 +86,7 @@ def test_every_line_is_a_valid_canonical_record(small):
 
 
 def test_rejects_a_future_today(tmp_path):
-    with pytest.raises(ValueError, match="future"):
+    with pytest.raises(ValueError, match="未来"):
         generate_world(
             tmp_path, seed=1, candidates=1, jobs=1, today=dt.date.today() + dt.timedelta(days=1)
         )
@@ -100,8 +95,9 @@ def test_rejects_a_future_today(tmp_path):
 def test_category_shares_follow_the_national_survey(population):
     counts = Counter(c.disability_category for c in population)
     n = len(population)
-    for category, share in CATEGORY_SHARES.items():
-        assert abs(counts[category] / n - share * (1 - UNASSESSED_SHARE)) < 0.015, category
+    unassessed = TABLES.people.shares.unassessed
+    for category, share in TABLES.people.category_shares.items():
+        assert abs(counts[category] / n - share * (1 - unassessed)) < 0.015, category
     assert 0.01 < counts[None] / n < 0.05
     grades = Counter(c.disability_grade for c in population)
     assert grades[3] + grades[4] > 1.5 * (grades[1] + grades[2])
@@ -122,6 +118,20 @@ def test_people_look_like_job_seekers(population):
     counties = {r.code for r in RegionHierarchy.load().counties()}
     assert {c.id_number[:6] for c in population} <= counties
     assert {c.region_code for c in population} <= counties
+
+
+def test_ages_registrations_and_trainings_follow_the_working_ages_of_the_settings(tmp_path):
+    settings = Settings(working_age_min=20, working_age_max_male=40, working_age_max_female=35)
+    generate_world(
+        tmp_path, seed=3, candidates=600, jobs=20, referrals=0, today=TODAY, settings=settings
+    )
+    people = _load(tmp_path)["candidates"]
+    for person in people:
+        age = TODAY.year - person.birth_year
+        assert 20 <= age <= (40 if person.sex == "M" else 35)
+        assert person.registered_at.year >= person.birth_year + 20
+        assert all(t.year >= person.birth_year + 20 for t in person.trainings)
+    assert max(TODAY.year - p.birth_year for p in people if p.sex == "M") > 30
 
 
 def test_needs_follow_capacities(population):
@@ -157,7 +167,7 @@ def test_employers_and_jobs_are_consistent(world):
         if employer.type is EmployerType.CONCENTRATED:
             assert job.work_mode is WorkMode.CONCENTRATED
         if job.occupation == "盲人医疗按摩人员":
-            assert CERT_MEDICAL_MASSAGE in job.certificates_required
+            assert TABLES.certificates.medical_massage in job.certificates_required
     for employer in employers.values():
         assert employer.disabled_staff_severe <= employer.disabled_staff <= employer.staff_count
 
@@ -189,7 +199,7 @@ def test_most_referrals_are_feasible_and_the_fast_check_agrees(world):
     jobs = world["jobs"]
     index = {c.id: k for k, c in enumerate(people)}
     job_index = {j.id: k for k, j in enumerate(jobs)}
-    tables = _Tables.build(people, jobs)
+    tables = PairArrays.from_records(people, jobs, Settings())
     rng = np.random.default_rng(0)
     pairs = [(index[r.candidate_id], job_index[r.job_id]) for r in world["referrals"]]
     pairs += list(
@@ -199,7 +209,7 @@ def test_most_referrals_are_feasible_and_the_fast_check_agrees(world):
             strict=True,
         )
     )
-    fast = _feasible(tables, np.array([p for p, _ in pairs]), np.array([j for _, j in pairs]))
+    fast = feasible(tables, np.array([p for p, _ in pairs]), np.array([j for _, j in pairs]))
     exact = []
     for p, j in pairs:
         exact.append(job_feasibility(people[p], jobs[j]).feasible)
@@ -213,8 +223,8 @@ def test_hidden_utility_drives_outcomes(world):
     index = {c.id: k for k, c in enumerate(people)}
     job_index = {j.id: k for k, j in enumerate(jobs)}
     referrals = world["referrals"]
-    utility = _systematic_utility(
-        _Tables.build(people, jobs),
+    utility = systematic_utility(
+        PairArrays.from_records(people, jobs, Settings()),
         np.array([index[r.candidate_id] for r in referrals]),
         np.array([job_index[r.job_id] for r in referrals]),
     )

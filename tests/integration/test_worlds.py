@@ -1,4 +1,4 @@
-"""Evaluation worlds (training/worlds.py): cold-start people and jobs without history, the
+"""Evaluation worlds (demo/worlds.py): cold-start people and jobs without history, the
 months world's one-referral-at-a-time policy, and graded truth that respects feasibility."""
 
 from __future__ import annotations
@@ -11,19 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.catalog import Catalog
-from matching.domain import Candidate, Employer, Job, Referral
-from matching.features import HistoryIndex, feasible
-from matching.ranker import Direction
-from matching.settings import Settings
-from training.evaluate import truth_queries
-from training.worlds import (
+from demo.worlds import (
     GRADE_SHARES,
     MIN_GAP_DAYS,
     Truth,
     WorldStyle,
     generate_evaluation_world,
 )
+from matching.catalog import Catalog
+from matching.domain import Candidate, Employer, Job, Referral
+from matching.features import HistoryIndex, feasible
+from matching.ranker import Direction
+from matching.settings import Settings
+from training.evaluate import truth_queries
 
 TODAY = dt.date(2026, 6, 30)
 

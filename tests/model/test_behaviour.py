@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from demo.worlds import WorldStyle, generate_evaluation_world
 from matching.catalog import Catalog
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.embedding import candidate_text, job_text
@@ -23,7 +24,6 @@ from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.vocabulary import Dimension, DisabilityCategory
 from training.train import fit_ranker, ranking_sets
-from training.worlds import WorldStyle, generate_evaluation_world
 
 TODAY = dt.date(2026, 6, 30)
 

@@ -6,7 +6,7 @@ of open jobs are kept out of the referral history altogether (cold start: they a
 asked about), and ``truth.npz`` grades every (cold person, job) and (cold job, person) pair
 0–3 from the world's hidden utility, noise-free. Two styles, structurally different:
 
-``counselor-days`` (:mod:`training.synthetic`, the demo generator): referrals over 18 months,
+``counselor-days`` (:mod:`demo.world`, the demo generator): referrals over 18 months,
 a counselor's pick guided by distance and literal skill words, an *additive* hidden utility.
 
 ``months`` (this module): twelve months in which counselors refer **one job at a time**, at
@@ -16,8 +16,9 @@ is worth little without the skills, and the reverse), plus **employer-specific p
 (each employer weighs education, spare capacity and pay expectations its own way), pay,
 education shortfall and person/job effects; outcomes follow a logistic hire model.
 
-Both share the people, jobs and employers of :mod:`training.synthetic` (its record builders
-are reused, never copied), so texts, capacities and vocabularies are realistic in both.
+Both share the people, jobs and employers of the demo generator (:mod:`demo.employers`,
+:mod:`demo.jobs`, :mod:`demo.people`: reused, never copied), so texts, capacities and
+vocabularies are realistic in both.
 Grades: among feasible pairs of the truth matrices, the top 3 % of utility are 3, the next
 7 % 2, the next 15 % 1, the rest 0.
 """
@@ -26,34 +27,29 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
+from demo.draws import Draws
+from demo.employers import Geography, make_employers
+from demo.jobs import make_jobs
+from demo.people import make_candidates
+from demo.referrals import OUTCOME_LAG, Drawn, make_referrals, referral_records
+from demo.tables import DemoTables
+from demo.utility import PairArrays, feasible, mode_fit, overlap, systematic_utility
+from demo.world import profile_occupations, write_interchange
 from matching.domain import Candidate, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.regions import RegionHierarchy, prefecture_code
+from matching.settings import Settings
 from matching.vocabulary import Outcome
-from training.synthetic import (
-    _OUTCOME_LAG,
-    _Draws,
-    _feasible,
-    _Geography,
-    _make_candidates,
-    _make_employers,
-    _make_jobs,
-    _make_referrals,
-    _mode_fit,
-    _overlap,
-    _profile_occupations,
-    _systematic_utility,
-    _Tables,
-    _write_jsonl,
-    referral_records,
-)
+
+# The hidden utility of (people, jobs) index arrays that broadcast together.
+Utility = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 TRUTH_FILE = "truth.npz"
 GRADE_SHARES = (0.03, 0.07, 0.15)  # top shares of feasible pairs graded 3, 2, 1
@@ -128,26 +124,31 @@ def generate_evaluation_world(
     referrals: int,
     today: dt.date,
     cold_share: float = 0.1,
+    settings: Settings | None = None,
+    tables: DemoTables | None = None,
 ) -> EvaluationWorld:
     """Write the four interchange files and ``truth.npz`` into ``out_dir``.
 
     ``cold_share`` of the people and of the jobs open on ``today`` get no referral at all;
-    they are the questions of the truth file, asked on ``today``.
+    they are the questions of the truth file, asked on ``today``. ``settings`` and ``tables``
+    as for :func:`demo.world.generate_world`.
     """
+    settings = settings or Settings()
+    tables = tables or DemoTables.load()
     rng = np.random.default_rng(seed)
-    draws = _Draws(rng)
-    geography = _Geography.build(RegionHierarchy.load())
-    occupations = _profile_occupations(OccupationVocabulary.load())
-    employer_list, info = _make_employers(rng, draws, geography, max(9, round(jobs / 3)))
-    job_list, attractiveness = _make_jobs(
-        rng, draws, geography, occupations, employer_list, info, jobs, today
+    draws = Draws(rng)
+    geography = Geography.build(RegionHierarchy.load(), tables.prefectures)
+    occupations = profile_occupations(OccupationVocabulary.load(), tables.profiles)
+    employer_list, info = make_employers(rng, draws, tables, geography, max(9, round(jobs / 3)))
+    job_list, attractiveness = make_jobs(
+        rng, draws, tables, geography, occupations, employer_list, info, jobs, today
     )
-    people, employability = _make_candidates(
-        rng, draws, geography, occupations, info, candidates, today
+    people, employability = make_candidates(
+        rng, draws, tables, settings, geography, occupations, info, candidates, today
     )
-    t = _Tables.build(people, job_list)
+    t = PairArrays.from_records(people, job_list, settings)
     day = today.toordinal()
-    open_today = np.flatnonzero((t.j_posted <= day) & (t.j_closes >= day))
+    open_today = t.open_on(today)
     cold_people = np.sort(rng.permutation(len(people))[: round(cold_share * len(people))])
     cold_jobs = np.sort(rng.permutation(open_today)[: round(cold_share * len(open_today))])
     warm_people = np.setdiff1d(np.arange(len(people)), cold_people)
@@ -156,11 +157,12 @@ def generate_evaluation_world(
     if style is WorldStyle.COUNSELOR_DAYS:
 
         def utility(p: np.ndarray, j: np.ndarray) -> np.ndarray:
-            return _systematic_utility(t, p, j) + employability[p] + attractiveness[j]
+            return systematic_utility(t, p, j) + employability[p] + attractiveness[j]
 
-        made = _make_referrals(
+        made = make_referrals(
             rng,
             draws,
+            settings,
             [people[i] for i in warm_people],
             [job_list[i] for i in warm_jobs],
             employability[warm_people],
@@ -191,14 +193,7 @@ def generate_evaluation_world(
     truth_people = _grades(t, cold_people[:, None], np.arange(len(job_list))[None, :], utility)
     truth_jobs = _grades(t, np.arange(len(people))[None, :], cold_jobs[:, None], utility)
     cut = _cuts(np.r_[truth_people[1], truth_jobs[1]])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, records in (
-        ("employers", employer_list),
-        ("jobs", job_list),
-        ("candidates", people),
-        ("referrals", made),
-    ):
-        _write_jsonl(out_dir / f"{name}.jsonl", records)
+    write_interchange(out_dir, employer_list, job_list, people, made)
     np.savez_compressed(
         out_dir / TRUTH_FILE,
         cold_candidates=np.array([people[i].id for i in cold_people]),
@@ -221,10 +216,12 @@ def generate_evaluation_world(
     )
 
 
-def _grades(t: _Tables, p: np.ndarray, j: np.ndarray, utility) -> tuple[np.ndarray, np.ndarray]:
+def _grades(
+    t: PairArrays, p: np.ndarray, j: np.ndarray, utility: Utility
+) -> tuple[np.ndarray, np.ndarray]:
     """Utility of every (p, j) pair (broadcast), NaN where infeasible; and the feasible ones."""
     u = np.asarray(utility(p, j), dtype=np.float32)
-    u = np.where(_feasible(t, p, j), u, np.nan)
+    u = np.where(feasible(t, p, j), u, np.nan)
     return u, u[np.isfinite(u)]
 
 
@@ -241,14 +238,16 @@ def _grade(u: np.ndarray, cut: np.ndarray) -> np.ndarray:
     return grade
 
 
-def _months_utility(t: _Tables, p: np.ndarray, j: np.ndarray, preference: np.ndarray) -> np.ndarray:
+def _months_utility(
+    t: PairArrays, p: np.ndarray, j: np.ndarray, preference: np.ndarray
+) -> np.ndarray:
     """The ``months`` world's hidden utility without person and job effects.
 
     Skills and place multiply; each employer's own weights (``preference``, one row per
     pair's employer) apply to education above the minimum, spare capacity and pay fit.
     """
     weight = t.j_skill_weight[j]
-    skill = np.where(weight > 0, _overlap(t.p_skills[p], t.j_skills[j]) * weight, np.float32(0.4))
+    skill = np.where(weight > 0, overlap(t.p_skills[p], t.j_skills[j]) * weight, np.float32(0.4))
     place = np.where(t.j_remote[j], np.float32(0.9), t.closeness[t.p_region[p], t.j_region[j]])
     core = 3.2 * (0.15 + skill) * (0.2 + place)
     level, minimum = t.p_education[p], t.j_education[j]
@@ -270,19 +269,19 @@ def _months_utility(t: _Tables, p: np.ndarray, j: np.ndarray, preference: np.nda
         + preference[..., 2] * fit
         + 0.8 * fit
         - 0.6 * shortfall
-        + 0.3 * _mode_fit(t, p, j)
+        + 0.3 * mode_fit(t, p, j)
     ).astype(np.float32)
 
 
 def _months_referrals(
     rng: np.random.Generator,
-    draws: _Draws,
+    draws: Draws,
     people: Sequence[Candidate],
     jobs: Sequence[Job],
-    t: _Tables,
+    t: PairArrays,
     warm_people: np.ndarray,
     warm_jobs: np.ndarray,
-    utility,
+    utility: Utility,
     target: int,
     today: dt.date,
 ) -> list[Referral]:
@@ -307,8 +306,8 @@ def _months_referrals(
     sample_p = rng.choice(warm_people, size=min(400, len(warm_people)), replace=False)
     sample_j = rng.choice(warm_jobs, size=min(400, len(warm_jobs)), replace=False)
     sample_u = utility(sample_p[:, None], sample_j[None, :])
-    centre = float(np.quantile(sample_u[_feasible(t, sample_p[:, None], sample_j[None, :])], 0.95))
-    made: list[tuple[int, int, int, Outcome, int | None]] = []
+    centre = float(np.quantile(sample_u[feasible(t, sample_p[:, None], sample_j[None, :])], 0.95))
+    made: list[Drawn] = []
     for person, count in zip(warm_people.tolist(), counts.tolist(), strict=True):
         if not count:
             continue
@@ -324,7 +323,7 @@ def _months_referrals(
             + 1.0 * (t.j_region[pool] == t.p_region[person])
             + 0.4 * u
         )
-        can_do = _feasible(t, np.array([person]), pool)
+        can_do = feasible(t, np.array([person]), pool)
         start = max(begin, int(registered[person]) + 1)
         days = np.sort(rng.integers(start, end + 1, size=count))
         referred = np.zeros(pool.size, dtype=bool)
@@ -351,7 +350,7 @@ def _months_referrals(
     return referral_records(made, people, jobs, target, rng)
 
 
-def _months_outcome(draws: _Draws, u: float, age_days: int) -> tuple[Outcome, int | None]:
+def _months_outcome(draws: Draws, u: float, age_days: int) -> tuple[Outcome, int | None]:
     """Logistic hire on ``u``; otherwise interviewed, rejected, declined or no-show."""
     if age_days < _PENDING_DAYS and draws.random() < 0.7:
         return Outcome.PENDING, None
@@ -364,5 +363,5 @@ def _months_outcome(draws: _Draws, u: float, age_days: int) -> tuple[Outcome, in
         outcome = (
             Outcome.REJECTED if roll < 0.6 else Outcome.DECLINED if roll < 0.85 else Outcome.NO_SHOW
         )
-    low, high = _OUTCOME_LAG[outcome]
+    low, high = OUTCOME_LAG[outcome]
     return outcome, min(draws.between(low, high + 1), age_days)
