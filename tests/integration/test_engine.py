@@ -256,6 +256,24 @@ def test_region_prefix_limits_results_to_a_counselors_area(matcher: Matcher) -> 
             assert str(catalog.candidates.region[person]).startswith(prefix)
 
 
+def _matcher_over(
+    world: World,
+    ranker: Ranker,
+    job_index: VectorIndex | None,
+    candidate_index: VectorIndex | None,
+) -> Matcher:
+    """A matcher over the world's catalog and vectors with this ranker and these indexes."""
+    return Matcher(
+        world.catalog,
+        ranker,
+        world.settings,
+        job_vectors=world.job_vectors,
+        candidate_vectors=world.candidate_vectors,
+        job_index=job_index,
+        candidate_index=candidate_index,
+    )
+
+
 def test_reasons_from_the_contribution_table_are_those_of_pred_contrib(
     world: World, matcher: Matcher
 ) -> None:
@@ -264,15 +282,7 @@ def test_reasons_from_the_contribution_table_are_those_of_pred_contrib(
     direct = dataclasses.replace(world.learned)
     direct._tables = dict.fromkeys(Direction)  # no table: LightGBM's pred_contrib each time
     assert world.learned.contribution_table(Direction.JOBS_FOR_CANDIDATE) is not None
-    reference = Matcher(
-        matcher.catalog,
-        direct,
-        world.settings,
-        job_vectors=world.job_vectors,
-        candidate_vectors=world.candidate_vectors,
-        job_index=matcher.job_index,
-        candidate_index=matcher.candidate_index,
-    )
+    reference = _matcher_over(world, direct, matcher.job_index, matcher.candidate_index)
     for candidate_id in matcher.catalog.candidates.ids[:80]:
         assert matcher.jobs_for_candidate(candidate_id, 10) == (
             reference.jobs_for_candidate(candidate_id, 10)
@@ -295,19 +305,10 @@ def test_served_top_10_equals_exact_search(
     def hnsw(ids: list[str], rows: np.ndarray, vectors: np.ndarray) -> VectorIndex:
         return VectorIndex.build([ids[i] for i in rows], vectors[rows], exact_below=0)
 
-    def over(job_index: VectorIndex | None, candidate_index: VectorIndex | None) -> Matcher:
-        return Matcher(
-            catalog,
-            world.learned,
-            world.settings,
-            job_vectors=world.job_vectors,
-            candidate_vectors=world.candidate_vectors,
-            job_index=job_index,
-            candidate_index=candidate_index,
-        )
-
-    exact = over(None, None)
-    searched = over(
+    exact = _matcher_over(world, world.learned, None, None)
+    searched = _matcher_over(
+        world,
+        world.learned,
         hnsw(catalog.jobs.ids, open_jobs, world.job_vectors),
         hnsw(catalog.candidates.ids, active, world.candidate_vectors),
     )
