@@ -204,15 +204,31 @@ class Matcher:
         found = items[is_feasible(items)] if len(items) else items
         if len(found) >= pool or wanted >= len(index):
             return found[:pool]
-        fit = eligible[is_feasible(eligible)]
-        if len(fit) * EXACT_SHARE < len(index):
-            return nearest_feasible(query, fit, _everything, vectors, pool)
-        allowed[:] = False
-        allowed[fit] = True
-        searchable = (rows >= 0) & allowed[rows]
-        items = rows[index.search_storage(query, pool, allowed=searchable)]
-        # The hard requirements stay the last word on what is proposed.
-        return items[is_feasible(items)] if len(items) else items
+        # Only items the hard requirements admit are searched, so only those come back.
+        return self._nearest_of(query, index, positions, eligible[is_feasible(eligible)], vectors)
+
+    def _nearest_of(
+        self,
+        query: np.ndarray,
+        index: VectorIndex | None,
+        positions: dict[str, int],
+        items: np.ndarray,
+        vectors: np.ndarray,
+    ) -> np.ndarray:
+        """Up to ``retrieval_pool`` of ``items`` (catalog rows), nearest first: scored exactly
+        when they are under 1/:data:`EXACT_SHARE` of the index and fewer than
+        ``exact_index_below`` (or there is no index), else searched in the index restricted
+        to them."""
+        pool = self.settings.retrieval_pool
+        # Gathering the vectors of tens of thousands of items costs more than the search.
+        most = self.settings.exact_index_below
+        if index is None or len(items) < min(len(index) // EXACT_SHARE, most):
+            return nearest_feasible(query, items, _everything, vectors, pool)
+        rows = self._rows_of(index, positions)
+        allowed = np.zeros(len(positions), dtype=bool)
+        allowed[items] = True
+        found = rows[index.search_storage(query, pool, allowed=(rows >= 0) & allowed[rows])]
+        return found[allowed[found]]
 
     def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
         """Catalog row of each storage position of ``index`` (-1: none), cached per index and
@@ -304,8 +320,8 @@ class Matcher:
             lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
             self.candidate_vectors,
         )
-        # Rule 6: people entitled to a public-welfare post go first, not only those among the
-        # nearest retrieved: the retrieval pool's worth of the nearest feasible of them join.
+        # Rule 6: everyone entitled to a public-welfare post is proposed for it, not only
+        # those among the nearest retrieved.
         claim = active[:0]
         if self.catalog.jobs.public_welfare[j]:
             streak = failed_market_streak(
@@ -313,16 +329,8 @@ class Matcher:
             )
             claim = active[entitled(self.catalog, active, j, streak, self.settings)]
         if len(claim):
-            # As many as the pool, as for everyone else: ranking every entitled person of a
-            # national register took seconds.
-            claim = nearest_feasible(
-                self.job_vectors[j],
-                np.setdiff1d(claim, candidates),
-                lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
-                self.candidate_vectors,
-                self.settings.retrieval_pool,
-            )
-            candidates = np.r_[candidates, claim]
+            claim = claim[feasible(self.catalog, claim, np.full(len(claim), j))]
+            candidates = np.r_[candidates, np.setdiff1d(claim, candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
         return self._rank(
             candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k, personalised=personalised

@@ -315,7 +315,7 @@ def test_served_top_10_equals_exact_search(
     assert searched.job_index is not None and searched.job_index.kind == "hnsw"
     if path != "first search":
         monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
-        monkeypatch.setattr(engine, "EXACT_SHARE", 0 if path == "restricted index" else 10**6)
+        monkeypatch.setattr(engine, "EXACT_SHARE", 10**9 if path == "restricted index" else 1)
     for candidate_id in catalog.candidates.ids[:60]:
         assert searched.jobs_for_candidate(candidate_id, 10) == exact.jobs_for_candidate(
             candidate_id, 10

@@ -201,7 +201,7 @@ def test_exact_fallback_returns_what_the_index_search_returns(
     )
     searched = [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people]
     monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
-    for share in (10**6, 0):  # every time exactly; every time through the restricted index
+    for share in (1, 10**9):  # every time exactly; every time through the restricted index
         monkeypatch.setattr(engine, "EXACT_SHARE", share)
         assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
 
