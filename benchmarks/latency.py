@@ -90,7 +90,9 @@ from matching.index import VectorIndex
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
-from training.train import fit_ranker, ranking_sets
+from training.config import shipped_config
+from training.dataset import ranking_sets
+from training.train import fit_ranker
 
 K = 10
 AREA = ", same area"
@@ -604,6 +606,7 @@ def train_ranker(
     if len(rows) > max_referrals:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_referrals, replace=False))
     job_vectors, candidate_vectors = world_vectors
+    config = shipped_config().with_changes({"training": {"seed": seed}})
     sets = ranking_sets(
         catalog,
         HistoryIndex(catalog),
@@ -611,9 +614,9 @@ def train_ranker(
         candidate_vectors=candidate_vectors,
         settings=settings,
         rows=rows,
-        seed=seed,
+        config=config,
     )
-    ranker = fit_ranker(sets, embedding_model_id="synthetic-512", seed=seed)
+    ranker = fit_ranker(sets, embedding_model_id="synthetic-512", config=config)
     for direction, booster in ranker.boosters.items():
         log(f"ranker {direction.value}: {len(sets[direction]):,} rows, {booster.num_trees()} trees")
     return ranker

@@ -25,6 +25,12 @@ Then, one request at a time, the way a counselor works:
 Reported: p50/p99 of each, the writes' own latency, the after-write/read-only p99 ratio, and
 how many full matcher builds the server made (from its ``/readyz``: 1 means every write was
 applied in place).
+
+Then, the server stopped, the same read-only queries (same people, same jobs, same k, the
+counselor's region) go once more to the engine alone, in this process, over a matcher built
+from the home as the server builds it (``Matcher.jobs_for_candidate`` and
+``candidates_for_job``, one at a time). On a shared machine absolute times move with the
+load; HTTP p99 / engine p99 in one run says what the HTTP path adds.
 """
 
 from __future__ import annotations
@@ -47,8 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from demo.world import generate_world  # noqa: E402
 from matching.catalog import OUTCOMES, Catalog  # noqa: E402
-from matching.embedding import EmbeddingCache, model_id_for  # noqa: E402
-from matching.engine import embed_catalog  # noqa: E402
+from matching.embedding import Embedder, EmbeddingCache, model_id_for  # noqa: E402
+from matching.engine import embed_catalog, open_matcher  # noqa: E402
 from matching.interchange import import_directory  # noqa: E402
 from matching.lifecycle import NEXT_OUTCOMES  # noqa: E402
 from matching.occupation_coding import OccupationCoder  # noqa: E402
@@ -56,6 +62,8 @@ from matching.occupations import OccupationVocabulary  # noqa: E402
 from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
 from matching.vocabulary import Outcome  # noqa: E402
+from serving.runtime import load_ranker  # noqa: E402
+from training.config import shipped_config  # noqa: E402
 from training.retrain import retrain  # noqa: E402
 
 
@@ -94,7 +102,12 @@ def set_up(home: Path, files: Path, *, candidates: int, jobs: int, seed: int) ->
         OccupationCoder(occupations, cache)  # the server's coder then finds its vectors
     finally:
         store.close()
-    result = retrain(settings, embedder=vectors, occupations=occupations)  # type: ignore[arg-type]
+    result = retrain(
+        settings,
+        shipped_config(),
+        embedder=vectors,  # type: ignore[arg-type]
+        occupations=occupations,
+    )
     line = f"{summary}; ranker {result.reason}; set up in {time.perf_counter() - started:.0f} s"
     (home / "ready").write_text(line + "\n")
     return line
@@ -169,6 +182,12 @@ def main() -> None:
         env, "users", "create", "--role", "counselor", "--region", region, "--name", "mixed"
     )
     rng = np.random.default_rng(args.seed)
+    # The read-only queries, drawn once: the engine-only pass repeats them.
+    warm_up = [str(p) for p in rng.choice(people, 30)]
+    reads = {
+        "person->jobs": [str(p) for p in rng.choice(people, args.reads)],
+        "job->people": [str(j) for j in rng.choice(open_jobs, max(1, args.reads // 3))],
+    }
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("jobmatch")),
@@ -198,11 +217,12 @@ def main() -> None:
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client:
-            report = run(client, rng, people, open_jobs, pending, args)
+            report = run(client, rng, people, open_jobs, pending, warm_up, reads, args)
             ready = client.get("/readyz").json()
     finally:
         server.terminate()
         server.wait(timeout=30)
+    report.update(engine_only(settings, region, warm_up, reads, args.k))
     print(
         f"\n{len(people)} active people and {len(open_jobs)} open jobs in region {region} "
         f"(the counselor's); one worker; "
@@ -223,7 +243,46 @@ def main() -> None:
         )
     )
     print(f"  after-write p99 / read-only p99: {write_p99 / read_p99:.2f}")
+    for direction in reads:
+        http = np.percentile(report[f"read-only {direction}"], 99)
+        engine = np.percentile(report[f"engine only {direction}"], 99)
+        print(f"  read-only {direction} p99 / engine-only p99: {http / engine:.2f}")
     print(f"  server: {ready}")
+
+
+def engine_only(
+    settings: Settings,
+    region: str,
+    warm_up: list[str],
+    reads: dict[str, list[str]],
+    k: int,
+) -> dict[str, list[float]]:
+    """The read-only queries again, on a matcher of this process built as the server builds
+    it (the embedding model is loaded only for its id: every vector is cached)."""
+    store = Store.open(settings)
+    try:
+        embedder = Embedder.from_settings(settings)
+        matcher = open_matcher(
+            store, settings, embedder, load_ranker(settings), OccupationVocabulary.load()
+        )
+    finally:
+        store.close()
+    queries = {
+        "person->jobs": matcher.jobs_for_candidate,
+        "job->people": matcher.candidates_for_job,
+    }
+
+    def timed(query: Any, ident: str) -> float:
+        began = time.perf_counter()
+        query(ident, k, region_prefix=region)
+        return time.perf_counter() - began
+
+    for person in warm_up:
+        timed(matcher.jobs_for_candidate, person)
+    return {
+        f"engine only {direction}": [timed(queries[direction], i) for i in ids]
+        for direction, ids in reads.items()
+    }
 
 
 def run(
@@ -232,6 +291,8 @@ def run(
     people: list[str],
     open_jobs: list[str],
     pending: list[str],
+    warm_up: list[str],
+    reads: dict[str, list[str]],
     args: argparse.Namespace,
 ) -> dict[str, list[float]]:
     k = {"k": args.k}
@@ -259,11 +320,11 @@ def run(
             report[name].append(time.perf_counter() - began)
         return answer
 
-    for person in rng.choice(people, 30):  # warm the caches
+    for person in warm_up:  # warm the caches
         timed(None, "GET", f"/v1/candidates/{person}/recommendations", params=k)
-    for person in rng.choice(people, args.reads):
+    for person in reads["person->jobs"]:
         timed("read-only person->jobs", "GET", f"/v1/candidates/{person}/recommendations", params=k)
-    for job in rng.choice(open_jobs, max(1, args.reads // 3)):
+    for job in reads["job->people"]:
         timed("read-only job->people", "GET", f"/v1/jobs/{job}/recommendations", params=k)
     for round_ in range(args.writes):
         person = str(rng.choice(people))

@@ -17,8 +17,9 @@ only trains and evaluates. Both worlds share people and jobs (same seed, same re
 builders); they differ in the referral history and the hidden utility. ``--ablation`` also
 trains one ranker per training choice (:data:`ABLATION`) and reports the NDCG@10 of the
 order serving returns with it (learned scores, then the rule-6 policy tiers), beside the
-baseline scorer's. ``--trees`` trades model size for time on a busy machine (the learning
-rate is scaled to keep 300 × 0.05).
+baseline scorer's. The training follows the shipped configuration (``--config FILE``
+replaces some of it); ``--trees`` trades model size for time on a busy machine (the learning
+rate is scaled to keep trees × rate).
 """
 
 from __future__ import annotations
@@ -45,61 +46,64 @@ from matching.policy import policy_tiers, served_scores
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from training.dataset import TrainingSetSpec
+from training.config import TrainingConfig, load_config
+from training.dataset import ranking_sets
 from training.evaluate import Method, Query, Retrieval, evaluate, truth_queries
-from training.train import BASELINE_PRIOR, MONOTONE, fit_ranker, ranking_sets
+from training.train import fit_ranker
 
 TODAY = dt.date(2026, 11, 30)  # fixed, so that a seed gives the same worlds on any day
 SEED = 23
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One training choice of the ablation: the training set, the baseline prior, whether the
-    trees are held to the declared feature directions, and LightGBM overrides."""
-
-    spec: TrainingSetSpec = TrainingSetSpec()
-    prior: float = BASELINE_PRIOR
-    monotone: bool = MONOTONE
-    params: tuple[tuple[str, object], ...] = ()
-
-
-# The trees of the previous default (matching.ranker.DEFAULT_PARAMS before the ablation).
-_WIDE: tuple[tuple[str, object], ...] = (("num_leaves", 15), ("min_child_samples", 20))
-# Training choices compared by --ablation; the first is what training ships by default
-# (TrainingSetSpec(), BASELINE_PRIOR, MONOTONE and models/ranker.toml's LightGBM settings).
-ABLATION: dict[str, Choice] = {
-    "whole history, 10 random, content, monotone, prior 50, 7 leaves, 50 a leaf (default)": (
-        Choice()
-    ),
-    "same, prior 20": Choice(prior=20.0),
-    "same, prior 20, 4 leaves, 100 a leaf": Choice(
-        prior=20.0, params=(("num_leaves", 4), ("min_child_samples", 100))
-    ),
-    "same, prior 5, 15 leaves, 20 a leaf (previous trees)": Choice(prior=5.0, params=_WIDE),
-    "same, prior 5, 15 leaves, 20 a leaf, not monotone (previous default)": Choice(
-        prior=5.0, params=_WIDE, monotone=False
-    ),
-    "same, prior 20, 15 leaves, 20 a leaf": Choice(prior=20.0, params=_WIDE),
-    "same, prior 5": Choice(prior=5.0),
-    "same, prior 5, 15 leaves, referrals only (no negatives)": Choice(
-        spec=TrainingSetSpec(random_negatives=0), prior=5.0, params=_WIDE
-    ),
-    "same, prior 5, 15 leaves, 90-day windows": Choice(
-        spec=TrainingSetSpec(window_days=90), prior=5.0, params=_WIDE
-    ),
-    "same, prior 5, 15 leaves, referred above unreferred labels": Choice(
-        spec=TrainingSetSpec(labels="referred"), prior=5.0, params=_WIDE
-    ),
-    "same, prior 5, 15 leaves, + 10 retrieval negatives": Choice(
-        spec=TrainingSetSpec(retrieval_negatives=10), prior=5.0, params=_WIDE
-    ),
-    "one day per group, 10 random, all features, from scratch, 15 leaves, not monotone": Choice(
-        spec=TrainingSetSpec(window_days=1, history_features=True),
-        prior=0.0,
-        monotone=False,
-        params=_WIDE,
-    ),
+# The trees of the previous default (before the ablation).
+_WIDE = {"num_leaves": 15, "min_child_samples": 20}
+# Training choices compared by --ablation, as changes (by section) to the configuration in
+# force; the first changes nothing: it is what training ships (training/ranker.toml).
+ABLATION: dict[str, dict[str, dict[str, object]]] = {
+    "whole history, 10 random, content, monotone, prior 50, 7 leaves, 50 a leaf (default)": {},
+    "same, prior 20": {"training": {"baseline_prior": 20.0}},
+    "same, prior 20, 4 leaves, 100 a leaf": {
+        "training": {"baseline_prior": 20.0},
+        "lightgbm": {"num_leaves": 4, "min_child_samples": 100},
+    },
+    "same, prior 5, 15 leaves, 20 a leaf (previous trees)": {
+        "training": {"baseline_prior": 5.0},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 5, 15 leaves, 20 a leaf, not monotone (previous default)": {
+        "training": {"baseline_prior": 5.0, "monotone": False},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 20, 15 leaves, 20 a leaf": {
+        "training": {"baseline_prior": 20.0},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 5": {"training": {"baseline_prior": 5.0}},
+    "same, prior 5, 15 leaves, referrals only (no negatives)": {
+        "dataset": {"random_negatives": 0},
+        "training": {"baseline_prior": 5.0},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 5, 15 leaves, 90-day windows": {
+        "dataset": {"window_days": 90},
+        "training": {"baseline_prior": 5.0},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 5, 15 leaves, referred above unreferred labels": {
+        "dataset": {"labels": "referred"},
+        "training": {"baseline_prior": 5.0},
+        "lightgbm": _WIDE,
+    },
+    "same, prior 5, 15 leaves, + 10 retrieval negatives": {
+        "dataset": {"retrieval_negatives": 10},
+        "training": {"baseline_prior": 5.0},
+        "lightgbm": _WIDE,
+    },
+    "one day per group, 10 random, all features, from scratch, 15 leaves, not monotone": {
+        "dataset": {"window_days": 1, "history_features": True},
+        "training": {"baseline_prior": 0.0, "monotone": False},
+        "lightgbm": _WIDE,
+    },
 }
 
 
@@ -123,8 +127,11 @@ class World:
     features: dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
-def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World:
-    """Generate (once), import (once) and embed (cached) the world of ``style``."""
+def open_world(
+    work: Path, style: WorldStyle, args: argparse.Namespace, embedder: Embedder | None = None
+) -> World:
+    """Generate (once), import (once) and embed (cached) the world of ``style`` with
+    ``embedder`` (default: the one the settings configure)."""
     files, home = work / style.value / "files", work / style.value / "home"
     if not (files / "truth.npz").is_file():
         summary = generate_evaluation_world(
@@ -147,7 +154,7 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
         with store.session() as session:
             if store.count(session, "candidates") == 0:
                 assert import_directory(store, files).ok
-        embedder = Embedder.from_settings(settings)
+        embedder = embedder or Embedder.from_settings(settings)
         catalog = Catalog.from_store(store, settings, occupations)
         started = time.perf_counter()
         job_vectors, candidate_vectors = embed_catalog(
@@ -175,8 +182,18 @@ def open_world(work: Path, style: WorldStyle, args: argparse.Namespace) -> World
     )
 
 
-def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
-    """A learned ranker on every recorded referral of the world, trained as ``choice`` says."""
+def training_config(file: Path | None, trees: int | None) -> TrainingConfig:
+    """The shipped configuration with ``file``'s keys, and ``trees`` trees a direction if
+    given (the learning rate scaled to keep trees × rate)."""
+    config = load_config(file)
+    if trees is None:
+        return config
+    rate = config.lightgbm.learning_rate * config.lightgbm.n_estimators / trees
+    return config.with_changes({"lightgbm": {"n_estimators": trees, "learning_rate": rate}})
+
+
+def train(world: World, config: TrainingConfig) -> Ranker:
+    """A learned ranker on every recorded referral of the world, trained as ``config`` says."""
     sets = ranking_sets(
         world.catalog,
         world.history,
@@ -184,15 +201,9 @@ def train(world: World, choice: Choice, params: dict[str, object]) -> Ranker:
         candidate_vectors=world.candidate_vectors,
         settings=world.settings,
         rows=np.arange(len(world.catalog.history)),
-        spec=choice.spec,
+        config=config,
     )
-    return fit_ranker(
-        sets,
-        embedding_model_id=world.embedding_model_id,
-        params={**params, **dict(choice.params)},
-        baseline_prior=choice.prior,
-        monotone=choice.monotone,
-    )
+    return fit_ranker(sets, embedding_model_id=world.embedding_model_id, config=config)
 
 
 def features_of(world: World, query: Query) -> np.ndarray:
@@ -293,13 +304,17 @@ def main() -> None:
     )
     parser.add_argument("--world", choices=[s.value for s in WorldStyle], help="Only this one.")
     parser.add_argument(
+        "--config", type=Path, help="A training configuration replacing some shipped settings."
+    )
+    parser.add_argument(
         "--trees",
         type=int,
-        default=300,
-        help="LightGBM trees per direction (as models/ranker.toml).",
+        help="LightGBM trees per direction (default: the configuration's); the learning rate "
+        "is scaled to keep trees × rate.",
     )
     parser.add_argument("--out", type=Path, help="Write the results as JSON here too.")
     args = parser.parse_args()
+    config = training_config(args.config, args.trees)
 
     report: dict[str, object] = {}
     ablation: dict[str, dict[str, float]] = {}
@@ -307,27 +322,26 @@ def main() -> None:
     for style in dict.fromkeys(styles):  # the proxy world first
         world = open_world(args.work, style, args)
         started = time.perf_counter()
-        params = {"n_estimators": args.trees, "learning_rate": 0.05 * 300 / args.trees}
-        learned = train(world, Choice(), params)
+        learned = train(world, config)
         print(f"{style}: trained in {time.perf_counter() - started:.0f} s", flush=True)
         results = measure(world, methods(world, learned))
         print_world(style, results)
         report[style.value] = results
         if args.ablation:
             chosen = {
-                name: choice
-                for n, (name, choice) in enumerate(ABLATION.items())
+                name: changes
+                for n, (name, changes) in enumerate(ABLATION.items())
                 if n == 0 or args.only is None or any(part in name for part in args.only)
             }
-            reference_rows = {
+            reference_rows: dict[str, tuple[str, dict[str, dict[str, object]] | None]] = {
                 "baseline scorer (reference)": ("baseline scorer", None),
-                **{name: (SERVED, choice) for name, choice in chosen.items()},
+                **{name: (SERVED, changes) for name, changes in chosen.items()},
             }
-            for n, (name, (method, choice)) in enumerate(reference_rows.items()):
-                if choice is None:
+            for n, (name, (method, changes)) in enumerate(reference_rows.items()):
+                if changes is None:
                     scores = results
                 else:
-                    ranker = learned if n == 1 else train(world, choice, params)
+                    ranker = learned if n == 1 else train(world, config.with_changes(changes))
                     scores = measure(world, {method: methods(world, ranker)[method]})
                 for key, rows in scores.items():
                     reference = results[key]["tf-idf + feasibility"]["ndcg@10"]

@@ -15,8 +15,10 @@ does not depend on the vectors' values, and m3e on two cores embeds about 15 tex
 second, hours for a 100k-person world; ``--vectors m3e`` uses the real model. ``--reuse``
 keeps the world and home of an earlier run in ``--workdir``.
 
-Then :func:`training.retrain.retrain` runs ``--runs`` times (the first has no champion; later
-ones also score the champion) and each stage is timed by wrapping the functions the job calls:
+Then :func:`training.retrain.retrain` runs ``--runs`` times with the shipped configuration
+(``--config FILE`` and ``--n-estimators`` replace some of it; the first run has no champion,
+later ones also score the champion) and each stage is timed by wrapping the functions the
+pipeline's steps call:
 snapshot + cached vectors, the dataset and its features (``ranking_sets``), LightGBM
 (``fit_ranker``), the validation queries (``build_queries``), evaluation
 (``evaluate_ranker``, challenger and champion), the personal-data read for per-category
@@ -51,17 +53,20 @@ from matching.interchange import import_directory  # noqa: E402
 from matching.occupations import OccupationVocabulary  # noqa: E402
 from matching.settings import Settings  # noqa: E402
 from matching.store import Store  # noqa: E402
+from training import promotion, validation  # noqa: E402
 from training import retrain as job  # noqa: E402
+from training.config import load_config  # noqa: E402
 
+# (module whose global the pipeline calls, function name): label.
 STAGES = {
-    "embed_catalog": "snapshot vectors (cached)",
-    "ranking_sets": "dataset + features",
-    "fit_ranker": "training (LightGBM)",
-    "build_queries": "validation queries",
-    "evaluate_ranker": "evaluation",
-    "read_categories": "categories (decrypted)",
-    "rebuild_indexes": "index rebuild",
-    "promote": "promotion",
+    (job, "embed_catalog"): "snapshot vectors (cached)",
+    (job, "ranking_sets"): "dataset + features",
+    (job, "fit_ranker"): "training (LightGBM)",
+    (validation, "build_queries"): "validation queries",
+    (promotion, "evaluate_ranker"): "evaluation",
+    (job, "read_categories"): "categories (decrypted)",
+    (job, "rebuild_indexes"): "index rebuild",
+    (job, "promote"): "promotion",
 }
 TODAY = dt.date(2025, 6, 30)
 
@@ -82,11 +87,11 @@ class HashEmbedder:
 
 
 def instrument(timings: dict[str, float]) -> Callable[[], None]:
-    """Wrap the job's stage functions so that each call adds its time; returns an undo."""
-    originals: dict[str, Any] = {}
-    for name in STAGES:
-        original = getattr(job, name)
-        originals[name] = original
+    """Wrap the pipeline's stage functions so that each call adds its time; returns an undo."""
+    originals: dict[tuple[Any, str], Any] = {}
+    for module, name in STAGES:
+        original = getattr(module, name)
+        originals[module, name] = original
 
         def timed(*args: Any, _name: str = name, _f: Any = original, **kwargs: Any) -> Any:
             start = time.perf_counter()
@@ -95,11 +100,11 @@ def instrument(timings: dict[str, float]) -> Callable[[], None]:
             finally:
                 timings[_name] += time.perf_counter() - start
 
-        setattr(job, name, timed)
+        setattr(module, name, timed)
 
     def undo() -> None:
-        for name, original in originals.items():
-            setattr(job, name, original)
+        for (module, name), original in originals.items():
+            setattr(module, name, original)
 
     return undo
 
@@ -112,6 +117,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="default: candidates / 5")
     parser.add_argument("--vectors", choices=["hash", "m3e"], default="hash")
     parser.add_argument("--runs", type=int, default=1, help="retrains (2nd+ face a champion)")
+    parser.add_argument("--config", type=Path, default=None, help="a user training config")
     parser.add_argument("--n-estimators", type=int, default=None, help="override the config")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the world here")
     parser.add_argument("--reuse", action="store_true", help="reuse --workdir's world and home")
@@ -126,9 +132,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="jobmatch-bench-retrain-"))
     files, home = workdir / "files", workdir / "home"
     settings = Settings(home=home)
-    embedder: Any = (
-        HashEmbedder() if args.vectors == "hash" else Embedder.from_settings(settings)
-    )
+    embedder: Any = HashEmbedder() if args.vectors == "hash" else Embedder.from_settings(settings)
     occupations = OccupationVocabulary.load()
     if args.reuse and (home / "ready").is_file():
         print(f"world: reusing {workdir} ({(home / 'ready').read_text().strip()})", flush=True)
@@ -158,14 +162,14 @@ def main() -> None:
             flush=True,
         )
 
-    params = {"n_estimators": args.n_estimators} if args.n_estimators else None
+    config = load_config(args.config, {"lightgbm": {"n_estimators": args.n_estimators}})
     for run in range(1, args.runs + 1):
         timings: dict[str, float] = defaultdict(float)
         undo = instrument(timings)
         start = time.perf_counter()
         try:
             result = job.retrain(
-                settings, now=TODAY, params=params, embedder=embedder, occupations=occupations
+                settings, config, now=TODAY, embedder=embedder, occupations=occupations
             )
         finally:
             undo()
@@ -177,7 +181,7 @@ def main() -> None:
             f"{window.get('train_rows_candidates_for_job')} people-for-job; "
             f"validation referrals {window.get('validation_referrals')})"
         )
-        for name, label in STAGES.items():
+        for (_, name), label in STAGES.items():
             print(f"  {label:<28} {timings[name]:8.1f} s")
         print(f"  {'other (lock, MLflow, split)':<28} {total - sum(timings.values()):8.1f} s")
         ndcg = result.metrics["jobs_for_candidate.ndcg_at_10"]

@@ -112,7 +112,8 @@ def age_band(age: int | None) -> str:
 
 
 def training_target_share(region_prefix: str, settings: Settings) -> float:
-    """The share of working-age disabled people an area trains each year (seed 000): a
+    """Training targets (培训目标, DOMAIN.md rule 9): the share of working-age disabled people
+    an area trains each year (seed 000): a
     province (2-digit prefix) 1‰, a prefecture (4 digits) 2‰, a county (6 digits) 6.5‰."""
     level = len(region_prefix)
     if level == 2:

@@ -29,7 +29,8 @@ def age_in(birth_year: int, year: int) -> int:
 
 
 def is_working_age(sex: Sex | None, birth_year: int | None, year: int, settings: Settings) -> bool:
-    """Whether a person is of working age in ``year``: from ``working_age_min`` to
+    """Working age (劳动年龄, DOMAIN.md "Job seekers"): whether a person is of working age in
+    ``year``: from ``working_age_min`` to
     ``working_age_max_male`` (men) or ``…_female`` (women), inclusive.
 
     An unknown birth year is not working age (it cannot be shown); an unknown sex takes the
@@ -147,7 +148,8 @@ def graduation_year_rate(
     year: int,
     target: float,
 ) -> GraduateRate:
-    """Of the graduates of ``year`` whose region starts with ``region_prefix``, how many were
+    """Graduate employment target (毕业生就业率, DOMAIN.md rule 8): of the graduates of
+    ``year`` whose region starts with ``region_prefix``, how many were
     employed at some time within their graduation year (a status ``employed`` in force on some
     day of that year), against ``target`` (seed 003: 60%)."""
     graduates = employed = 0

@@ -32,6 +32,7 @@ from matching.catalog import (
 from matching.lifecycle import StreakRule
 from matching.policy import first_claim
 from matching.regions import proximities as region_proximity  # the rule, vectorised
+from matching.rules import SparseSets, meets_hard_requirements
 from matching.settings import Settings
 from matching.vocabulary import Education, Outcome, PriorityGroup
 
@@ -114,23 +115,18 @@ def _bitcount(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def feasible(catalog: Catalog, candidates: np.ndarray, jobs: np.ndarray) -> np.ndarray:
-    """Hard requirements (INTERCHANGE.md) for each (candidate, job) pair, vectorised.
-
-    Agrees with :func:`matching.rules.check_feasibility` on every pair (tested): effective
-    demands never above capacities, every required certificate held, every need offered.
-    """
+    """The hard requirements (硬性条件) for each (candidate, job) pair of a catalog: the rule
+    :func:`matching.rules.meets_hard_requirements` over the catalog's columns (effective
+    demands never above capacities, every required certificate held, every need offered)."""
     c, j = catalog.candidates, catalog.jobs
-    capacity_ok = (j.effective[jobs] <= c.capacities[candidates]).all(axis=1)
-    needs = c.needs[candidates]
-    ok = capacity_ok & ((j.offered[jobs] & needs) == needs)
-    # Few jobs require a certificate: look at the sparse rows of only those pairs.
-    required = np.diff(j.certificates.indptr)[jobs]
-    check = np.flatnonzero(ok & (required > 0))
-    if len(check):
-        wanted = j.certificates[jobs[check]]
-        held = np.asarray(wanted.multiply(c.certificates[candidates[check]]).sum(axis=1)).ravel()
-        ok[check] = held == required[check]
-    return ok
+    return meets_hard_requirements(
+        capacities=c.capacities[candidates],
+        certificates=SparseSets(c.certificates, candidates),
+        needs=c.needs[candidates][:, None],
+        demands=j.effective[jobs],
+        certificates_required=SparseSets(j.certificates, jobs),
+        accommodations=j.offered[jobs][:, None],
+    )
 
 
 def pair_similarity(

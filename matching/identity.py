@@ -76,7 +76,8 @@ class Certificate:
 
 
 def parse_cert_number(value: str) -> Certificate:
-    """Validate a second-generation disability certificate number (ID number + category + grade)."""
+    """Disability certificate number (残疾人证号, DOMAIN.md "Job seekers"): validate a
+    second-generation number (ID number + category digit + grade digit)."""
     number = value.strip().upper()
     if len(number) != 20:
         raise ValueError(f"must be 20 characters (ID number + category + grade), got {len(number)}")

@@ -66,7 +66,8 @@ def check_transition(current: Outcome, wanted: Outcome) -> None:
 
 @dataclass(frozen=True, slots=True)
 class StreakRule:
-    """Which known outcomes count as a failed market referral and which as getting a job.
+    """Three failed referrals in a row (连续三次推荐未就业, DOMAIN.md rule 6): which known
+    outcomes count as a failed market referral and which as getting a job.
 
     Defaults (``JOBMATCH_REFERRAL_FAILURE_OUTCOMES`` / ``…_SUCCESS_OUTCOMES``): rejected,
     declined and no_show are failures (the referral did not lead to a job, whoever said no);

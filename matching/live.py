@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from matching.catalog import (
     Catalog,
@@ -72,8 +72,8 @@ class ChangeLog:
 
     def latest(self) -> int:
         """The number of the last committed change (0 before any)."""
-        with self.store.session() as session:
-            return int(session.scalar(select(func.max(RecordChangeRow.seq))) or 0)
+        with self.store.engine.connect() as connection:
+            return self._latest(connection)
 
     def start(self) -> int:
         """Read from now on: call before reading the snapshot the changes will apply to
@@ -81,26 +81,35 @@ class ChangeLog:
         self.position = self.latest()
         return self.position
 
-    def read(self) -> Changes:
+    def read(self, connection: Connection | None = None) -> Changes:
         """The changes committed since the last read (one indexed query when there are
-        none), and move past them."""
-        with self.store.session() as session:
-            rows = session.execute(
-                select(
-                    RecordChangeRow.seq,
-                    RecordChangeRow.kind,
-                    RecordChangeRow.record_id,
-                    RecordChangeRow.deleted,
-                )
-                .where(RecordChangeRow.seq > self.position)
-                .order_by(RecordChangeRow.seq)
-                .limit(self.limit + 1)
-            ).all()
-            if len(rows) > self.limit:
-                last = int(session.scalar(select(func.max(RecordChangeRow.seq))) or 0)
-                changes = Changes(self.position, last, bulk=True)
-                self.position = last
-                return changes
+        none), and move past them.
+
+        ``connection``: read on this one (a request's own, inside its transaction: a request
+        then checks the log without a connection of its own) instead of one of the store's.
+        """
+        if connection is None:
+            with self.store.engine.connect() as own:
+                return self._read(own)
+        return self._read(connection)
+
+    def _read(self, connection: Connection) -> Changes:
+        rows = connection.execute(
+            select(
+                RecordChangeRow.seq,
+                RecordChangeRow.kind,
+                RecordChangeRow.record_id,
+                RecordChangeRow.deleted,
+            )
+            .where(RecordChangeRow.seq > self.position)
+            .order_by(RecordChangeRow.seq)
+            .limit(self.limit + 1)
+        ).all()
+        if len(rows) > self.limit:
+            last = self._latest(connection)
+            changes = Changes(self.position, last, bulk=True)
+            self.position = last
+            return changes
         newest = rows[-1][0] if rows else self.position
         assert newest is not None  # rows with seq > position: never a NULL seq
         changes = Changes(self.position, newest)
@@ -112,6 +121,10 @@ class ChangeLog:
             (changes.upserted if deleted else changes.deleted)[kind].discard(record_id)
         self.position = changes.last
         return changes
+
+    @staticmethod
+    def _latest(connection: Connection) -> int:
+        return int(connection.scalar(select(func.max(RecordChangeRow.seq))) or 0)
 
 
 class _Rows:

@@ -227,7 +227,9 @@ class OccupationCoder:
         self._tasks_embeddings: np.ndarray | None = None
         embedding_model = encoder_model_id(embedder) if embedder is not None else None
         if embedder is not None:
-            shipped = VocabularyVectors.load() if vectors == "shipped" else vectors
+            shipped = (
+                VocabularyVectors.shipped(embedding_model) if vectors == "shipped" else vectors
+            )
             self.encoder = WithVocabularyVectors(embedder, shipped)
             self._form_embeddings = self.encoder.encode(forms).T.copy()
             self._definition_embeddings = self.encoder.encode(

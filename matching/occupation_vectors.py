@@ -3,14 +3,16 @@
 The occupation coder embeds every name, alias, definition, task list and group name of the
 2022 classification (about 7,000 texts). On two CPU cores that takes minutes, and it used to
 happen on the first start of every new home. Instead the vectors are computed once per
-embedding model id (``jobmatch occupations build-vectors``) and shipped as package data
-(:data:`SHIPPED_FILE`): int8 with one scale per vector, which keeps cosines within about 0.001
-of float32 (measured in ``benchmarks/occupation_coding.py``) at a quarter of the size.
+embedding model id (``jobmatch occupations build-vectors``) and shipped as package data, one
+file per backend of the bundled model (:func:`shipped_file`), so that switching
+``JOBMATCH_EMBEDDING_BACKEND`` never re-embeds the vocabulary: int8 with one scale per
+vector, which keeps cosines within about 0.001 of float32 (measured in
+``benchmarks/occupation_coding.py``) at a quarter of the size.
 
-The file is keyed by the embedding model id and by each text's SHA-256, like the embedding
-cache in the database: a different model (or backend, which changes the model id) finds no
-shipped vectors and falls back to its encoder, whose cache keeps them after the first time;
-a changed vocabulary text misses just that text.
+Each file is keyed by the embedding model id and by each text's SHA-256, like the embedding
+cache in the database: a different model finds no shipped vectors and falls back to its
+encoder, whose cache keeps them after the first time; a changed vocabulary text misses just
+that text.
 """
 
 from __future__ import annotations
@@ -23,14 +25,23 @@ import numpy as np
 
 from matching.embedding import text_hash
 from matching.occupations import Occupation, OccupationVocabulary
+from matching.onnx_embedding import Backend
 
-SHIPPED_FILE = Path(__file__).parent / "data" / "occupation_vectors.npz"
+_SHIPPED_DIR = Path(__file__).parent / "data"
 # Characters of a task list that are embedded: the first tasks say what the work is, and
 # m3e's cost grows with the square of the length (a whole list takes ~20 times longer).
 TASKS_CHARS = 128
 # Bytes of a text's SHA-256 kept in the file: 8 bytes make a collision among 7,000 texts
 # (p ~ 1e-12) as unlikely as one can wish.
 _HASH_BYTES = 8
+
+
+def shipped_file(backend: Backend) -> Path:
+    """The package's vocabulary vectors for the bundled model on ``backend``:
+    ``occupation_vectors.npz`` for torch (the name it always had), else
+    ``occupation_vectors-<backend>.npz``."""
+    suffix = "" if backend == "torch" else f"-{backend}"
+    return _SHIPPED_DIR / f"occupation_vectors{suffix}.npz"
 
 
 def definition_text(occ: Occupation) -> str:
@@ -121,7 +132,7 @@ class VocabularyVectors:
         self._vectors = vectors
 
     @classmethod
-    def load(cls, path: Path = SHIPPED_FILE) -> VocabularyVectors | None:
+    def load(cls, path: Path) -> VocabularyVectors | None:
         """The vectors in ``path``; ``None`` when there is no such file."""
         if not Path(path).is_file():
             return None
@@ -129,6 +140,16 @@ class VocabularyVectors:
             return cls(
                 str(data["model_id"]), data["keys"], dequantise(data["codes"], data["scale"])
             )
+
+    @classmethod
+    def shipped(cls, model_id: str | None) -> VocabularyVectors | None:
+        """The package's vectors of ``model_id`` (one of the :func:`shipped_file` files);
+        ``None`` when none ships for it."""
+        for path in sorted(_SHIPPED_DIR.glob("occupation_vectors*.npz")):
+            with np.load(path, allow_pickle=False) as data:
+                if model_id is not None and str(data["model_id"]) == model_id:
+                    return cls(model_id, data["keys"], dequantise(data["codes"], data["scale"]))
+        return None
 
     def __len__(self) -> int:
         """Number of texts with a vector."""

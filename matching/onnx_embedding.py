@@ -8,8 +8,14 @@ pooling over the attention mask, exactly sentence-transformers' default for a fo
 ``modules.json`` (m3e-small ships none); the vectors are L2-normalised afterwards as the torch
 path does. ``onnx-int8`` is the same graph with its matrix multiplications' weights quantised
 to int8 per output channel (dynamic quantisation: activations are quantised per batch at run
-time, so no calibration set is needed). ONNX Runtime's BERT fusions before quantising were
-tried and left out: no faster on two cores.
+time, so no calibration set is needed).
+
+Tried and left out (``benchmarks/embedding_speed.py`` and scratch variants on the same 192 job
+texts, 193 tokens on average, texts per CPU-second; README, *Embeddings*): ONNX Runtime's BERT
+fusions (they need the eager attention export; +5 % on int8, within the run-to-run spread),
+dropping the constant ``token_type_ids`` input (no change), a cap of 128 tokens (1.7× faster,
+but cosine to torch 0.967 mean, 0.919 min), and OpenVINO (float32 twice ONNX Runtime's, but
+int8 no faster than this, for 180 MB more in the environment).
 
 Exports are written once per model and backend into a cache folder
 (``Settings.resolved_embedding_cache``), named by the model id, atomically, so concurrent
@@ -139,11 +145,16 @@ class OnnxEncoder:
         from transformers import AutoTokenizer
 
         options = onnxruntime.SessionOptions()
+        # Every graph optimisation (constant folding, node fusions, layout), one operator at a
+        # time with its work split over the cores: a 4-layer model has no parallel branches
+        # worth the inter-op threads' hand-offs.
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        options.intra_op_num_threads = threads or 0  # 0: one per physical core
         # Idle threads sleep instead of spinning: on a shared two-core machine (or a Dask
         # worker beside others) spinning takes the cores other work needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
         self._session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )

@@ -28,8 +28,9 @@ def priority_mask(settings: Settings) -> int:
 
 
 def first_claim(streak: np.ndarray, settings: Settings) -> np.ndarray:
-    """Whether a failed-market-referral streak (:func:`matching.features.failed_market_streak`,
-    as known before the day) gives first claim on public-welfare posts."""
+    """Public-welfare posts (公益性岗位, DOMAIN.md rule 6): whether a failed-market-referral
+    streak (:func:`matching.features.failed_market_streak`, as known before the day) gives
+    first claim on them (the priority groups come next: :func:`priority_mask`)."""
     return np.asarray(streak) >= settings.public_welfare_failed_referrals
 
 

@@ -64,7 +64,8 @@ def _staff(employer: Employer) -> int:
 
 
 def counted_disabled_employees(employer: Employer, settings: Settings) -> int:
-    """Disabled employees as counted for the quota (rule 2, double counting).
+    """Double counting (一人按两人计算, DOMAIN.md rule 2): disabled employees as counted for
+    the quota.
 
     ``disabled_staff + (severe_counts_as - 1) x disabled_staff_severe``: an employee holding a
     grade 1 or 2 certificate counts as ``settings.severe_counts_as`` (2 nationally). A null
@@ -82,7 +83,8 @@ def _required(employer: Employer, settings: Settings) -> Fraction:
 
 
 def required_disabled_employees(employer: Employer, settings: Settings) -> float:
-    """How many disabled employees the quota asks for (rule 1): ``staff_count x quota_ratio``.
+    """Quota ratio (按比例就业, DOMAIN.md rule 1): how many disabled employees the quota asks
+    for, ``staff_count x quota_ratio``.
 
     Fractional, as the fund formula (rule 3) uses it; 200 staff at 1.5% require 3.0, 150 staff
     require 2.25. Raises :class:`MissingQuotaData` when ``staff_count`` is null.
@@ -125,7 +127,8 @@ def achieved_ratio(employer: Employer, settings: Settings) -> float | None:
 def employment_security_fund(
     employer: Employer, settings: Settings, *, local_avg_social_wage: float
 ) -> float:
-    """The employment security fund (残疾人就业保障金) due per year, in CNY (rule 3).
+    """Employment security fund (残疾人就业保障金, DOMAIN.md rule 3): the amount due per year,
+    in CNY.
 
     ``(staff x ratio - counted) x min(avg_annual_wage, fund_wage_cap_multiple x
     local_avg_social_wage)``, then the current relief: nothing for ``staff_count <=
@@ -160,7 +163,7 @@ def employment_security_fund(
 def over_ratio_reward(
     employer: Employer, settings: Settings, *, local_min_monthly_wage: float
 ) -> float:
-    """The over-ratio reward (超比例奖励) per year, in CNY (rule 4, seed 004).
+    """Over-ratio reward (超比例奖励, DOMAIN.md rule 4, seed 004): the reward per year, in CNY.
 
     ``(counted - staff x quota_ratio) x local_min_monthly_wage x reward_months`` for an employer
     above the ratio; the persons above the ratio may be fractional. 0 at or below the ratio.
@@ -175,7 +178,8 @@ def over_ratio_reward(
 def lead_by_example_applies(
     employer: Employer, settings: Settings, *, is_school: bool = False
 ) -> bool:
-    """Whether the lead-by-example rule (rule 5; seed 004, 残联发〔2021〕51号) binds the employer.
+    """Lead-by-example rule (带头安排残疾人就业, DOMAIN.md rule 5; seed 004, 残联发〔2021〕51号):
+    whether it binds the employer.
 
     It binds an agency (机关) with an establishment (编制) of at least
     ``lead_by_example_agency_min`` (50), or a public institution (事业单位) with at least

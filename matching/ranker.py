@@ -27,14 +27,7 @@ import lightgbm as lgb
 import numpy as np
 
 from matching.contributions import ContributionTable
-from matching.features import (
-    CATEGORICAL,
-    DECLARED,
-    FEATURE,
-    FEATURES,
-    feature_schema_hash,
-    monotone_constraints,
-)
+from matching.features import DECLARED, FEATURE, FEATURES, feature_schema_hash
 
 SPEC_FILE = "ranker.json"
 CHECKSUMS_FILE = "checksums.json"
@@ -288,51 +281,6 @@ class Ranker:
                 f"ranker {self.version} was trained with embedding model "
                 f"{self.embedding_model_id}, but {embedding_model_id} is configured"
             )
-
-
-DEFAULT_PARAMS: dict[str, Any] = {
-    "objective": "lambdarank",
-    "n_estimators": 300,
-    "learning_rate": 0.05,
-    # Small trees, many rows a leaf: corrections to the baseline prior that the outcomes
-    # support on both evaluation worlds (README, Ranking quality, ablation).
-    "num_leaves": 7,
-    "min_child_samples": 50,
-    "subsample": 0.8,
-    "subsample_freq": 1,
-    "colsample_bytree": 0.8,
-    "lambdarank_truncation_level": 20,
-    "verbose": -1,
-}
-
-
-def fit_booster(
-    features: np.ndarray,
-    labels: np.ndarray,
-    group_sizes: np.ndarray,
-    *,
-    params: dict[str, Any] | None = None,
-    seed: int = 0,
-    init_score: np.ndarray | None = None,
-    monotone: bool = False,
-) -> lgb.Booster:
-    """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order);
-    ``init_score`` is each row's starting score (the trees learn corrections to it).
-    ``monotone``: hold the score to each feature's declared :class:`~matching.features.Effect`
-    (LightGBM ``monotone_constraints``), so that, say, a shared skill never lowers a pair."""
-    settings = {**DEFAULT_PARAMS, **(params or {}), "random_state": seed}
-    if monotone:
-        settings["monotone_constraints"] = monotone_constraints()
-    model = lgb.LGBMRanker(**settings)
-    model.fit(
-        features,
-        labels,
-        group=group_sizes,
-        init_score=init_score,
-        feature_name=list(FEATURES),
-        categorical_feature=[FEATURES.index(c) for c in CATEGORICAL],
-    )
-    return model.booster_
 
 
 def new_version(now: dt.datetime | None = None) -> str:

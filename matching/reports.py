@@ -270,10 +270,6 @@ class Report(BaseModel):
         raise KeyError(name)
 
 
-def _day(value: dt.date | None, default: dt.date) -> dt.date:
-    return value if value is not None else default
-
-
 def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 6) if whole else None
 
@@ -597,7 +593,8 @@ def _targets(ytd: Report, targets: dict[str, float], period: Period) -> Section:
 def build_report(
     data: ReportData, period: Period, settings: Settings, *, region_prefix: str = ""
 ) -> Report:
-    """The real-name report of a period for a region prefix ("" for all), from records."""
+    """Real-name statistics (实名制统计, DOMAIN.md rule 10): the quarterly or annual report of
+    a period for a region prefix ("" for all), from records."""
     in_region = {c.id for c in data.candidates if c.region_code.startswith(region_prefix)}
     referrals = [r for r in data.referrals if r.candidate_id in in_region]
     jobs = {j.id: j for j in data.jobs}

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from matching.domain import Candidate, Job
 from matching.vocabulary import (
@@ -93,7 +95,8 @@ UNGRADED_DEFAULT_GRADE = 4
 def default_capacities(
     category: DisabilityCategory | None, grade: int | None
 ) -> dict[Dimension, int]:
-    """The documented default capacity on every dimension for a category and grade.
+    """Default capacities (默认功能能力, DOMAIN.md "Functional demands, not stereotypes"): the
+    documented default capacity on every dimension for a category and grade.
 
     No category (a family member, or someone not yet assessed) means 3 on every dimension.
     """
@@ -118,7 +121,8 @@ def person_capacities(
 def effective_demands(
     demands: Levels | None, accommodations: Iterable[Accommodation]
 ) -> dict[Dimension, int]:
-    """A job's demands after the accommodations it offers (missing demands count as 0).
+    """Accommodations bridge a gap (合理便利, DOMAIN.md "Functional demands, not stereotypes"):
+    a job's demands after the accommodations it offers (missing demands count as 0).
 
     A stated demand is lowered by 2, not below 0, on each dimension that an offered
     accommodation covers; several accommodations covering one dimension lower it only once.
@@ -177,7 +181,8 @@ def check_feasibility(
     certificates_required: Iterable[str],
     accommodations: Iterable[Accommodation],
 ) -> Feasibility:
-    """Apply the hard requirements of INTERCHANGE.md to one person and one job.
+    """Hard requirements (硬性条件, DOMAIN.md "Functional demands, not stereotypes"): apply
+    them (INTERCHANGE.md) to one person and one job.
 
     ``capacities`` must be the person's full capacities (see :func:`person_capacities`).
     Returns every unmet requirement; the job is feasible when there is none.
@@ -199,8 +204,22 @@ def check_feasibility(
     return Feasibility(tuple(unmet))
 
 
+class SparseSets(NamedTuple):
+    """Sets over an open vocabulary (certificates) as rows of a 0/1 sparse matrix: pair ``k``'s
+    set is row ``rows[k]`` of ``matrix``. Rows are gathered only for the pairs that need
+    looking at (few jobs require a certificate; a training set has millions of pairs)."""
+
+    matrix: sp.csr_matrix
+    rows: np.ndarray
+
+
+#: A set per pair: a bit set, ``(..., words)`` uint64 (or narrower) integers over a vocabulary
+#: shared by both sides, or :class:`SparseSets`.
+Sets = np.ndarray | SparseSets
+
+
 def _contains(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """Whether each bit set ``inner`` lies inside ``outer`` (``(..., words)`` uint64 arrays)."""
+    """Whether each bit set ``inner`` lies inside ``outer`` (``(..., words)`` integer arrays)."""
     # Word by word: a people × jobs grid is large, and one word at a time keeps it one grid.
     inside = (inner[..., 0] & ~outer[..., 0]) == 0
     for word in range(1, inner.shape[-1]):
@@ -208,27 +227,45 @@ def _contains(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
     return inside
 
 
+def _holds_required(feasible: np.ndarray, held: SparseSets, required: SparseSets) -> np.ndarray:
+    """``feasible`` narrowed to the pairs whose ``held`` set contains the ``required`` one,
+    looking only at the pairs still feasible that require anything."""
+    wanted = np.diff(required.matrix.indptr)[required.rows]
+    check = np.flatnonzero(feasible & (wanted > 0))
+    if len(check):
+        asked = required.matrix[required.rows[check]]
+        found = asked.multiply(held.matrix[held.rows[check]]).sum(axis=1)
+        feasible[check] = np.asarray(found).ravel() == wanted[check]
+    return feasible
+
+
 def meets_hard_requirements(
     *,
     capacities: np.ndarray,
-    certificates: np.ndarray,
+    certificates: Sets,
     needs: np.ndarray,
     demands: np.ndarray,
-    certificates_required: np.ndarray,
+    certificates_required: Sets,
     accommodations: np.ndarray,
 ) -> np.ndarray:
-    """:func:`check_feasibility`'s verdict, vectorised over arrays that broadcast together
-    (aligned pairs, or people as a column against jobs as a row).
+    """Hard requirements (硬性条件, DOMAIN.md "Functional demands, not stereotypes"), the
+    vectorised twin: :func:`check_feasibility`'s verdict, vectorised over arrays that broadcast
+    together (aligned pairs, or people as a column against jobs as a row). Every caller that
+    checks many pairs uses it (``matching.features.feasible`` over a catalog).
 
     ``capacities`` (see :func:`person_capacities`) and ``demands`` are ``(..., len(Dimension))``
     levels in ``Dimension`` order, the demands already *effective* (see
-    :func:`effective_demands`); certificates and accommodations are bit sets, ``(..., words)``
-    uint64 arrays over one vocabulary per kind shared by both sides.
+    :func:`effective_demands`); ``needs`` and the offered ``accommodations`` are bit sets
+    (:data:`Sets`); certificates are bit sets too, or :class:`SparseSets` of aligned pairs
+    (both sides then sparse, the other arrays one-dimensional pairs).
     """
-    feasible = _contains(certificates, certificates_required) & _contains(accommodations, needs)
+    feasible = _contains(accommodations, needs)
     for d in range(len(Dimension)):
         feasible &= demands[..., d] <= capacities[..., d]
-    return feasible
+    if isinstance(certificates, SparseSets) and isinstance(certificates_required, SparseSets):
+        return _holds_required(feasible, certificates, certificates_required)
+    assert isinstance(certificates, np.ndarray) and isinstance(certificates_required, np.ndarray)
+    return feasible & _contains(certificates, certificates_required)
 
 
 def job_feasibility(candidate: Candidate, job: Job) -> Feasibility:

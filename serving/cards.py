@@ -13,15 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
-
-from matching.domain import Candidate, Referral, Training
+from matching.domain import Candidate, Training
 from matching.explain import for_employers
 from matching.privacy import employer_visible_training, reveals_disability
-from matching.store import Store
-from matching.store.tables import CandidateRow, JobRow, ReferralContextRow
+from matching.store.referrals import Referred
 from matching.vocabulary import Accommodation
-from serving.auth import Account
 from serving.schemas import CandidateCard, Identity, ReferralCard
 
 __all__ = ["candidate_card", "employer_reasons", "referral_card"]
@@ -51,39 +47,9 @@ def candidate_card(
     )
 
 
-def referral_card(
-    store: Store,
-    session: Session,
-    user: Account,
-    referral: Referral,
-    candidate: CandidateRow,
-    context: ReferralContextRow | None,
-) -> ReferralCard:
-    """A referral as a card; the caller commits the session (the audit of a disclosure)."""
-    accepted = context is not None and context.accepted_at is not None
-    # Personal data is decrypted only for those who agreed to share it.
-    record = (
-        store.to_record("candidates", candidate)
-        if accepted
-        else Candidate.model_validate(candidate.record)
-    )
-    assert isinstance(record, Candidate)
-    offered: list[Accommodation] = []
-    if accepted:
-        job = session.get(JobRow, referral.job_id)
-        offered = [Accommodation(a) for a in (job.record.get("accommodations", []) if job else [])]
-        store.audit(
-            session,
-            actor=user.actor,
-            action="read_identity",
-            subject=f"candidates:{candidate.id}",
-            purpose=f"referral {referral.id} accepted",
-        )
-    return ReferralCard(
-        id=referral.id,
-        job_id=referral.job_id,
-        referred_at=referral.referred_at,
-        outcome=referral.outcome,
-        outcome_at=referral.outcome_at,
-        candidate=candidate_card(record, accepted=accepted, offered=offered),
-    )
+def referral_card(referred: Referred) -> ReferralCard:
+    """A referral as its employer sees it (the repository opened and audited any identity)."""
+    card = candidate_card(referred.person, accepted=referred.accepted, offered=referred.offered)
+    # The person appears only as the card: no candidate id beside it.
+    shown = referred.referral.model_dump(exclude={"candidate_id"})
+    return ReferralCard.model_validate({**shown, "candidate": card})

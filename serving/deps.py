@@ -18,7 +18,12 @@ from serving.runtime import Runtime
 _bearer = HTTPBearer(auto_error=False, description="Bearer token from `jobmatch users create`")
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` one in a worker
+# thread, and each such hop is a context switch a request waits for (many on a busy host).
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The process's serving state (``app.state.runtime``)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -54,9 +59,10 @@ def get_current_user(
 CurrentUser = Annotated[Account, Depends(get_current_user)]
 
 
-def get_matcher(runtime: RuntimeDep) -> Matcher:
-    """The matcher, brought up to date with the store and the ranker in service."""
-    return runtime.current_matcher()
+def get_matcher(runtime: RuntimeDep, session: SessionDep) -> Matcher:
+    """The matcher, brought up to date with the store and the ranker in service (the change
+    log is read on the request's own connection, which its account was looked up on)."""
+    return runtime.current_matcher(session.connection())
 
 
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]

@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from matching.embedding import Embedder, EmbeddingCache
@@ -204,26 +205,32 @@ class Runtime:
         changes.start()
         self._install(matcher, changes)
 
-    def current_matcher(self) -> Matcher:
+    def current_matcher(self, connection: Connection | None = None) -> Matcher:
         """The matcher, with every change committed before this call applied to it.
 
         A newly promoted ranker bundle is loaded into it first (or, if it is not valid, the
-        last good ranker serves on and ``degraded`` says why).
+        last good ranker serves on and ``degraded`` says why). ``connection``: the request's
+        own, on which the change log is read (see :meth:`catch_up`).
         """
         if self._matcher is None:
             return self.load()
         if bundle_stamp(self.settings) != self._ranker_stamp:
             self._reload_ranker()
-        self.catch_up()
+        self.catch_up(connection)
         return self.matcher
 
-    def catch_up(self) -> None:
+    def catch_up(self, connection: Connection | None = None) -> None:
         """Apply the changes committed since the last call (a bulk change, or a failure to
-        apply, starts a background rebuild instead; the matcher serves on meanwhile)."""
+        apply, starts a background rebuild instead; the matcher serves on meanwhile).
+
+        ``connection``: read the change log on it, e.g. a request's own, whose transaction
+        began after every write whose response its client saw (one connection a request);
+        otherwise on one of the store's.
+        """
         if self._matcher is None or self._log is None or self._live is None:
             return
         with self._applying:
-            changes = self._log.read()
+            changes = self._log.read(connection)
             if not changes:
                 return
             if changes.bulk:

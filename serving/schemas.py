@@ -52,21 +52,6 @@ class CandidateCard(BaseModel):
     identity: Identity | None = None
 
 
-class QuotaOut(BaseModel):
-    """An employer's standing under quota rules 1-5 (DOMAIN.md)."""
-
-    employer_id: str
-    counted: int
-    required: float
-    gap: float
-    ratio_achieved: float | None
-    compliant: bool
-    fund_due: float | None
-    over_ratio_reward: float | None
-    lead_by_example_applies: bool
-    lead_by_example_unmet: bool
-
-
 class OccupationSuggestion(BaseModel):
     code: str
     name: str

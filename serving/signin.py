@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import AccountPasswordRow, AccountRow, ConsoleSessionRow
-from serving.auth import Account
+from serving.auth import Account, Role
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -92,14 +92,18 @@ def set_password(
     )
 
 
-def find_account(session: Session, name: str) -> Account | None:
-    """The account of a name, preferring one that can sign in (has a password)."""
-    row = session.scalar(
+def find_account(session: Session, name: str, role: Role | None = None) -> Account | None:
+    """The account of a name (and ``role``, if given), preferring one that can sign in (has a
+    password)."""
+    query = (
         select(AccountRow)
         .outerjoin(AccountPasswordRow, AccountPasswordRow.account_id == AccountRow.id)
         .where(AccountRow.name == name.strip())
-        .order_by(AccountPasswordRow.account_id.is_(None), AccountRow.id)
-        .limit(1)
+    )
+    if role is not None:
+        query = query.where(AccountRow.role == role.value)
+    row = session.scalar(
+        query.order_by(AccountPasswordRow.account_id.is_(None), AccountRow.id).limit(1)
     )
     return Account.from_row(row) if row is not None else None
 
@@ -252,8 +256,3 @@ def end_sessions(session: Session, account_id: int) -> None:
         .where(ConsoleSessionRow.account_id == account_id, ConsoleSessionRow.ended_at.is_(None))
         .values(ended_at=dt.datetime.now(dt.UTC))
     )
-
-
-def has_password(session: Session, account_id: int) -> bool:
-    """Whether an account can sign in to the console."""
-    return session.get(AccountPasswordRow, account_id) is not None

@@ -55,6 +55,18 @@ def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Iterable[Mapping[str, A
     return out.getvalue()
 
 
+def table_bytes(
+    table_format: TableFormat,
+    columns: Sequence[str],
+    sheets: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> bytes:
+    """A table as a file: CSV of the first sheet's rows, or a workbook of every sheet (all
+    with the same ``columns``)."""
+    if table_format is TableFormat.CSV:
+        return csv_bytes(columns, next(iter(sheets.values())))
+    return xlsx_bytes({name: (columns, rows) for name, rows in sheets.items()})
+
+
 def download(content: bytes, table_format: TableFormat, filename: str) -> Response:
     """A CSV or XLSX body offered as a file named ``filename`` (without its extension)."""
     media = "text/csv; charset=utf-8" if table_format is TableFormat.CSV else XLSX_TYPE

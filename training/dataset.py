@@ -1,25 +1,25 @@
 """Learning-to-rank sets from recorded referrals.
 
-Grouped by person (which jobs to propose to a person) or by job (which people to propose for
-a job), over a window of the query's history (:class:`TrainingSetSpec`): the whole history by
-default, so that a person's hired job stands beside the jobs they were rejected from even when
-the referrals were weeks apart (groups of one day held a single referral in real centres, and
-LambdaRank then only learned who gets referred). Labels are graded from outcomes: hired 3,
-left early 2 (a job was found, a weaker positive), interviewed 1, everything else 0; pending
-referrals are left out, and so are groups without a positive. An employer's report awaiting a
-counselor's confirmation is not learned from: its row carries the last confirmed outcome and
-``confirmed`` False. Each group also gets feasible,
-open, unreferred items as negatives: drawn at random, and from what retrieval would return
-for the query (the nearest feasible items by embedding), so that training sees what serving
-ranks. Every row's features come from :func:`matching.features.build_features` as of its own
-day (a negative takes the day of one of the group's referrals), exactly as serving computes
-them.
+Grouped by person (which jobs to propose to a person) or by job (which people to propose for a
+job), over a window of the query's history (:class:`training.config.TrainingSetSpec`): the whole
+history by default, so that a person's hired job stands beside the jobs they were rejected from
+even when the referrals were weeks apart (groups of one day held a single referral in real
+centres, and LambdaRank then only learned who gets referred). Labels are graded from outcomes:
+hired 3, left early 2 (a job was found, a weaker positive), interviewed 1, everything else 0;
+pending referrals are left out, and so are groups without a positive. An employer's report
+awaiting a counselor's confirmation is not learned from: its row carries the last confirmed
+outcome and ``confirmed`` False. Each group also gets feasible, open, unreferred items as
+negatives: drawn at random, and from what retrieval would return for the query (the nearest
+feasible items by embedding), so that training sees what serving ranks. Every row's features
+come from :func:`matching.features.build_features` as of its own day (a negative takes the day
+of one of the group's referrals), exactly as serving computes them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import numpy as np
 
@@ -37,34 +37,60 @@ from matching.features import (
 from matching.ranker import Direction
 from matching.settings import Settings
 from matching.vocabulary import Outcome
+from training.config import TrainingConfig, TrainingSetSpec
 
 LABELS: dict[Outcome, int] = {Outcome.HIRED: 3, Outcome.LEFT_EARLY: 2, Outcome.INTERVIEWED: 1}
 LABEL_OF_OUTCOME = np.array([LABELS.get(o, 0) for o in OUTCOMES], dtype=np.int32)
 _PENDING = OUTCOMES.index(Outcome.PENDING)
 
 
+class NotEnoughData(ValueError):
+    """The recorded referrals cannot support training or validating a ranker."""
+
+
 @dataclass(frozen=True)
-class TrainingSetSpec:
-    """How a ranking set is cut from the history (chosen by ablation: README, Ranking quality).
+class Split:
+    """History rows for training and validation, and the first validation day."""
 
-    ``window_days``: a query's referrals form one group per window of that many days (None:
-    the whole history). ``random_negatives`` and ``retrieval_negatives`` per group: feasible
-    unreferred items drawn at random, and drawn from the ``retrieval_depth`` nearest feasible
-    items by embedding. ``labels``: ``"outcome"`` grades as above; ``"referred"`` also ranks a
-    referred item that failed (1) above an unreferred one (0), positives shifted up by one.
-    ``history_features``: whether the model may learn from
-    :data:`matching.features.HISTORY_FEATURES` (blanked to NaN when not, so no tree splits
-    on them and they contribute nothing when serving).
+    train: np.ndarray
+    validation: np.ndarray
+    cutoff: int
+
+
+def time_split(catalog: Catalog, *, weeks: int, as_of: int) -> Split:
+    """Train on referrals before the last ``weeks`` weeks of known outcomes, validate on those.
+
+    Only referrals made on or before ``as_of`` are used; pending ones never validate (their
+    outcome is unknown) and are left out of training by the dataset.
     """
+    h = catalog.history
+    made = h.referred <= as_of
+    resolved = made & (h.outcome != _PENDING)
+    if not resolved.any():
+        raise NotEnoughData("no referral with a known outcome: record outcomes first")
+    cutoff = int(h.referred[resolved].max()) - 7 * weeks + 1
+    return Split(
+        train=np.flatnonzero(made & (h.referred < cutoff)),
+        validation=np.flatnonzero(resolved & (h.referred >= cutoff)),
+        cutoff=cutoff,
+    )
 
-    window_days: int | None = None
-    random_negatives: int = 10
-    # Off by default: on both evaluation worlds' cold-start slices random negatives alone
-    # did best (README, Ranking quality, ablation).
-    retrieval_negatives: int = 0
-    retrieval_depth: int = 50
-    labels: Literal["outcome", "referred"] = "outcome"
-    history_features: bool = False
+
+def data_window(catalog: Catalog, split: Split, as_of: int) -> dict[str, Any]:
+    """First/last referral dates and counts of both windows (logged and on the model card)."""
+    h = catalog.history
+    window: dict[str, Any] = {"as_of": dt.date.fromordinal(as_of).isoformat()}
+    for name, rows in (("train", split.train), ("validation", split.validation)):
+        rows = rows[h.outcome[rows] != _PENDING]
+        days = h.referred[rows]
+        window[f"{name}_referrals"] = len(rows)
+        window[f"{name}_first_referral"] = (
+            dt.date.fromordinal(int(days.min())).isoformat() if len(days) else "none"
+        )
+        window[f"{name}_last_referral"] = (
+            dt.date.fromordinal(int(days.max())).isoformat() if len(days) else "none"
+        )
+    return window
 
 
 @dataclass
@@ -93,6 +119,34 @@ def _within_group_rank(groups: np.ndarray) -> np.ndarray:
     return np.arange(len(groups)) - np.repeat(starts, lengths)
 
 
+def ranking_sets(
+    catalog: Catalog,
+    history: HistoryIndex,
+    *,
+    job_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
+    settings: Settings,
+    rows: np.ndarray,
+    config: TrainingConfig,
+) -> dict[Direction, RankingSet]:
+    """The person-grouped and the job-grouped ranking set of the given history rows, cut as
+    ``config.dataset`` says and sampled with ``config.training.seed``."""
+    return {
+        direction: build_ranking_set(
+            catalog,
+            history,
+            job_vectors=job_vectors,
+            candidate_vectors=candidate_vectors,
+            settings=settings,
+            direction=direction,
+            rows=rows,
+            spec=config.dataset,
+            seed=config.training.seed,
+        )
+        for direction in Direction
+    }
+
+
 def build_ranking_set(
     catalog: Catalog,
     history: HistoryIndex,
@@ -102,8 +156,8 @@ def build_ranking_set(
     settings: Settings,
     direction: Direction,
     rows: np.ndarray,
-    spec: TrainingSetSpec | None = None,
-    seed: int = 0,
+    spec: TrainingSetSpec,
+    seed: int,
 ) -> RankingSet:
     """A ranking set from the referral history rows ``rows`` (indexes into catalog.history).
 
@@ -112,7 +166,6 @@ def build_ranking_set(
     of its referrals, among the items open/active on that day, feasible for the pair and not
     referred in the group.
     """
-    spec = spec or TrainingSetSpec()
     h = catalog.history
     # People who declined personalised ranking (PIPL art. 24) never train it: neither their
     # referrals nor as negatives.

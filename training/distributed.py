@@ -11,22 +11,24 @@ in one partition: :func:`group_partitions` cuts the rows only at group boundarie
 ``group`` array handed to LightGBM is chunked alike (chunk *i* holds the sizes of the groups
 in row partition *i*, summing to that partition's row count).
 
-The model is fitted with the same parameters and categorical feature as
-:func:`matching.ranker.fit_booster` and comes back as a plain :class:`lightgbm.Booster`, so
-the bundle, MLflow and serving do not know which engine trained it. It is *not* identical to
-the single-machine model (histogram bins and bagging are computed per worker), only as good:
-``tests/test_distributed.py`` holds it within 0.03 NDCG@10 of the local one. Nor are two Dask
-fits of the same rows always identical to each other: ``lightgbm.dask`` orders the machines by
-``Client.who_has``, which passes the keys through a set, so which partition becomes rank 0
-(whose rows bin its share of the features, and whose model comes back) varies between fits.
-The promotion rule, not bit-equality, is what keeps a Dask-trained challenger honest.
+The model is fitted with the same estimator settings (parameters, seed, monotone constraints),
+starting scores (the baseline prior) and categorical feature as
+:func:`training.train.fit_booster`, and comes back as a plain :class:`lightgbm.Booster`, so the
+bundle, MLflow and serving do not know which engine trained it. It is *not* identical to the
+single-machine model (histogram bins and bagging are computed per worker), only as good:
+``tests/integration/test_distributed.py`` holds it within 0.03 NDCG@10 of the local one. Nor are
+two Dask fits of the same rows always identical to each other: ``lightgbm.dask`` orders the
+machines by ``Client.who_has``, which passes the keys through a set, so which partition becomes
+rank 0 (whose rows bin its share of the features, and whose model comes back) varies between
+fits. The promotion rule, not bit-equality, is what keeps a Dask-trained challenger honest.
 
 Embedding scales the other way: texts are independent, so :class:`DaskEmbedder` cuts them into
 chunks, each worker embeds its chunks with its own copy of the model (loaded once per worker
 process, from the same folder, backend and export cache as the local :class:`Embedder`), and
 the vectors come back in order. Only a bounded number of chunks is in flight, so a national
 backlog of millions of texts never sits on the scheduler at once. The vectors are those the
-local embedder gives (same model, same backend): ``tests/test_distributed.py`` checks it.
+local embedder gives (same model, same backend): ``tests/integration/test_distributed.py``
+checks it.
 
 Needs the ``scale`` extra (``dask[distributed]``); every worker needs the same LightGBM.
 """
@@ -38,7 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -46,14 +48,12 @@ import numpy as np
 from matching.embedding import Embedder, EmbeddingCache
 from matching.features import CATEGORICAL, FEATURES
 from matching.onnx_embedding import Backend
-from matching.ranker import DEFAULT_PARAMS
 from matching.store.database import Store
+from training.config import Engine
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-#: Where LightGBM trains: in this process, or on a Dask cluster (the ``scale`` extra).
-Engine = Literal["local", "dask"]
 LOCAL_WORKERS = 2
 
 
@@ -107,12 +107,13 @@ def fit_booster_dask(
     group_sizes: np.ndarray,
     *,
     client: Client,
-    params: dict[str, Any] | None = None,
-    seed: int = 0,
+    settings: dict[str, Any],
+    init_score: np.ndarray | None = None,
     partitions: int | None = None,
 ) -> lgb.Booster:
     """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order) on the
-    workers of ``client``; ``partitions`` defaults to the number of workers."""
+    workers of ``client``, with the estimator ``settings`` and starting scores of the local
+    fit; ``partitions`` defaults to the number of workers."""
     import dask.array as da
     from lightgbm.dask import DaskLGBMRanker
 
@@ -131,8 +132,10 @@ def fit_booster_dask(
     x = da.from_array(features, chunks=(tuple(rows_per_part), features.shape[1]))
     y = da.from_array(labels, chunks=(tuple(rows_per_part),))
     group = da.from_array(sizes, chunks=(tuple(int(n) for n in groups_per_part),))
+    start = (
+        None if init_score is None else da.from_array(init_score, chunks=(tuple(rows_per_part),))
+    )
 
-    settings = {**DEFAULT_PARAMS, **(params or {}), "random_state": seed}
     model = DaskLGBMRanker(client=client, **settings)
     with warnings.catch_warnings():
         # Every fit says so (n_jobs is always among the estimator's parameters); each worker
@@ -142,6 +145,7 @@ def fit_booster_dask(
             x,
             y,
             group=group,
+            init_score=start,
             feature_name=list(FEATURES),
             categorical_feature=[FEATURES.index(c) for c in CATEGORICAL],
         )

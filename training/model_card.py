@@ -58,7 +58,7 @@ def _value(metrics: Mapping[str, float] | None, key: str) -> str:
 
 def render_model_card(facts: CardFacts) -> str:
     """The card as Markdown."""
-    w, m = facts.data_window, facts.metrics
+    w, m, c = facts.data_window, facts.metrics, facts.config
     lines = [
         "# Model card: jobmatch-ranker",
         "",
@@ -86,16 +86,19 @@ def render_model_card(facts: CardFacts) -> str:
         "",
         "Recorded referral outcomes of this installation, grouped by person (by job) over their "
         "whole history: hired 3, left early 2, interviewed 1, otherwise 0, pending left out, "
-        "with feasible unreferred items drawn at random and from the retrieval pool as "
+        f"with {c.get('dataset.random_negatives', '–')} feasible unreferred items "
+        "a group drawn at random and "
+        f"{c.get('dataset.retrieval_negatives', '–')} from the retrieval pool as "
         "negatives; each row's features computed as of its own day (no later record is seen); "
-        "history and time features left out; the trees boost from the baseline scorer; people "
-        "who declined personalised ranking (PIPL art. 24) are never used.",
+        "history and time features left out; the trees boost from "
+        f"{c.get('training.baseline_prior', '–')} × the baseline scorer's score; "
+        "people who declined personalised ranking (PIPL art. 24) are never used.",
         "",
         f"- Training window: referrals from {w.get('train_first_referral', '–')} to "
         f"{w.get('train_last_referral', '–')} ({w.get('train_referrals', '–')} referrals with "
         f"a known outcome; {w.get('train_rows_jobs_for_candidate', '–')} / "
         f"{w.get('train_rows_candidates_for_job', '–')} ranking rows by person / by job)",
-        f"- Validation window: the most recent {facts.config.get('validation_weeks', '–')} "
+        f"- Validation window: the most recent {c.get('validation.weeks', '–')} "
         f"weeks, {w.get('validation_first_referral', '–')} to "
         f"{w.get('validation_last_referral', '–')} ({w.get('validation_referrals', '–')} "
         "referrals). The promoted model is the one trained on the training window only, "
@@ -104,9 +107,9 @@ def render_model_card(facts: CardFacts) -> str:
         "## Validation metrics",
         "",
         "Each query (a person, or a job, on a referral day of the validation window; at most "
-        f"{facts.config.get('max_validation_queries', '–')} per direction, a fixed random "
+        f"{c.get('validation.max_queries', '–')} per direction, a fixed random "
         "sample) is ranked as serving ranks it: the "
-        f"{facts.config.get('retrieval_pool', '–')} nearest feasible open jobs (active people) "
+        f"{c.get('retrieval_pool', '–')} nearest feasible open jobs (active people) "
         "of that day are retrieved, then scored. The relevant items are the referrals of that "
         "query with a positive outcome; one retrieval missed still counts in the ideal ranking.",
         "",
@@ -150,11 +153,11 @@ def render_model_card(facts: CardFacts) -> str:
         "",
         "## Promotion rule",
         "",
-        f"A newly trained model replaces the champion only if its jobs-for-a-person NDCG@10 is "
-        f"higher by at least {facts.config.get('margin', '–')}, its people-for-a-job NDCG@10 is "
-        f"not lower by more than that margin, and no disability category's NDCG@10 (either "
-        f"direction, categories with at least {facts.config.get('min_category_queries', '–')} "
-        f"validation queries) drops by more than {facts.config.get('tolerance', '–')}. Every "
+        "A newly trained model replaces the champion only if its jobs-for-a-person NDCG@10 is "
+        f"higher by at least {c.get('promotion.margin', '–')}, its people-for-a-job NDCG@10 "
+        "is not lower by more than that margin, and no disability category's NDCG@10 (either "
+        f"direction, categories with at least {c.get('promotion.min_category_queries', '–')} "
+        f"validation queries) drops by more than {c.get('promotion.tolerance', '–')}. Every "
         "run, promoted or refused, is kept in MLflow with the reason as the tag "
         "`decision_reason`.",
         "",

@@ -30,6 +30,7 @@ from mlflow.tracking import MlflowClient
 
 from matching.ranker import Ranker
 from matching.settings import Settings
+from training.config import TrainingConfig
 
 EXPERIMENT = "jobmatch-ranker"
 REGISTERED_MODEL = "jobmatch-ranker"
@@ -190,3 +191,19 @@ class Tracker:
         """Tag a registered version (e.g. whether it was promoted and why)."""
         for key, value in tags.items():
             self.client.set_model_version_tag(REGISTERED_MODEL, version, key, str(value))
+
+
+def run_parameters(
+    config: TrainingConfig, challenger: Ranker, settings: Settings, window: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a retraining run logs as MLflow parameters: every setting in force
+    (``section.key``), the retrieval pool, the challenger's identity and the data window
+    (``data.*``)."""
+    return {
+        **config.flat(),
+        "retrieval_pool": settings.retrieval_pool,
+        "embedding_model_id": challenger.embedding_model_id,
+        "features": len(challenger.features),
+        "ranker_version": challenger.version,
+        **{f"data.{key}": value for key, value in window.items()},
+    }

@@ -1,112 +1,86 @@
-"""Fitting the LambdaRank rankers (both directions) on recorded referral outcomes."""
+"""Fitting the LambdaRank rankers (both directions) on recorded referral outcomes.
+
+Both engines fit with the same estimator settings (:meth:`TrainingConfig.lightgbm_settings`:
+the ``[lightgbm]`` parameters, the seed and the monotone constraints) and from the same
+starting scores (``baseline_prior`` times the baseline scorer's), so a ranker trained on a
+Dask cluster is the same kind of model as one trained here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 
-from matching.catalog import Catalog
-from matching.features import HistoryIndex
-from matching.ranker import (
-    DEFAULT_PARAMS,
-    Direction,
-    Ranker,
-    baseline_score,
-    fit_booster,
-    new_version,
-)
-from matching.settings import Settings
-from training.dataset import RankingSet, TrainingSetSpec, build_ranking_set
-from training.distributed import Engine
-
-
-class NotEnoughData(ValueError):
-    """The recorded referrals cannot support training a ranker."""
-
+from matching.features import CATEGORICAL, FEATURES
+from matching.ranker import Direction, Ranker, baseline_score, new_version
+from training.config import TrainingConfig
+from training.dataset import NotEnoughData, RankingSet
 
 MIN_GROUPS = 20
-# The learned rankers start from this multiple of the baseline score (README, Ranking
-# quality: chosen by ablation on both synthetic worlds' cold-start slices).
-BASELINE_PRIOR = 50.0
-# The trees are held to the declared direction of each feature (matching.features.Effect;
-# README, Ranking quality: chosen by the same ablation).
-MONOTONE = True
 
 
-def ranking_sets(
-    catalog: Catalog,
-    history: HistoryIndex,
+def fit_booster(
+    features: np.ndarray,
+    labels: np.ndarray,
+    group_sizes: np.ndarray,
     *,
-    job_vectors: np.ndarray,
-    candidate_vectors: np.ndarray,
-    settings: Settings,
-    rows: np.ndarray,
-    spec: TrainingSetSpec | None = None,
-    negatives: int | None = None,
-    seed: int = 0,
-) -> dict[Direction, RankingSet]:
-    """The person-grouped and the job-grouped ranking set of the given history rows.
+    settings: dict[str, Any],
+    init_score: np.ndarray | None = None,
+) -> lgb.Booster:
+    """Fit one LambdaRank model on grouped rows (groups contiguous, sizes in order) with the
+    estimator ``settings`` (:meth:`TrainingConfig.lightgbm_settings`); ``init_score`` is each
+    row's starting score (the trees learn corrections to it)."""
+    model = lgb.LGBMRanker(**settings)
+    model.fit(
+        features,
+        labels,
+        group=group_sizes,
+        init_score=init_score,
+        feature_name=list(FEATURES),
+        categorical_feature=[FEATURES.index(c) for c in CATEGORICAL],
+    )
+    return model.booster_
 
-    ``negatives``, when given, replaces the spec's number of random negatives per group.
-    """
-    spec = spec or TrainingSetSpec()
-    if negatives is not None:
-        spec = replace(spec, random_negatives=negatives)
-    return {
-        direction: build_ranking_set(
-            catalog,
-            history,
-            job_vectors=job_vectors,
-            candidate_vectors=candidate_vectors,
-            settings=settings,
-            direction=direction,
-            rows=rows,
-            spec=spec,
-            seed=seed,
-        )
-        for direction in Direction
-    }
+
+def starting_scores(config: TrainingConfig, features: np.ndarray) -> np.ndarray | None:
+    """Each row's starting score: ``baseline_prior`` times the baseline score (``None`` when
+    the prior is 0, i.e. the trees are fitted from scratch)."""
+    prior = config.training.baseline_prior
+    return prior * baseline_score(features) if prior else None
 
 
 def fit_ranker(
-    sets: dict[Direction, RankingSet],
-    *,
-    embedding_model_id: str,
-    params: dict[str, Any] | None = None,
-    seed: int = 0,
-    engine: Engine = "local",
-    scheduler: str | None = None,
-    baseline_prior: float = BASELINE_PRIOR,
-    monotone: bool = MONOTONE,
+    sets: dict[Direction, RankingSet], *, embedding_model_id: str, config: TrainingConfig
 ) -> Ranker:
     """Fit one booster per direction on the ranking sets (groups with a positive outcome).
 
-    The trees learn corrections to ``baseline_prior`` times the baseline scorer's score
-    (0: from scratch), held to the declared feature directions when ``monotone``.
-    ``engine="dask"`` fits them on the Dask cluster at ``scheduler``
-    (``None``: a local two-worker cluster) through :mod:`training.distributed`, from scratch;
-    the result is the same kind of ranker either way.
+    The trees learn corrections to ``baseline_prior`` times the baseline scorer's score,
+    held to the declared feature directions when ``monotone``; ``engine`` ``"dask"`` fits
+    them on the Dask cluster at ``scheduler`` (empty: a local two-worker cluster) through
+    :mod:`training.distributed`. The result is the same kind of ranker either way.
     """
-    if engine not in ("local", "dask"):
-        raise ValueError(f"unknown training engine {engine!r}: 'local' or 'dask'")
     for direction, ranking_set in sets.items():
         if len(ranking_set.groups) < MIN_GROUPS:
             raise NotEnoughData(
                 f"only {len(ranking_set.groups)} {direction.value} groups with a positive "
                 f"outcome (hired, left early or interviewed); at least {MIN_GROUPS} are needed"
             )
-    if engine == "dask":
+    settings = config.lightgbm_settings()
+    if config.training.engine == "dask":
         from training.distributed import connect, fit_booster_dask
 
-        # The Dask fit takes no starting scores and is left unconstrained (as before).
-        baseline_prior, monotone = 0.0, False
-        with connect(scheduler) as client:
+        with connect(config.scheduler) as client:
             boosters = {
                 direction: fit_booster_dask(
-                    data.features, data.labels, data.groups, client=client, params=params, seed=seed
+                    data.features,
+                    data.labels,
+                    data.groups,
+                    client=client,
+                    settings=settings,
+                    init_score=starting_scores(config, data.features),
                 )
                 for direction, data in sets.items()
             }
@@ -116,12 +90,8 @@ def fit_ranker(
                 data.features,
                 data.labels,
                 data.groups,
-                params=params,
-                seed=seed,
-                init_score=baseline_prior * baseline_score(data.features)
-                if baseline_prior
-                else None,
-                monotone=monotone,
+                settings=settings,
+                init_score=starting_scores(config, data.features),
             )
             for direction, data in sets.items()
         }
@@ -131,6 +101,10 @@ def fit_ranker(
         embedding_model_id=embedding_model_id,
         version=new_version(now),
         trained_at=now.isoformat(timespec="seconds"),
-        params={**DEFAULT_PARAMS, **(params or {}), "seed": seed, "monotone": monotone},
-        baseline_prior=baseline_prior,
+        params={
+            **config.lightgbm.model_dump(),
+            "seed": config.training.seed,
+            "monotone": config.training.monotone,
+        },
+        baseline_prior=config.training.baseline_prior,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from matching.domain import Candidate
 from matching.privacy import scrub
@@ -70,13 +70,20 @@ class Candidates(Repository[Candidate, CandidateRow]):
         rows = list(self.session.scalars(query.order_by(CandidateRow.id).limit(limit)))
         if name or id_number:
             by = " and ".join(f for f, given in (("name", name), ("id_number", id_number)) if given)
-            self.audit(
+            self.recorded(
                 "search",
                 " ".join(self.subject(r.id) for r in rows) or self.kind,
                 f"by {by}; {len(rows)} found",
             )
-            self.session.commit()
         return rows
+
+    def busiest_region(self, digits: int) -> str | None:
+        """The region (code prefix of ``digits`` digits: 4 a prefecture) with the most people
+        registered, the lowest code among equals; ``None`` when nobody is."""
+        region = func.substr(CandidateRow.region_code, 1, digits)
+        return self.session.scalar(
+            select(region).group_by(region).order_by(func.count().desc(), region).limit(1)
+        )
 
     def patch(
         self,
@@ -102,5 +109,4 @@ class Candidates(Repository[Candidate, CandidateRow]):
             .where(CandidateRow.id == row.id)
             .values(active=False, updated_at=dt.datetime.now(dt.UTC))
         )
-        self.audit("deactivate", self.subject(row.id), None)
-        self.session.commit()
+        self.recorded("deactivate", self.subject(row.id), None)

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -75,12 +75,22 @@ class NothingToReview(ValueError):
     """A review was asked for a referral without an employer's report awaiting one."""
 
 
-def _grouped(
-    store: Store, session: Session, kind: str, key: Any, ids: Iterable[str], order: tuple[Any, ...]
-) -> dict[str, list[Any]]:
-    """The records of a casework kind whose ``key`` column is one of ``ids``, grouped by it, each
-    group in ``order`` (sealed fields opened: audit the caller). Chunked below SQLite's limit
-    on bound parameters."""
+#: How the records of a grouped casework kind are found and ordered: the column holding the
+#: id they are grouped by, and their order within a group.
+_GROUPING: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "referral_events": (ReferralEventRow.referral_id, (ReferralEventRow.at, ReferralEventRow.id)),
+    "employment": (
+        EmploymentRecordRow.candidate_id,
+        (EmploymentRecordRow.since, EmploymentRecordRow.recorded_at),
+    ),
+}
+
+
+def _grouped(store: Store, session: Session, kind: str, ids: Iterable[str]) -> dict[str, list[Any]]:
+    """The records of a casework kind whose grouping column (:data:`_GROUPING`) is one of
+    ``ids``, grouped by it, each group in order (sealed fields opened: audit the caller).
+    Chunked below SQLite's limit on bound parameters."""
+    key, order = _GROUPING[kind]
     wanted = sorted(set(ids))
     found: dict[str, list[Any]] = defaultdict(list)
     for start in range(0, len(wanted), 900):
@@ -99,9 +109,7 @@ def referral_events(
     store: Store, session: Session, referral_ids: Iterable[str]
 ) -> dict[str, list[ReferralEvent]]:
     """The transitions of each referral, oldest first (sealed reasons opened: audit the caller)."""
-    order = (ReferralEventRow.at, ReferralEventRow.id)
-    key = ReferralEventRow.referral_id
-    return _grouped(store, session, "referral_events", key, referral_ids, order)
+    return _grouped(store, session, "referral_events", referral_ids)
 
 
 def record_transition(
@@ -253,9 +261,18 @@ def employment_history(
     store: Store, session: Session, candidate_ids: Iterable[str]
 ) -> dict[str, list[EmploymentRecord]]:
     """Each person's employment records, oldest first (reasons opened: audit the caller)."""
-    order = (EmploymentRecordRow.since, EmploymentRecordRow.recorded_at)
-    key = EmploymentRecordRow.candidate_id
-    return _grouped(store, session, "employment", key, candidate_ids, order)
+    return _grouped(store, session, "employment", candidate_ids)
+
+
+class EmploymentDetails(TypedDict, total=False):
+    """What a status record may name besides the status: the form of employment and the
+    employer (employed), the job and referral it came from, the reason (not seeking)."""
+
+    form: WorkMode | None
+    employer_id: str | None
+    job_id: str | None
+    referral_id: str | None
+    reason: str | None
 
 
 def record_employment(
@@ -267,12 +284,8 @@ def record_employment(
     since: dt.date,
     recorded_by: str,
     settings: Settings,
-    form: WorkMode | None = None,
-    employer_id: str | None = None,
-    job_id: str | None = None,
-    referral_id: str | None = None,
-    reason: str | None = None,
     now: dt.datetime | None = None,
+    **details: Unpack[EmploymentDetails],
 ) -> EmploymentRecord:
     """Record a person's status from ``since`` on, and take them out of matching (a job, or
     not seeking) or back in (unemployed, in training) if it is now their current status.
@@ -293,11 +306,7 @@ def record_employment(
         candidate_id=candidate.id,
         status=status,
         since=since,
-        form=form,
-        employer_id=employer_id,
-        job_id=job_id,
-        referral_id=referral_id,
-        reason=reason,
+        **details,
         recorded_by=recorded_by,
         recorded_at=now,
     )
@@ -332,31 +341,27 @@ def follow_outcome(
     assert isinstance(candidate, Candidate)
     since = referral.outcome_at or dt.date.today()
     hired = referral.outcome is Outcome.HIRED
+    status, details = EmploymentStatus.UNEMPLOYED, EmploymentDetails()
+    if hired:
+        job = session.get(JobRow, referral.job_id)
+        assert job is not None
+        status = EmploymentStatus.EMPLOYED
+        details = EmploymentDetails(
+            form=WorkMode(job.work_mode),
+            employer_id=job.employer_id,
+            job_id=job.id,
+            referral_id=referral.id,
+        )
     try:
-        if hired:
-            job = session.get(JobRow, referral.job_id)
-            assert job is not None
-            return record_employment(
-                store,
-                session,
-                candidate,
-                EmploymentStatus.EMPLOYED,
-                since=since,
-                recorded_by=recorded_by,
-                settings=settings,
-                form=WorkMode(job.work_mode),
-                employer_id=job.employer_id,
-                job_id=job.id,
-                referral_id=referral.id,
-            )
         return record_employment(
             store,
             session,
             candidate,
-            EmploymentStatus.UNEMPLOYED,
+            status,
             since=since,
             recorded_by=recorded_by,
             settings=settings,
+            **details,
         )
     except NotWorkingAge:
         session.execute(
@@ -484,7 +489,8 @@ def open_missing_cases(
     graduation_year: int | None = None,
     on: dt.date | None = None,
 ) -> list[Case]:
-    """Open a case for every eligible person (seed 004 §5(1): every disabled graduate, every
+    """One person, one plan (一人一策, DOMAIN.md rule 8): open a case for every eligible person
+    (seed 004 §5(1): every disabled graduate, every
     hard-to-employ person) in the region who has no open case of that kind yet, all with the
     named counselor; ``graduation_year`` limits graduates to one year. Returns the new cases."""
     on = on or dt.date.today()

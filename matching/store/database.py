@@ -318,17 +318,6 @@ class Store:
         summary = {"summary": opened["summary"]} if "summary" in opened else {}
         return {**record, **summary, "capacities": opened["effective"]}
 
-    def id_number_owner(
-        self, session: Session, id_number: str, *, other_than: str | None = None
-    ) -> str | None:
-        """The candidate (other than ``other_than``) already registered with an ID number."""
-        query = select(CandidateRow.id).where(
-            CandidateRow.id_number_hash == self.vault.fingerprint(id_number)
-        )
-        if other_than is not None:
-            query = query.where(CandidateRow.id != other_than)
-        return session.scalar(query.order_by(CandidateRow.id).limit(1))
-
     def sealed_field(self, session: Session, field: str, ids: Iterable[str]) -> dict[str, Any]:
         """One sensitive field of the candidates ``ids`` (those stored), decrypting only that
         (audit the caller). For bulk reads: no record is rebuilt."""

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matching.domain import Job
 from matching.store.repository import Repository
@@ -45,6 +45,17 @@ class Jobs(Repository[Job, JobRow]):
             # Job.is_open is the rule; rows are read lazily, so only as many as needed.
             jobs = (job for job in jobs if job.is_open(open_on))
         return list(islice(jobs, limit))
+
+    def busiest_employer(self, region_prefix: str) -> str | None:
+        """The employer with the most jobs in a region, the lowest id among equals; ``None``
+        when the region has no job."""
+        return self.session.scalar(
+            select(JobRow.employer_id)
+            .where(JobRow.region_code.startswith(region_prefix))
+            .group_by(JobRow.employer_id)
+            .order_by(func.count().desc(), JobRow.employer_id)
+            .limit(1)
+        )
 
     def close(
         self, load: Callable[[], JobRow], *, if_match: str | None, today: dt.date

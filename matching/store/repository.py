@@ -64,7 +64,38 @@ def matches_etag(if_match: str | None, content_hash: str) -> bool:
     return "*" in tags or etag(content_hash) in tags
 
 
-class Repository(Generic[RecordT, RowT]):
+class Audited:
+    """The work of one actor in one session: what it writes or discloses is audited under the
+    actor's name and committed together with its audit entry."""
+
+    def __init__(self, store: Store, session: Session, *, actor: str) -> None:
+        self.store = store
+        self.session = session
+        self.actor = actor
+
+    def audit(self, action: str, subject: str, purpose: str | None) -> None:
+        """One audit entry of this actor (committed with the write it belongs to)."""
+        self.store.audit(
+            self.session, actor=self.actor, action=action, subject=subject, purpose=purpose
+        )
+
+    def recorded(self, action: str, subject: str, purpose: str | None = None) -> None:
+        """Audit what this session wrote or disclosed, and commit both together."""
+        self.audit(action, subject, purpose)
+        self.session.commit()
+
+    def put(self, kind: str, record: Record, *, action: str, purpose: str | None) -> bool:
+        """Store a record in place of any of its id, as an import would, audited as
+        ``create_<action>`` or ``update_<action>``; returns whether one was replaced."""
+        existed = record.id in self.store.existing_hashes(self.session, kind, [record.id])
+        self.store.upsert(self.session, kind, [record])
+        self.recorded(
+            f"update_{action}" if existed else f"create_{action}", f"{kind}:{record.id}", purpose
+        )
+        return existed
+
+
+class Repository(Audited, Generic[RecordT, RowT]):
     """The stored records of one interchange kind."""
 
     kind: ClassVar[str]
@@ -73,11 +104,6 @@ class Repository(Generic[RecordT, RowT]):
     #: The audit actions of a new record and of a change to one.
     create_action: ClassVar[str]
     update_action: ClassVar[str]
-
-    def __init__(self, store: Store, session: Session, *, actor: str) -> None:
-        self.store = store
-        self.session = session
-        self.actor = actor
 
     def get(self, record_id: str) -> RowT | None:
         """The stored row of a record, or ``None``."""
@@ -94,19 +120,12 @@ class Repository(Generic[RecordT, RowT]):
         """How the audit log names a record."""
         return f"{self.kind}:{record_id}"
 
-    def audit(self, action: str, subject: str, purpose: str | None) -> None:
-        """One audit entry of this actor (committed with the write it belongs to)."""
-        self.store.audit(
-            self.session, actor=self.actor, action=action, subject=subject, purpose=purpose
-        )
-
     def create(self, record: RecordT) -> RecordT:
         """Store a new record (audited); :class:`AlreadyExists` if its id is taken."""
         if self.get(record.id) is not None:
             raise AlreadyExists(self.kind.removesuffix("s"), record.id)
         self.store.upsert(self.session, self.kind, [record])
-        self.audit(self.create_action, self.subject(record.id), None)
-        self.session.commit()
+        self.recorded(self.create_action, self.subject(record.id))
         return record
 
     def patch(
@@ -142,8 +161,7 @@ class Repository(Generic[RecordT, RowT]):
         Returns the row read, the stored record and its new content hash.
         """
         row, record, stored = self._replace(load, change, if_match)
-        self.audit(action, self.subject(row.id), purpose())
-        self.session.commit()
+        self.recorded(action, self.subject(row.id), purpose())
         return row, record, stored
 
     def _replace(

@@ -31,25 +31,16 @@ def cases_open_command(
     """Open a case for every eligible person in the region who has none open yet (seed 004:
     every disabled graduate, every hard-to-employ person), all with one named counselor."""
     from matching.casework import CaseKind
-    from matching.store.casework import open_missing_cases
+    from matching.store.ledgers import Ledgers
 
     store = open_store(settings_of(ctx))
     try:
         with store.session() as session:
-            opened = open_missing_cases(
-                store,
-                session,
+            opened = Ledgers(store, session, actor="cli").open_missing_cases(
                 CaseKind(kind.value),
                 counselor=counselor,
                 region_prefix=region,
                 graduation_year=graduation_year,
-            )
-            store.audit(
-                session,
-                actor="cli",
-                action="open_case",
-                subject=f"{len(opened)} cases in {region or 'all regions'}",
-                purpose=kind.value,
             )
     finally:
         store.close()

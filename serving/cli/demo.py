@@ -57,26 +57,18 @@ def _demo_accounts(settings: Settings) -> None:
     once: the counselor works in the prefecture with the most people, the employer account is
     the employer there with the most jobs."""
     import secrets
-    from collections import Counter
 
-    from sqlalchemy import select
-
-    from matching.store.tables import AccountRow, CandidateRow, JobRow
-    from serving.auth import Account, Role, create_account_in
-    from serving.signin import set_password
+    from matching.store.candidates import Candidates
+    from matching.store.jobs import Jobs
+    from serving.auth import Role, create_account_in
+    from serving.signin import find_account, set_password
 
     store = open_store(settings)
     lines = []
     try:
         with store.session() as session:
-            regions = Counter(r[:4] for r in session.scalars(select(CandidateRow.region_code)))
-            prefecture = regions.most_common(1)[0][0]
-            employers = Counter(
-                session.scalars(
-                    select(JobRow.employer_id).where(JobRow.region_code.startswith(prefecture))
-                )
-            )
-            employer = employers.most_common(1)[0][0] if employers else None
+            prefecture = Candidates(store, session, actor="cli:demo").busiest_region(4) or ""
+            employer = Jobs(store, session, actor="cli:demo").busiest_employer(prefecture)
             wanted = [
                 (Role.COUNSELOR, "演示指导员", prefecture, None),
                 (Role.EMPLOYER, "演示用人单位", None, employer),
@@ -86,15 +78,8 @@ def _demo_accounts(settings: Settings) -> None:
             for role, name, region, employer_id in wanted:
                 if role is Role.EMPLOYER and employer_id is None:
                     continue
-                row = session.scalar(
-                    select(AccountRow).where(AccountRow.name == name, AccountRow.role == role.value)
-                )
-                account = (
-                    Account.from_row(row)
-                    if row is not None
-                    else create_account_in(
-                        session, name=name, role=role, region=region, employer=employer_id
-                    )
+                account = find_account(session, name, role) or create_account_in(
+                    session, name=name, role=role, region=region, employer=employer_id
                 )
                 password = secrets.token_urlsafe(9)
                 set_password(store, session, account, password, actor="cli:demo")

@@ -89,19 +89,30 @@ def occupations_build_vectors_command(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option(help="Vector file (default: the one shipped in the package)."),
+        typer.Option(
+            help="Vector file (default: the one shipped in the package for the configured "
+            "backend; only for the bundled model)."
+        ),
     ] = None,
     float32: Annotated[
         bool, typer.Option(help="Full precision (4x the size), to measure what int8 costs.")
     ] = False,
 ) -> None:
     """Embed every name, alias, definition, task list and group name of the vocabulary with
-    the configured model and write them (int8) to the file the coder reads at start-up:
-    regenerates matching/data/occupation_vectors.npz after a model or vocabulary change."""
-    from matching.occupation_vectors import SHIPPED_FILE, build_vectors
+    the configured model and backend and write them (int8) to the file the coder reads at
+    start-up: regenerates matching/data/occupation_vectors*.npz (one per backend) after a
+    model or vocabulary change."""
+    from matching.occupation_vectors import build_vectors, shipped_file
+    from matching.settings import bundled_embedding_model
 
     settings = settings_of(ctx)
-    target = out or SHIPPED_FILE
+    if out is None and settings.resolved_embedding_model != bundled_embedding_model():
+        typer.echo(
+            "错误：只有随包的 m3e-small 模型的向量随包发布；其他模型请用 --out 指定文件",
+            err=True,
+        )
+        raise typer.Exit(2)
+    target = out or shipped_file(settings.embedding_backend)
     embedder = Embedder.from_settings(settings)
     precision = "float32" if float32 else "int8"
     count = build_vectors(OccupationVocabulary.load(), embedder, target, precision=precision)

@@ -9,16 +9,23 @@ import typer
 
 from matching.settings import Settings
 from serving.cli.common import settings_of
-from training.distributed import Engine
+from training.config import Engine
 
 commands = typer.Typer()
 
-
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="A TOML file of training and promotion settings; the keys it holds replace the "
+        "shipped ones (training/ranker.toml), the options below replace both.",
+    ),
+]
 EngineOption = Annotated[
     Engine | None,
     typer.Option(
         help="Where LightGBM trains: local (this machine) or dask (a Dask cluster; needs the "
-        "scale extra). Default: models/ranker.toml, else local."
+        "scale extra). Default: [training] engine."
     ),
 ]
 SchedulerOption = Annotated[
@@ -30,14 +37,26 @@ SchedulerOption = Annotated[
 ]
 
 
-def _run_retrain(settings: Settings, **options: Any) -> None:
-    """One tracked training run (training/retrain.py), with exit codes a scheduler can read:
-    1 bad data, 75 (EX_TEMPFAIL) another run holds the lock."""
+def _run_retrain(
+    settings: Settings,
+    file: Path | None,
+    options: dict[str, dict[str, Any]],
+    model_card_dir: Path | None = None,
+) -> None:
+    """One tracked training run (training/retrain.py) with the configuration of ``file`` and
+    ``options``, with exit codes a scheduler can read: 1 bad data, 2 a bad configuration,
+    75 (EX_TEMPFAIL) another run holds the lock."""
+    from training.config import ConfigError, load_config
+    from training.dataset import NotEnoughData
     from training.retrain import RetrainLocked, retrain
-    from training.train import NotEnoughData
 
     try:
-        result = retrain(settings, **options)
+        config = load_config(file, options)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        result = retrain(settings, config, model_card_dir=model_card_dir)
     except NotEnoughData as exc:
         typer.echo(f"error: cannot train: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -59,34 +78,28 @@ def train_command(
     ctx: typer.Context,
     negatives: Annotated[
         int | None,
-        typer.Option(min=1, help="Sampled negatives per group (default: models/ranker.toml)."),
+        typer.Option(min=0, help="Random negatives per group (default: [dataset])."),
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option(help="Random seed for sampling and boosting (default: models/ranker.toml)."),
+        typer.Option(help="Random seed for sampling and boosting (default: [training])."),
     ] = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """One tracked training run now: train, validate on the last weeks, promote if better."""
-    from training.retrain import RetrainConfig
-
-    config = RetrainConfig.load().with_overrides(
-        negatives=negatives,
-        seed=seed,
-        engine=engine,
-        scheduler=scheduler,
-    )
-    _run_retrain(settings_of(ctx), config=config)
+    options: dict[str, dict[str, Any]] = {
+        "dataset": {"random_negatives": negatives},
+        "training": {"seed": seed, "engine": engine, "scheduler": scheduler},
+    }
+    _run_retrain(settings_of(ctx), config, options)
 
 
 @commands.command("retrain")
 def retrain_command(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option(help="Training and promotion settings (default: models/ranker.toml)."),
-    ] = None,
+    config: ConfigOption = None,
     margin: Annotated[
         float | None, typer.Option(help="NDCG@10 gain needed to replace the champion.")
     ] = None,
@@ -106,14 +119,11 @@ def retrain_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """The weekly job: lock, re-embed, train, evaluate against the champion, promote or not,
-    rebuild the indexes. Exit 1 on bad data, 75 if another run is in progress."""
-    from training.retrain import RetrainConfig
-
-    loaded = RetrainConfig.load(config).with_overrides(
-        margin=margin,
-        tolerance=tolerance,
-        validation_weeks=validation_weeks,
-        engine=engine,
-        scheduler=scheduler,
-    )
-    _run_retrain(settings_of(ctx), config=loaded, model_card_dir=model_card_dir)
+    rebuild the indexes. Exit 1 on bad data, 2 on a bad configuration, 75 if another run is in
+    progress."""
+    options: dict[str, dict[str, Any]] = {
+        "promotion": {"margin": margin, "tolerance": tolerance},
+        "validation": {"weeks": validation_weeks},
+        "training": {"engine": engine, "scheduler": scheduler},
+    }
+    _run_retrain(settings_of(ctx), config, options, model_card_dir)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from sqlalchemy import func, select
 
 from matching.features import FEATURES
+from matching.store.repository import Audited
 from matching.store.tables import AccountRow, AuditRow, CandidateRow, JobRow, ReferralRow
 from matching.vocabulary import DisabilityCategory
 from serving.auth import (
@@ -70,14 +71,9 @@ def create_account_route(
     except AccountError as error:
         raise ApiError(422, "invalid", str(error), [("scope", str(error))]) from None
     token = issue_token(session, account.id)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="create_account",
-        subject=f"accounts:{account.id}",
-        purpose=body.role.value,
+    Audited(runtime.store, session, actor=user.actor).recorded(
+        "create_account", f"accounts:{account.id}", body.role.value
     )
-    session.commit()
     return AccountCreated(account=_account_out(account), token=token)
 
 
@@ -102,14 +98,9 @@ def revoke_account(
         raise not_found("account", str(account_id))
     row.active = False
     revoked = revoke_tokens(session, account_id)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="revoke_account",
-        subject=f"accounts:{account_id}",
-        purpose=f"{revoked} tokens revoked",
+    Audited(runtime.store, session, actor=user.actor).recorded(
+        "revoke_account", f"accounts:{account_id}", f"{revoked} tokens revoked"
     )
-    session.commit()
     return _account_out(Account.from_row(row))
 
 

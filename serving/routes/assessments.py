@@ -17,12 +17,8 @@ from matching.employment import (
     is_registered_unemployed,
     of_working_age,
 )
-from matching.store.casework import (
-    employment_history,
-    new_id,
-    record_assessment,
-    records_where,
-)
+from matching.store.casework import employment_history, new_id
+from matching.store.ledgers import Ledgers
 from matching.store.tables import AssessmentRow
 from serving.access import candidate_record, candidate_row
 from serving.casework import out, region_people
@@ -61,15 +57,7 @@ def create_assessment(
         )
     except ValidationError as error:
         raise invalid(error) from None
-    record_assessment(runtime.store, session, candidate, assessment)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="assessment",
-        subject=f"candidates:{candidate_id} assessments:{assessment.id}",
-        purpose=None,
-    )
-    session.commit()
+    Ledgers(runtime.store, session, actor=user.actor).assess(candidate, assessment)
     return out(AssessmentOut, assessment)
 
 
@@ -79,22 +67,8 @@ def list_assessments(
 ) -> list[AssessmentOut]:
     """A person's assessments, oldest first (the last one sets the capacities); audited."""
     candidate_row(session, user, candidate_id)
-    found = records_where(
-        runtime.store,
-        session,
-        "assessments",
-        AssessmentRow.candidate_id == candidate_id,
-        order_by=AssessmentRow.assessed_on,
-    )
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="read_assessments",
-        subject=f"candidates:{candidate_id}",
-        purpose=f"{len(found)} assessments",
-    )
-    session.commit()
-    return [out(AssessmentOut, a) for a in sorted(found, key=lambda a: (a.assessed_on, a.id))]
+    found = Ledgers(runtime.store, session, actor=user.actor).assessments_of(candidate_id)
+    return [out(AssessmentOut, a) for a in found]
 
 
 @router.get("/statistics/assessments", response_model=AssessmentCoverage, tags=["statistics"])

@@ -15,8 +15,9 @@ from matching.cases import CaseRefused, approve_exit, check_eligible, close
 from matching.casework import Case, CaseAction, CloseReason, EmploymentStatus
 from matching.domain import Candidate
 from matching.employment import current_status
-from matching.store.casework import employment_history, new_id, records_where
-from matching.store.tables import CandidateRow, CaseActionRow, CaseRow, CourseRow, ReferralRow
+from matching.store.casework import new_id
+from matching.store.ledgers import CaseExists, Ledgers
+from matching.store.tables import CandidateRow, CaseRow, CourseRow, ReferralRow
 from serving.access import candidate_row, check_region
 from serving.auth import Account, Role
 from serving.casework import best_jobs, out, training_suggestions
@@ -76,24 +77,18 @@ def _load(session: SessionDep, runtime: RuntimeDep, user: Account, case_id: str)
     return case
 
 
-def _employed(session: SessionDep, runtime: RuntimeDep, candidate_id: str) -> bool:
-    history = employment_history(runtime.store, session, [candidate_id]).get(candidate_id, [])
-    current = current_status(history)
+def _ledgers(session: SessionDep, runtime: RuntimeDep, user: Account) -> Ledgers:
+    return Ledgers(runtime.store, session, actor=user.actor)
+
+
+def _employed(ledgers: Ledgers, candidate_id: str) -> bool:
+    current = current_status(ledgers.history(candidate_id))
     return current is not None and current.status is EmploymentStatus.EMPLOYED
 
 
-def _full(session: SessionDep, runtime: RuntimeDep, case: Case) -> CaseOut:
-    actions = records_where(
-        runtime.store,
-        session,
-        "case_actions",
-        CaseActionRow.case_id == case.id,
-        order_by=CaseActionRow.on,
-    )
-    history = employment_history(runtime.store, session, [case.candidate_id]).get(
-        case.candidate_id, []
-    )
-    current = current_status(history)
+def _full(ledgers: Ledgers, case: Case) -> CaseOut:
+    actions = ledgers.actions_of(case)
+    current = current_status(ledgers.history(case.candidate_id))
     return CaseOut(
         **_summary(case).model_dump(),
         goals=case.goals,
@@ -101,23 +96,6 @@ def _full(session: SessionDep, runtime: RuntimeDep, case: Case) -> CaseOut:
         approved_by=case.approved_by,
         actions=[out(CaseActionOut, a) for a in actions],
         employment=out(EmploymentRecordOut, current) if current else None,
-    )
-
-
-def _audit(
-    runtime: RuntimeDep,
-    session: SessionDep,
-    user: Account,
-    action: str,
-    case: Case,
-    purpose: str | None = None,
-) -> None:
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action=action,
-        subject=f"cases:{case.id} candidates:{case.candidate_id}",
-        purpose=purpose,
     )
 
 
@@ -138,18 +116,6 @@ def open_case(
         check_eligible(candidate, body.kind)
     except CaseRefused as error:
         raise ApiError(422, error.code, str(error), [("kind", str(error))]) from None
-    existing = list(
-        records_where(
-            runtime.store,
-            session,
-            "cases",
-            CaseRow.candidate_id == body.candidate_id,
-            CaseRow.kind == body.kind.value,
-            CaseRow.closed_on.is_(None),
-        )
-    )
-    if existing:
-        raise ApiError(409, "case_exists", f"the person already has open case {existing[0].id}")
     try:
         case = Case(
             id=new_id("case"),
@@ -161,10 +127,12 @@ def open_case(
         )
     except ValidationError as error:
         raise invalid(error) from None
-    runtime.store.upsert(session, "cases", [case])
-    _audit(runtime, session, user, "open_case", case, body.kind.value)
-    session.commit()
-    return _full(session, runtime, case)
+    ledgers = _ledgers(session, runtime, user)
+    try:
+        ledgers.open_case(case)
+    except CaseExists as error:
+        raise ApiError(409, "case_exists", str(error)) from None
+    return _full(ledgers, case)
 
 
 @router.get("", response_model=list[CaseSummary])
@@ -204,9 +172,9 @@ def list_cases(
 def read_case(case_id: str, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> CaseOut:
     """A case with its goals, service actions and the person's employment now; audited."""
     case = _load(session, runtime, user, case_id)
-    _audit(runtime, session, user, "read_case", case)
-    session.commit()
-    return _full(session, runtime, case)
+    ledgers = _ledgers(session, runtime, user)
+    ledgers.case_read(case)
+    return _full(ledgers, case)
 
 
 @router.post(
@@ -245,9 +213,7 @@ def add_action(
             "the action is dated before the case opened",
             [("on", f"is before the case opened on {case.opened_on}")],
         )
-    runtime.store.upsert(session, "case_actions", [action])
-    _audit(runtime, session, user, "case_action", case, body.kind.value)
-    session.commit()
+    _ledgers(session, runtime, user).add_action(case, action)
     return out(CaseActionOut, action)
 
 
@@ -270,22 +236,21 @@ def close_case(
     """Close the case because the person is employed; or record an exit reason (further
     study, moved away, died), which a manager must approve (202) before the case closes."""
     case = _load(session, runtime, user, case_id)
+    ledgers = _ledgers(session, runtime, user)
     try:
         changed = close(
             case,
             body.reason,
-            employed=_employed(session, runtime, case.candidate_id),
+            employed=_employed(ledgers, case.candidate_id),
             by=user.name,
             on=dt.date.today(),
         )
     except CaseRefused as error:
         raise ApiError(409, error.code, str(error), [("reason", str(error))]) from None
-    runtime.store.upsert(session, "cases", [changed])
-    _audit(runtime, session, user, "close_case", case, body.reason.value)
-    session.commit()
+    ledgers.change_case(case, changed, action="close_case", purpose=body.reason.value)
     if body.reason is not CloseReason.EMPLOYED:
         response.status_code = status.HTTP_202_ACCEPTED
-    return _full(session, runtime, changed)
+    return _full(ledgers, changed)
 
 
 @router.post("/{case_id}/approve-exit", response_model=CaseOut)
@@ -298,10 +263,9 @@ def approve_case_exit(
         changed = approve_exit(case, manager=user.name, on=dt.date.today())
     except CaseRefused as error:
         raise ApiError(409, error.code, str(error)) from None
-    runtime.store.upsert(session, "cases", [changed])
-    _audit(runtime, session, user, "approve_case_exit", case, str(case.close_reason))
-    session.commit()
-    return _full(session, runtime, changed)
+    ledgers = _ledgers(session, runtime, user)
+    ledgers.change_case(case, changed, action="approve_case_exit", purpose=str(case.close_reason))
+    return _full(ledgers, changed)
 
 
 @router.get("/{case_id}/plan", response_model=CasePlan)
@@ -319,8 +283,7 @@ def plan_case(
     for job in jobs:
         occupations.setdefault(job.occupation or job.title, []).append(job.id)
     gaps, courses = training_suggestions(runtime.store, session, candidate, jobs)
-    _audit(runtime, session, user, "read_plan", case)
-    session.commit()
+    _ledgers(session, runtime, user).case_read(case, "read_plan")
     return CasePlan(
         case_id=case_id,
         candidate_id=case.candidate_id,

@@ -27,7 +27,8 @@ from matching.compliance import (
 )
 from matching.domain import MONEY_MAX, Employer, QuotaDeclaration, WageStandard
 from matching.quota import MissingQuotaData
-from matching.store.tables import EmployerRow, QuotaDeclarationRow, WageStandardRow
+from matching.store.repository import Audited
+from matching.store.tables import EmployerRow
 from matching.vocabulary import EmployerType
 from serving.access import as_employer, employer_row
 from serving.auth import Account, Role
@@ -46,7 +47,7 @@ from serving.compliance_schemas import (
 from serving.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, invalid, not_found
 from serving.runtime import Runtime
-from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
+from serving.tabular import TableFormat, download, table_bytes
 
 router = APIRouter(prefix="/v1", tags=["quota"], responses=ERROR_RESPONSES)
 
@@ -201,10 +202,10 @@ def _declaration_employer(
     return as_employer(employer_row(session, user, employer_id))
 
 
-#: The yearly records recorded here: their store kind and table (keyed by their natural key).
-_YEARLY: dict[type, tuple[str, Any]] = {
-    QuotaDeclaration: ("quota_declarations", QuotaDeclarationRow),
-    WageStandard: ("wage_standards", WageStandardRow),
+#: The yearly records recorded here, by their store kind (keyed by their natural key).
+_YEARLY: dict[type, str] = {
+    QuotaDeclaration: "quota_declarations",
+    WageStandard: "wage_standards",
 }
 Yearly = TypeVar("Yearly", QuotaDeclaration, WageStandard)
 
@@ -220,22 +221,14 @@ def _store_yearly(
     reason: str | None,
 ) -> Yearly:
     """Validate a yearly record (422 naming the fields), store it in place of the one of its
-    key, audit the creation or update with the reason given, and commit."""
+    key, audited as its creation or update with the reason given."""
     try:
         record = model.model_validate(data)
     except ValidationError as error:
         raise invalid(error) from None
-    kind, table = _YEARLY[model]
-    existed = session.get(table, record.id) is not None
-    runtime.store.upsert(session, kind, [record])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action=f"update_{action}" if existed else f"create_{action}",
-        subject=f"{kind}:{record.id}",
-        purpose=reason,
+    Audited(runtime.store, session, actor=user.actor).put(
+        _YEARLY[model], record, action=action, purpose=reason
     )
-    session.commit()
     return record
 
 
@@ -406,7 +399,5 @@ def quota_disclosure(
             entries=[DisclosureEntry.model_validate(e) for e in entries],
         )
     name = f"quota-disclosure-{chosen}" + (f"-{prefix}" if prefix else "")
-    if format is TableFormat.CSV:
-        return download(csv_bytes(DISCLOSURE_COLUMNS, entries), format, name)
-    content = xlsx_bytes({f"{chosen} 按比例就业公示": (DISCLOSURE_COLUMNS, entries)})
-    return download(content, format, name)
+    sheets = {f"{chosen} 按比例就业公示": entries}
+    return download(table_bytes(format, DISCLOSURE_COLUMNS, sheets), format, name)

@@ -20,7 +20,8 @@ from matching.employment import (
     status_counts,
 )
 from matching.settings import Settings
-from matching.store.casework import NotWorkingAge, employment_history, record_employment
+from matching.store.casework import NotWorkingAge, employment_history
+from matching.store.ledgers import Ledgers
 from matching.store.tables import CandidateRow, EmployerRow
 from serving.access import candidate_record, candidate_row
 from serving.casework import out, region_people
@@ -62,15 +63,7 @@ def read_employment(
     """A person's current employment status and its history; the read is audited."""
     row = candidate_row(session, user, candidate_id)
     candidate = Candidate.model_validate(row.record)
-    history = employment_history(runtime.store, session, [candidate_id]).get(candidate_id, [])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="read_employment",
-        subject=f"candidates:{candidate_id}",
-        purpose=None,
-    )
-    session.commit()
+    history = Ledgers(runtime.store, session, actor=user.actor).employment_of(candidate_id)
     return employment_out(candidate, row.active, history, dt.date.today().year, runtime.settings)
 
 
@@ -93,14 +86,13 @@ def change_employment(
     candidate = candidate_record(runtime.store, row)
     if body.employer_id is not None and session.get(EmployerRow, body.employer_id) is None:
         raise not_found("employer", body.employer_id)
+    ledgers = Ledgers(runtime.store, session, actor=user.actor)
     try:
-        record_employment(
-            runtime.store,
-            session,
+        ledgers.record_status(
             candidate,
             body.status,
             since=body.since,
-            recorded_by=user.name,
+            by=user.name,
             settings=runtime.settings,
             form=body.form,
             employer_id=body.employer_id,
@@ -112,18 +104,15 @@ def change_employment(
         ) from None
     except ValidationError as error:
         raise invalid(error) from None
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="employment_status",
-        subject=f"candidates:{candidate_id}",
-        purpose=body.status.value,
-    )
-    session.commit()
     fresh = session.get(CandidateRow, candidate_id)
     assert fresh is not None
-    history = employment_history(runtime.store, session, [candidate_id]).get(candidate_id, [])
-    return employment_out(candidate, fresh.active, history, dt.date.today().year, runtime.settings)
+    return employment_out(
+        candidate,
+        fresh.active,
+        ledgers.history(candidate_id),
+        dt.date.today().year,
+        runtime.settings,
+    )
 
 
 @router.get("/statistics/employment", response_model=EmploymentStatistics, tags=["statistics"])

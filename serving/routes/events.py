@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from matching.domain import Job, RecruitmentEvent, Referral
 from matching.jobfair import PLAN_COLUMNS, FairInputError, event_outcomes, plan_fair, plan_rows
+from matching.store.repository import Audited
 from matching.store.tables import CandidateRow, EmployerRow, EventRow, JobRow, ReferralRow
 from serving.auth import Account, Role
 from serving.deps import CurrentUser, MatcherDep, RuntimeDep, SessionDep
@@ -78,15 +79,9 @@ def create_event(
     if session.get(EventRow, event.id) is not None:
         raise ApiError(409, "conflict", f"event {event.id} already exists")
     event = _with_participants(session, event)
-    runtime.store.upsert(session, "events", [event])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="create_event",
-        subject=f"events:{event.id}",
-        purpose=event.kind.value,
+    Audited(runtime.store, session, actor=user.actor).put(
+        "events", event, action="event", purpose=event.kind.value
     )
-    session.commit()
     return event
 
 
@@ -108,15 +103,9 @@ def update_event(
     updated = merged(current, changes)
     _check_scope(user, updated, write=True)
     updated = _with_participants(session, updated)
-    runtime.store.upsert(session, "events", [updated])
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="update_event",
-        subject=f"events:{event_id}",
-        purpose=", ".join(sorted(changes)) or "no change",
+    Audited(runtime.store, session, actor=user.actor).put(
+        "events", updated, action="event", purpose=", ".join(sorted(changes)) or "no change"
     )
-    session.commit()
     return updated
 
 

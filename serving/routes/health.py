@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
@@ -52,6 +54,8 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         "checks": checks,
         # Full matcher builds of this worker (1: every write so far applied in place).
         "matcher_builds": runtime.builds,
+        # Which worker answered (``jobmatch serve --workers N`` runs N processes).
+        "worker": os.getpid(),
     }
     if reasons:
         body["reasons"] = reasons

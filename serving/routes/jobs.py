@@ -7,15 +7,15 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.domain import Job
 from matching.job_titles import normalise_title
 from matching.occupation_feedback import UnknownOccupationCode, canonical_code, confirm_occupation
 from matching.store.jobs import Jobs
-from matching.store.tables import CandidateRow, JobRow, ReferralContextRow, ReferralRow
-from serving.access import as_job, as_referral, check_region, job_row
+from matching.store.referrals import Referrals
+from matching.store.tables import JobRow
+from serving.access import as_job, check_region, job_row
 from serving.auth import Account, Role
 from serving.cards import referral_card
 from serving.deps import CounselorOrEmployer, Employer, RuntimeDep, SessionDep
@@ -243,18 +243,9 @@ def job_referrals(
     they accepted the referral (that disclosure is audited). A counselor sees only the people
     of their own region: the job being in it says nothing about the person."""
     job_row(session, user, job_id)
-    query = (
-        select(ReferralRow, CandidateRow, ReferralContextRow)
-        .join(CandidateRow, CandidateRow.id == ReferralRow.candidate_id)
-        .outerjoin(ReferralContextRow, ReferralContextRow.referral_id == ReferralRow.id)
-        .where(ReferralRow.job_id == job_id)
-        .order_by(ReferralRow.id)
+    # A counselor sees only the people of their own region; an employer all its job's.
+    region = (user.region_code or "") if user.role is Role.COUNSELOR else ""
+    referred = Referrals(runtime.store, session, actor=user.actor).referred_to_job(
+        job_id, region_prefix=region
     )
-    if user.role is Role.COUNSELOR:
-        query = query.where(CandidateRow.region_code.startswith(user.region_code or ""))
-    cards = [
-        referral_card(runtime.store, session, user, as_referral(referral), candidate, context)
-        for referral, candidate, context in session.execute(query).all()
-    ]
-    session.commit()
-    return cards
+    return [referral_card(r) for r in referred]

@@ -25,7 +25,7 @@ from serving.deps import CurrentUser, RuntimeDep
 from serving.errors import ERROR_RESPONSES, ApiError
 from serving.routes.compliance import RegionQuery, scoped_region
 from serving.runtime import Runtime
-from serving.tabular import TableFormat, csv_bytes, download, xlsx_bytes
+from serving.tabular import TableFormat, download, table_bytes
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
@@ -45,9 +45,16 @@ CHART_CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _report(runtime: Runtime, period: Period, region: str, user: Account) -> Report:
-    data = data_from_store(runtime.store, actor=user.actor)
-    return build_report(data, period, runtime.settings, region_prefix=region)
+async def _report(runtime: Runtime, user: Account, period: Period, region: str | None) -> Report:
+    """The report of a period for a region within the caller's scope, built off the event
+    loop (it reads every record)."""
+    prefix = scoped_region(user, region)
+
+    def build() -> Report:
+        data = data_from_store(runtime.store, actor=user.actor)
+        return build_report(data, period, runtime.settings, region_prefix=prefix)
+
+    return await run_in_threadpool(build)
 
 
 def _formatted(report: Report, table_format: TableFormat) -> Any:
@@ -59,13 +66,11 @@ def _formatted(report: Report, table_format: TableFormat) -> Any:
         + (f"-{report.region_prefix}" if report.region_prefix else "")
     )
     rows = list(report_rows(report))
-    if table_format is TableFormat.CSV:
-        return download(csv_bytes(REPORT_COLUMNS, rows), table_format, name)
-    sheets = {"全部": (REPORT_COLUMNS, rows)} | {
-        section.name: (REPORT_COLUMNS, [r for r in rows if r["section"] == section.name])
+    sheets = {"全部": rows} | {
+        section.name: [r for r in rows if r["section"] == section.name]
         for section in report.sections
     }
-    return download(xlsx_bytes(sheets), table_format, name)
+    return download(table_bytes(table_format, REPORT_COLUMNS, sheets), table_format, name)
 
 
 def _chart(report: Report, section: str, extension: str) -> Response:
@@ -96,10 +101,7 @@ async def quarterly_report(
     format: FormatQuery = TableFormat.JSON,  # noqa: A002
 ) -> Any:
     """The quarterly real-name report of a region (counselors: within their region)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(
-        _report, runtime, Period.quarterly(year, quarter), prefix, user
-    )
+    report = await _report(runtime, user, Period.quarterly(year, quarter), region)
     return _formatted(report, format)
 
 
@@ -112,8 +114,7 @@ async def annual_report(
     format: FormatQuery = TableFormat.JSON,  # noqa: A002
 ) -> Any:
     """The annual real-name report of a region (counselors: within their region)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
+    report = await _report(runtime, user, Period.annual(year), region)
     return _formatted(report, format)
 
 
@@ -128,10 +129,7 @@ async def quarterly_chart(
     region: RegionQuery = None,
 ) -> Response:
     """One section of the quarterly report as a chart (``employment.svg``, ``quota.png``...)."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(
-        _report, runtime, Period.quarterly(year, quarter), prefix, user
-    )
+    report = await _report(runtime, user, Period.quarterly(year, quarter), region)
     return await run_in_threadpool(_chart, report, section, extension)
 
 
@@ -145,6 +143,5 @@ async def annual_chart(
     region: RegionQuery = None,
 ) -> Response:
     """One section of the annual report as a chart."""
-    prefix = scoped_region(user, region)
-    report = await run_in_threadpool(_report, runtime, Period.annual(year), prefix, user)
+    report = await _report(runtime, user, Period.annual(year), region)
     return await run_in_threadpool(_chart, report, section, extension)

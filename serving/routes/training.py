@@ -19,19 +19,16 @@ from matching.courses import (
 )
 from matching.domain import Candidate
 from matching.employment import age_in, of_working_age
-from matching.store.casework import (
-    CourseFull,
-    complete,
-    enrol,
-    places_left,
-    records_where,
-)
+from matching.store.casework import CourseFull, places_left, records_where
+from matching.store.ledgers import AlreadyEnrolled, Ledgers
+from matching.store.repository import Audited
 from matching.store.tables import CourseRow, EnrolmentRow
 from serving.access import candidate_record, candidate_row, check_region
 from serving.auth import Role
 from serving.casework import best_jobs, course_out, out, region_people, training_suggestions
 from serving.deps import Counselor, CurrentUser, Manager, MatcherDep, RuntimeDep, SessionDep
 from serving.errors import ERROR_RESPONSES, ApiError, forbidden, not_found
+from serving.patching import store_errors
 from serving.schemas_casework import (
     CourseOut,
     EnrolmentCreate,
@@ -60,13 +57,8 @@ def create_course(
 ) -> CourseOut:
     """Add a course to the catalogue, in the counselor's region (409 if the id is taken)."""
     check_region(user, course.region_code, f"region {course.region_code}")
-    if session.get(CourseRow, course.id) is not None:
-        raise ApiError(409, "conflict", f"course {course.id} already exists")
-    runtime.store.upsert(session, "courses", [course])
-    runtime.store.audit(
-        session, actor=user.actor, action="create", subject=f"courses:{course.id}", purpose=None
-    )
-    session.commit()
+    with store_errors():
+        Ledgers(runtime.store, session, actor=user.actor).add_course(course)
     return course_out(course, course.places)
 
 
@@ -107,29 +99,15 @@ def enrol_person(
     """A place on a course for a person in the counselor's region."""
     course = _course(session, course_id)
     candidate_row(session, user, body.candidate_id)
-    already = session.scalar(
-        select(EnrolmentRow.id).where(
-            EnrolmentRow.course_id == course_id,
-            EnrolmentRow.candidate_id == body.candidate_id,
-            EnrolmentRow.state != EnrolmentState.WITHDRAWN.value,
-        )
-    )
-    if already is not None:
-        raise ApiError(409, "already_enrolled", f"already enrolled ({already})")
     if course.ends_on < dt.date.today():
         raise ApiError(409, "course_ended", f"course {course_id} ended on {course.ends_on}")
+    ledgers = Ledgers(runtime.store, session, actor=user.actor)
     try:
-        enrolment = enrol(runtime.store, session, course, body.candidate_id, on=dt.date.today())
+        enrolment = ledgers.enrol(course, body.candidate_id, on=dt.date.today())
+    except AlreadyEnrolled as error:
+        raise ApiError(409, "already_enrolled", str(error)) from None
     except CourseFull as error:
         raise ApiError(409, "course_full", str(error)) from None
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="enrol",
-        subject=f"candidates:{body.candidate_id} courses:{course_id}",
-        purpose=None,
-    )
-    session.commit()
     return out(EnrolmentOut, enrolment)
 
 
@@ -146,22 +124,12 @@ def complete_enrolment(
     person = candidate_row(session, user, enrolment.candidate_id)
     if enrolment.state is not EnrolmentState.ENROLLED:
         raise ApiError(409, "not_enrolled", f"enrolment {enrolment_id} is {enrolment.state}")
-    done, _ = complete(
-        runtime.store,
-        session,
+    done = Ledgers(runtime.store, session, actor=user.actor).complete(
         enrolment,
         _course(session, enrolment.course_id),
         candidate_record(runtime.store, person),
         on=dt.date.today(),
     )
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="training_completed",
-        subject=f"candidates:{enrolment.candidate_id} enrolments:{enrolment_id}",
-        purpose=None,
-    )
-    session.commit()
     return out(EnrolmentOut, done)
 
 
@@ -179,14 +147,9 @@ def suggest_training(
     candidate = Candidate.model_validate(row.record)
     jobs = best_jobs(matcher, session, candidate_id, GAP_JOBS)
     gaps, courses = training_suggestions(runtime.store, session, candidate, jobs)
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="read_training_suggestions",
-        subject=f"candidates:{candidate_id}",
-        purpose=None,
+    Audited(runtime.store, session, actor=user.actor).recorded(
+        "read_training_suggestions", f"candidates:{candidate_id}"
     )
-    session.commit()
     return TrainingSuggestions(
         candidate_id=candidate_id,
         jobs=[j.id for j in jobs],
@@ -234,14 +197,11 @@ def training_statistics(
         }
         for i in sorted(waiting)
     )
-    runtime.store.audit(
-        session,
-        actor=user.actor,
-        action="statistics_training",
-        subject=f"candidates in {region}",
-        purpose=f"disability category and grade of {len(people)} people counted",
+    Audited(runtime.store, session, actor=user.actor).recorded(
+        "statistics_training",
+        f"candidates in {region}",
+        f"disability category and grade of {len(people)} people counted",
     )
-    session.commit()
     progress = TrainingProgress(
         region, year, len(disabled), len(trained), training_target_share(region, runtime.settings)
     )

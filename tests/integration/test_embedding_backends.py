@@ -66,11 +66,11 @@ def test_settings_choose_the_backend(
 ) -> None:
     monkeypatch.setenv("JOBMATCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("JOBMATCH_EMBEDDING_CACHE", str(tmp_path / "exports"))
-    assert Embedder.from_settings(Settings()).backend == "torch"  # the default
-    monkeypatch.setenv("JOBMATCH_EMBEDDING_BACKEND", "onnx-int8")
     chosen = Embedder.from_settings(Settings())
-    assert chosen.backend == "onnx-int8"
+    assert chosen.backend == "onnx-int8"  # the default
     assert chosen.onnx_file == tmp_path / "exports" / "onnx" / chosen.model_id / "model.onnx"
+    monkeypatch.setenv("JOBMATCH_EMBEDDING_BACKEND", "torch")
+    assert Embedder.from_settings(Settings()).backend == "torch"
     monkeypatch.setenv("JOBMATCH_EMBEDDING_BACKEND", "tensorrt")
     with pytest.raises(ValueError, match="embedding_backend"):
         Settings()

@@ -30,7 +30,9 @@ from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
-from training.train import fit_ranker, ranking_sets
+from training.config import shipped_config
+from training.dataset import ranking_sets
+from training.train import fit_ranker
 
 pytestmark = pytest.mark.slow
 
@@ -59,6 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Itera
     job_vectors, candidate_vectors = embed_catalog(
         catalog, EmbeddingCache(store, embedder), occupations
     )
+    config = shipped_config().with_changes(
+        {"lightgbm": {"n_estimators": 60, "min_child_samples": 5}}
+    )
     sets = ranking_sets(
         catalog,
         HistoryIndex(catalog),
@@ -66,13 +71,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Itera
         candidate_vectors=candidate_vectors,
         settings=settings,
         rows=np.arange(len(catalog.history)),
-        negatives=10,
+        config=config,
     )
-    learned = fit_ranker(
-        sets,
-        embedding_model_id=embedder.model_id,
-        params={"n_estimators": 60, "min_child_samples": 5},
-    )
+    learned = fit_ranker(sets, embedding_model_id=embedder.model_id, config=config)
     yield World(
         settings, store, embedder, occupations, catalog, job_vectors, candidate_vectors, learned
     )

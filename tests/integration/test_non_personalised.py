@@ -18,9 +18,12 @@ from matching.settings import Settings
 from serving.cli import app
 from tests.records import candidate, catalog_of, job
 from tests.world import CANDIDATES, WORLD, write_world
-from training.dataset import TrainingSetSpec, build_ranking_set
+from training.config import shipped_config
+from training.dataset import build_ranking_set
 
 DAY = dt.date(2025, 6, 1)
+
+SPEC = shipped_config().dataset
 
 
 def _matcher() -> Matcher:
@@ -101,7 +104,8 @@ def test_declined_people_never_train_the_ranker() -> None:
             settings=Settings(),
             direction=direction,
             rows=np.arange(len(catalog.history)),
-            spec=TrainingSetSpec(random_negatives=5, retrieval_negatives=5),
+            spec=SPEC.model_copy(update={"random_negatives": 5, "retrieval_negatives": 5}),
+            seed=0,
         )
         assert len(data) and catalog.candidates.index["b"] not in data.candidates.tolist()
 

@@ -8,7 +8,6 @@ failing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -16,7 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.synthetic_home import synthetic_home
-from training.retrain import RetrainConfig, retrain
+from training.config import shipped_config
+from training.retrain import retrain
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "model_report.ipynb"
 FAST = {"n_estimators": 40, "min_child_samples": 5}
@@ -56,10 +56,11 @@ def test_the_report_shows_the_champion_with_plots_and_examples(
     first = retrain(
         settings,
         now=today,
-        params=FAST,
         embedder=embedder,
         occupations=occupations,
-        config=replace(RetrainConfig.load(), parity_min=0.0, parity_max=float("inf")),
+        config=shipped_config().with_changes(
+            {"lightgbm": FAST, "promotion": {"parity_min": 0.0, "parity_max": float("inf")}}
+        ),
     )
     assert first.promoted
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import inf
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
 from matching.embedding import Embedder
 from matching.interchange import import_directory
@@ -26,31 +26,27 @@ from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.tables import AuditRow, ReferralRow
+from serving.cli import app
 from tests.synthetic_home import synthetic_home
 from tests.world import WORLD, write_world
+from training import promotion
 from training import retrain as job
-from training.retrain import (
-    CONFIG_FILE,
-    RetrainConfig,
-    RetrainLocked,
-    RetrainResult,
-    decide,
-    exclusive_lock,
-    retrain,
-)
+from training.config import TrainingConfig, shipped_config
+from training.dataset import NotEnoughData
+from training.promotion import Decision, decide
+from training.retrain import RetrainLocked, RetrainResult, exclusive_lock, retrain
 from training.tracking import Tracker, git_commit
-from training.train import NotEnoughData
 
 TODAY = dt.date(2025, 6, 30)
 FAST = {"n_estimators": 40, "min_child_samples": 5}  # small trees keep each run to seconds
 WORSE = {"n_estimators": 1, "num_leaves": 2}
-# The shipped training settings, all of them (models/ranker.toml: 300 trees of 7 leaves, 50 rows
-# a leaf, from 50 x the baseline, monotone). FAST's 5-row leaves fit this small world's noise,
-# so more outcomes would not make a better model with them; and 40 trees at learning rate 0.05
-# barely move off the 50 x baseline prior, so early and later models stayed within the margin
-# (+0.0043). With the 300 shipped trees the later model gains about +0.10 NDCG@10 over
-# champions cut 240-280 days back (measured 02:03 UTC, issue 10).
-SHIPPED: dict[str, object] = {}  # no override: RetrainConfig.with_overrides keeps the toml's
+# This world's 26 validation queries per direction are too few for the exposure-parity gate to
+# mean anything (it refused speech at 0.00); the gate is tested in tests/model/test_promotion.py.
+NO_PARITY = shipped_config().with_changes({"promotion": {"parity_min": 0.0, "parity_max": inf}})
+# The shipped training with the gate off. FAST's 5-row leaves fit this small world's noise, so
+# more outcomes would not make a better model with them; and 40 trees barely move off the
+# baseline prior, so early and later models stayed within the margin (+0.0043).
+SHIPPED = NO_PARITY
 
 # -- the promotion rule on hand-built numbers -------------------------------------------------
 
@@ -63,7 +59,9 @@ def scores(jobs: float, people: float, **categories: tuple[float, int]) -> dict[
     return metrics
 
 
-CONFIG = RetrainConfig(margin=0.005, tolerance=0.05, min_category_queries=5)
+CONFIG = shipped_config().promotion.model_copy(
+    update={"margin": 0.005, "tolerance": 0.05, "min_category_queries": 5}
+)
 
 
 def test_without_a_champion_the_challenger_is_promoted() -> None:
@@ -95,18 +93,6 @@ def test_a_category_with_too_few_queries_does_not_block() -> None:
     assert decide(scores(0.6, 0.2, speech=(0.0, 2)), champion, CONFIG).promote
 
 
-def test_the_repository_configuration_is_what_retrain_reads() -> None:
-    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-    config = RetrainConfig.load()
-    assert config.margin == data["promotion"]["margin"] == 0.005
-    assert config.tolerance == data["promotion"]["tolerance"] == 0.05
-    assert config.validation_weeks == data["training"]["validation_weeks"] == 4
-    assert dict(config.params) == data["lightgbm"]
-    changed = config.with_overrides(margin=0.01, params={"n_estimators": 5})
-    assert changed.margin == 0.01 and changed.params["n_estimators"] == 5
-    assert changed.params["learning_rate"] == data["lightgbm"]["learning_rate"]
-
-
 def test_the_lock_refuses_a_second_holder_and_is_released(tmp_path: Path) -> None:
     lock = tmp_path / "retrain.lock"
     with exclusive_lock(lock), pytest.raises(RetrainLocked, match="another retraining"):
@@ -114,6 +100,28 @@ def test_the_lock_refuses_a_second_holder_and_is_released(tmp_path: Path) -> Non
             pass
     with exclusive_lock(lock):  # released on exit
         pass
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[lightgbm]\nnum_leavs = 15\n", "lightgbm.num_leavs"),
+        ("[validation]\nweeks = 'four'\n", "validation.weeks"),
+    ],
+)
+def test_the_cli_refuses_a_bad_configuration_before_anything_runs(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    file = tmp_path / "mine.toml"
+    file.write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    for command in ("retrain", "train"):
+        result = CliRunner().invoke(
+            app, [command, "--config", str(file)], env={"JOBMATCH_HOME": str(home)}
+        )
+        assert result.exit_code == 2, result.output
+        assert key in result.output and str(file) in result.output
+    assert not (home / job.LOCK_FILE).exists()  # refused before the lock was taken
 
 
 # -- the job on a synthetic world --------------------------------------------------------------
@@ -139,21 +147,22 @@ def home(world: World, tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")
 
 
-NO_PARITY = replace(RetrainConfig.load(), parity_min=0.0, parity_max=inf)
-
-
-def run(world: World, settings: Settings, **options: object) -> RetrainResult:
-    options.setdefault("params", FAST)
-    # This world's 26 validation queries per direction are too few for the exposure-parity
-    # gate to mean anything (it refused speech at 0.00); the gate is tested in
-    # tests/test_promotion.py.
-    options.setdefault("config", NO_PARITY)
+def run(
+    world: World,
+    settings: Settings,
+    lightgbm: dict[str, object] = FAST,
+    *,
+    config: TrainingConfig = NO_PARITY,
+    model_card_dir: Path | None = None,
+) -> RetrainResult:
+    """One retraining of ``settings``' home on the world, with ``lightgbm`` parameters."""
     return retrain(
         settings,
+        config.with_changes({"lightgbm": lightgbm}),
         now=TODAY,
         embedder=world.embedder,
         occupations=world.occupations,
-        **options,  # type: ignore[arg-type]
+        model_card_dir=model_card_dir,
     )
 
 
@@ -200,7 +209,7 @@ def test_a_worse_configuration_is_refused_with_the_reason_logged(
 ) -> None:
     first = run(world, home)
     served = bundle_files(home)
-    worse = run(world, home, params=WORSE)
+    worse = run(world, home, WORSE)
     assert not worse.promoted
     assert (
         worse.metrics["jobs_for_candidate.ndcg_at_10"]
@@ -210,7 +219,7 @@ def test_a_worse_configuration_is_refused_with_the_reason_logged(
     run_data = tracker.client.get_run(worse.run_id).data
     assert run_data.tags["decision"] == "refused"
     assert "jobs_for_candidate.ndcg_at_10" in run_data.tags["decision_reason"]
-    assert run_data.params["lgbm.n_estimators"] == "1"
+    assert run_data.params["lightgbm.n_estimators"] == "1"
     version = tracker.client.get_model_version("jobmatch-ranker", worse.model_version)
     assert version.tags["decision"] == "refused"
     assert champion_of(home) == first.model_version
@@ -224,7 +233,8 @@ def test_the_run_records_params_metrics_commit_window_and_a_bundle_loadable_by_a
     result = run(world, home)
     data = Tracker(home).client.get_run(result.run_id).data
     assert data.tags["git_commit"] == git_commit()
-    assert data.params["lgbm.n_estimators"] == "40" and data.params["margin"] == "0.005"
+    assert data.params["lightgbm.n_estimators"] == "40"
+    assert data.params["promotion.margin"] == "0.005" and data.params["training.monotone"] == "True"
     window = result.data_window
     assert data.params["data.train_first_referral"] == window["train_first_referral"]
     assert window["train_last_referral"] < window["validation_first_referral"]
@@ -266,9 +276,9 @@ def test_a_crash_after_training_leaves_the_champion_serving(
     else:
         monkeypatch.setattr(job, step, crash)
     # The challenger is declared the winner: the crash must still leave the champion serving.
-    monkeypatch.setattr(job, "decide", lambda *_: job.Decision(True, "forced for the test"))
+    monkeypatch.setattr(promotion, "decide", lambda *_: Decision(True, "forced for the test"))
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run(world, home, params={**FAST, "n_estimators": 20})
+        run(world, home, {**FAST, "n_estimators": 20})
     monkeypatch.undo()
 
     tracker = Tracker(home)
@@ -297,7 +307,7 @@ def test_too_little_data_is_refused_clearly(world: World, tmp_path: Path) -> Non
     assert import_directory(store, write_world(tmp_path / "in", WORLD)).ok
     store.close()
     with pytest.raises(NotEnoughData, match="groups with a positive outcome"):
-        retrain(settings, embedder=world.embedder, occupations=world.occupations)
+        retrain(settings, shipped_config(), embedder=world.embedder, occupations=world.occupations)
     assert not settings.ranker_dir.exists()
     assert np.isin(["retrain.lock"], [p.name for p in settings.home.iterdir()]).all()
 
@@ -309,21 +319,14 @@ def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: 
     store = Store.open(home)
     with store.engine.begin() as connection:
         connection.execute(delete(ReferralRow).where(ReferralRow.referred_at >= cut))
-    early = retrain(
-        home,
-        now=cut,
-        embedder=world.embedder,
-        occupations=world.occupations,
-        params=SHIPPED,
-        config=NO_PARITY,
-    )
+    early = retrain(home, SHIPPED, now=cut, embedder=world.embedder, occupations=world.occupations)
     assert early.promoted
     # The later referrals and their outcomes are recorded: import the world's files again.
     report = import_directory(store, world.home.parent / "files")
     store.close()
     referrals = next(f for f in report.files if f.file == "referrals.jsonl")
     assert report.ok and referrals.inserted > 0
-    later = run(world, home, params=SHIPPED)
+    later = run(world, home, {}, config=SHIPPED)
     # Few outcomes, then many: the champion learned from 240 referrals, the challenger 820.
     assert 3 * early.data_window["train_referrals"] < later.data_window["train_referrals"]
     assert later.promoted, later.reason
@@ -332,4 +335,4 @@ def test_new_outcomes_lead_to_a_better_model_being_promoted(world: World, home: 
         later.metrics["jobs_for_candidate.ndcg_at_10"]
         - later.champion_metrics["jobs_for_candidate.ndcg_at_10"]
     )
-    assert gain >= RetrainConfig.load().margin
+    assert gain >= SHIPPED.promotion.margin

@@ -3,8 +3,8 @@
 A real ``jobmatch retrain`` process runs on a small synthetic world whose first champion was
 promoted by an earlier run; it is given a configuration with many trees (so that it is still
 working when we strike) and is killed with SIGKILL either while it trains or right after it
-registered its challenger (while it rebuilds the indexes and promotes: ``--margin -1`` makes
-the challenger win). Afterwards the alias still names the old champion, the bundle in service
+registered its challenger (while it rebuilds the indexes and, had it won, promotes).
+Afterwards the alias still names the old champion, the bundle in service
 is that champion's and loads, a matcher answers with it, and the next retrain (lock free) runs
 to completion.
 """
@@ -21,7 +21,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,8 @@ from matching.ranker import Ranker
 from matching.settings import Settings
 from matching.store import Store
 from tests.synthetic_home import synthetic_home
-from training.retrain import CONFIG_FILE, LOCK_FILE, RetrainConfig, exclusive_lock, retrain
+from training.config import shipped_config
+from training.retrain import LOCK_FILE, exclusive_lock, retrain
 from training.tracking import EXPERIMENT, Tracker
 
 JOBMATCH = Path(sys.executable).with_name("jobmatch")
@@ -42,6 +43,9 @@ FAST = {"n_estimators": 40, "min_child_samples": 5}
 # about a second on a quiet machine, so the run ended before the kill and took its scratch
 # folder with it.
 SLOW = {"n_estimators": 5000, "min_child_samples": 5}
+# Struck after registration, the run need not still be fitting: 5000 rounds a direction only
+# pushed registration past the deadline on a busy machine (load 12-20), 400 did not.
+REGISTERED = {"n_estimators": 400, "min_child_samples": 5}
 DEADLINE_S = 300.0
 
 
@@ -65,38 +69,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     made = synthetic_home(tmp_path_factory.mktemp("retrain-kill"), today=today)
     settings, embedder, occupations = made.settings, made.embedder, made.occupations
     # Too few validation queries for the exposure-parity gate (tested in test_promotion.py).
-    first = retrain(
-        settings,
-        now=today,
-        params=FAST,
-        embedder=embedder,
-        occupations=occupations,
-        config=replace(RetrainConfig.load(), parity_min=0.0, parity_max=float("inf")),
+    config = shipped_config().with_changes(
+        {"lightgbm": FAST, "promotion": {"parity_min": 0.0, "parity_max": float("inf")}}
     )
+    first = retrain(settings, config, now=today, embedder=embedder, occupations=occupations)
     assert first.promoted
     yield World(
         settings.home, embedder, occupations, first.model_version, first.ranker_version, today
     )
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
-def write_config(path: Path, lightgbm: dict[str, object]) -> Path:
-    """The repository's ``models/ranker.toml`` with some LightGBM parameters replaced."""
-    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-    data["lightgbm"] = {**data["lightgbm"], **lightgbm}
+def write_config(path: Path, sections: dict[str, dict[str, float]]) -> Path:
+    """A user configuration replacing some settings (the rest stays as shipped)."""
     lines = []
-    for section, values in data.items():
-        lines.append(f"[{section}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    for section, values in sections.items():
+        lines += [f"[{section}]"] + [f"{key} = {value!r}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert tomllib.loads(path.read_text(encoding="utf-8")) == data
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == sections
     return path
 
 
@@ -155,18 +144,16 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     home = tmp_path / "home"
     shutil.copytree(world.home, home)
     settings = Settings(home=home)
-    slow = write_config(tmp_path / "slow.toml", SLOW)
-
     if moment == "training":
+        slow = write_config(tmp_path / "slow.toml", {"lightgbm": SLOW})
         process = start_retrain(home, "--config", str(slow))
-        wait_for(
-            process, lambda: lock_held_by(home, process.pid) and any(home.glob(".retrain-*"))
-        )
+        wait_for(process, lambda: lock_held_by(home, process.pid) and any(home.glob(".retrain-*")))
         time.sleep(1.5)  # into the dataset / LightGBM fit
     else:
-        # The challenger is declared the winner, so the kill lands while the job rebuilds
-        # the indexes and puts the new bundle in service, before the alias moves.
-        process = start_retrain(home, "--config", str(slow), "--margin=-1", "--tolerance=1")
+        # The kill lands after registration, while the job rebuilds the indexes (and would
+        # put a winner's bundle in service), before any alias moves.
+        several = write_config(tmp_path / "registered.toml", {"lightgbm": REGISTERED})
+        process = start_retrain(home, "--config", str(several), "--margin=-1", "--tolerance=1")
         registered = model_versions(home)
         wait_for(process, lambda: model_versions(home) > registered)
     assert process.poll() is None, "retrain finished before it could be killed"
@@ -207,9 +194,10 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     # The kernel released the flock with the process: the next run takes it and completes.
     with exclusive_lock(home / LOCK_FILE):
         pass
-    fast = write_config(tmp_path / "fast.toml", FAST)
+    # The file's validation weeks give way to the command line's; its trees stay.
+    fast = write_config(tmp_path / "fast.toml", {"lightgbm": FAST, "validation": {"weeks": 1}})
     following = subprocess.run(
-        [str(JOBMATCH), "retrain", "--config", str(fast)],
+        [str(JOBMATCH), "retrain", "--config", str(fast), "--validation-weeks", "4"],
         env={**os.environ, "JOBMATCH_HOME": str(home)},
         capture_output=True,
         text=True,
@@ -218,6 +206,11 @@ def test_kill_9_mid_retrain_leaves_the_champion_serving(
     )
     assert following.returncode == 0, following.stdout + following.stderr
     assert "validation NDCG@10" in following.stdout
+    newest = tracker.client.search_runs(
+        [tracker.experiment_id()], order_by=["attributes.start_time DESC"], max_results=1
+    )[0]
+    assert newest.data.params["validation.weeks"] == "4"
+    assert newest.data.params["lightgbm.n_estimators"] == str(FAST["n_estimators"])
     after = Tracker(settings).champion_version()
     assert after is not None
     # The next run tidied up after the killed one: its MLflow run is KILLED, not RUNNING

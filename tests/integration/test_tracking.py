@@ -11,9 +11,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from matching.features import FEATURES
-from matching.ranker import Direction, Ranker, fit_booster
+from matching.ranker import Direction, Ranker
 from matching.settings import Settings
+from training.config import shipped_config
 from training.tracking import ARTIFACT_PATH, EXPERIMENT, Tracker, git_commit
+from training.train import fit_booster
 
 
 def tiny_ranker(version: str, seed: int = 0) -> Ranker:
@@ -21,7 +23,8 @@ def tiny_ranker(version: str, seed: int = 0) -> Ranker:
     rng = np.random.default_rng(seed)
     features = rng.random((200, len(FEATURES)))
     labels = rng.integers(0, 3, 200)
-    booster = fit_booster(features, labels, np.full(10, 20), params={"n_estimators": 3})
+    tiny = shipped_config().with_changes({"lightgbm": {"n_estimators": 3}})
+    booster = fit_booster(features, labels, np.full(10, 20), settings=tiny.lightgbm_settings())
     return Ranker(
         boosters={Direction.JOBS_FOR_CANDIDATE: booster},
         embedding_model_id="test-model",

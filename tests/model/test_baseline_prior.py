@@ -9,6 +9,7 @@ import numpy as np
 
 from matching.features import FEATURES
 from matching.ranker import Direction, Ranker, baseline_score
+from training.config import shipped_config
 from training.dataset import RankingSet
 from training.train import fit_ranker
 
@@ -26,9 +27,19 @@ def _sets(rng: np.random.Generator) -> dict[Direction, RankingSet]:
 def test_a_prior_ranker_scores_baseline_plus_trees_and_explains_the_sum(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     sets = _sets(rng)
-    params = {"n_estimators": 15, "min_child_samples": 5}
-    prior = fit_ranker(sets, embedding_model_id="m", params=params, baseline_prior=5.0)
-    scratch = fit_ranker(sets, embedding_model_id="m", params=params, baseline_prior=0.0)
+    small = shipped_config().with_changes(
+        {"lightgbm": {"n_estimators": 15, "min_child_samples": 5}}
+    )
+    prior = fit_ranker(
+        sets,
+        embedding_model_id="m",
+        config=small.with_changes({"training": {"baseline_prior": 5.0}}),
+    )
+    scratch = fit_ranker(
+        sets,
+        embedding_model_id="m",
+        config=small.with_changes({"training": {"baseline_prior": 0.0}}),
+    )
     rows = rng.random((40, len(FEATURES))).astype(np.float32)
     for direction in Direction:
         trees = prior.boosters[direction].predict(rows)

@@ -23,7 +23,9 @@ from matching.features import DECLARED, Effect, HistoryIndex, build_features
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.vocabulary import Dimension, DisabilityCategory
-from training.train import fit_ranker, ranking_sets
+from training.config import shipped_config
+from training.dataset import ranking_sets
+from training.train import fit_ranker
 
 TODAY = dt.date(2026, 6, 30)
 
@@ -41,6 +43,9 @@ def _read(directory: Path, name: str, model):
     return [model.model_validate(json.loads(line)) for line in lines]
 
 
+CONFIG = shipped_config().with_changes({"lightgbm": {"n_estimators": 30, "min_child_samples": 5}})
+
+
 class World:
     def __init__(self, directory: Path) -> None:
         self.employers = _read(directory, "employers", Employer)
@@ -56,10 +61,9 @@ class World:
             candidate_vectors=people_vectors,
             settings=Settings(),
             rows=np.arange(len(catalog.history)),
+            config=CONFIG,
         )
-        self.ranker = fit_ranker(
-            sets, embedding_model_id="bigrams", params={"n_estimators": 30, "min_child_samples": 5}
-        )
+        self.ranker = fit_ranker(sets, embedding_model_id="bigrams", config=CONFIG)
 
     def catalog(self, people: list[Candidate], jobs: list[Job] | None = None) -> Catalog:
         return Catalog.from_records(

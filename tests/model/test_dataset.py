@@ -12,7 +12,10 @@ from matching.features import HistoryIndex, build_features, feasible, pair_simil
 from matching.ranker import Direction
 from matching.settings import Settings
 from tests.records import candidate, catalog_of, job
-from training.dataset import TrainingSetSpec, build_ranking_set
+from training.config import TrainingSetSpec, shipped_config
+from training.dataset import build_ranking_set
+
+SPEC = shipped_config().dataset
 
 
 def _world():
@@ -63,12 +66,15 @@ def _build(spec: TrainingSetSpec, direction: Direction = Direction.JOBS_FOR_CAND
         direction=direction,
         rows=np.arange(len(catalog.history)),
         spec=spec,
+        seed=0,
     )
     return catalog, history, job_vectors, people_vectors, data
 
 
 def test_a_persons_hire_stands_beside_the_referrals_that_failed_weeks_earlier() -> None:
-    catalog, *_, data = _build(TrainingSetSpec(random_negatives=0, retrieval_negatives=0))
+    catalog, *_, data = _build(
+        SPEC.model_copy(update={"random_negatives": 0, "retrieval_negatives": 0})
+    )
     # Whole history: p0's three referrals form one group; p1 (no positive) is left out.
     assert data.groups.tolist() == [3, 1]
     assert sorted(data.labels[:3].tolist()) == [0, 0, 3]
@@ -78,14 +84,16 @@ def test_a_persons_hire_stands_beside_the_referrals_that_failed_weeks_earlier() 
 
 def test_one_day_groups_hold_a_single_referral_and_lose_the_contrast() -> None:
     """What training did before: a group per referral day keeps only the hire."""
-    *_, data = _build(TrainingSetSpec(window_days=1, random_negatives=0, retrieval_negatives=0))
+    *_, data = _build(
+        SPEC.model_copy(update={"window_days": 1, "random_negatives": 0, "retrieval_negatives": 0})
+    )
     assert data.groups.tolist() == [1, 1]
     assert data.labels.tolist() == [3, 1]
 
 
 def test_every_row_is_featurised_as_of_its_own_day() -> None:
     # With the history features kept, so that the as-of-day history is checked too.
-    spec = TrainingSetSpec(retrieval_negatives=5, history_features=True)
+    spec = SPEC.model_copy(update={"retrieval_negatives": 5, "history_features": True})
     catalog, history, job_vectors, people_vectors, data = _build(spec)
     similarity = pair_similarity(people_vectors, job_vectors, data.candidates, data.jobs)
     for row in range(len(data)):
@@ -107,7 +115,9 @@ def test_every_row_is_featurised_as_of_its_own_day() -> None:
 
 
 def test_negatives_are_feasible_unreferred_and_retrieval_ones_come_from_the_nearest() -> None:
-    spec = TrainingSetSpec(random_negatives=0, retrieval_negatives=3, retrieval_depth=4)
+    spec = SPEC.model_copy(
+        update={"random_negatives": 0, "retrieval_negatives": 3, "retrieval_depth": 4}
+    )
     catalog, history, job_vectors, people_vectors, data = _build(spec)
     negatives = np.flatnonzero(data.labels == 0)
     assert feasible(catalog, data.candidates, data.jobs).all()
@@ -128,14 +138,19 @@ def test_negatives_are_feasible_unreferred_and_retrieval_ones_come_from_the_near
 
 
 def test_referred_labels_rank_a_failed_referral_above_an_unreferred_item() -> None:
-    *_, data = _build(TrainingSetSpec(labels="referred", random_negatives=5, retrieval_negatives=0))
+    *_, data = _build(
+        SPEC.model_copy(
+            update={"labels": "referred", "random_negatives": 5, "retrieval_negatives": 0}
+        )
+    )
     first = data.labels[: data.groups[0]]
     assert sorted(set(first.tolist())) == [0, 1, 4]
 
 
 def test_people_for_a_job_groups_by_job() -> None:
     catalog, *_, data = _build(
-        TrainingSetSpec(random_negatives=2, retrieval_negatives=0), Direction.CANDIDATES_FOR_JOB
+        SPEC.model_copy(update={"random_negatives": 2, "retrieval_negatives": 0}),
+        Direction.CANDIDATES_FOR_JOB,
     )
     # Jobs j2 (hired) and j4 (interviewed) are the positive groups.
     assert len(data.groups) == 2
@@ -145,7 +160,7 @@ def test_people_for_a_job_groups_by_job() -> None:
 def test_history_features_are_left_out_by_default() -> None:
     from matching.features import FEATURES, HISTORY_FEATURES
 
-    *_, data = _build(TrainingSetSpec())
+    *_, data = _build(SPEC)
     for name in HISTORY_FEATURES:
         assert np.isnan(data.features[:, FEATURES.index(name)]).all(), name
     for name in ("embedding_similarity", "region_proximity", "capacity_min_slack"):

@@ -29,6 +29,7 @@ from matching.ranker import (
     baseline_score,
     write_checksums,
 )
+from training.config import shipped_config
 from training.dataset import RankingSet
 from training.train import fit_ranker
 
@@ -43,7 +44,9 @@ def _learned() -> Ranker:
     return fit_ranker(
         dict.fromkeys(Direction, data),
         embedding_model_id="m",
-        params={"n_estimators": 3, "min_child_samples": 2},
+        config=shipped_config().with_changes(
+            {"lightgbm": {"n_estimators": 3, "min_child_samples": 2}}
+        ),
     )
 
 

@@ -1,11 +1,14 @@
-"""The promotion gates beyond the margin (training/retrain.py decide): the cold-start slice
+"""The promotion gates beyond the margin (training/promotion.py decide): the cold-start slice
 against the baseline scorer, and exposure parity per disability category."""
 
 from __future__ import annotations
 
-from training.retrain import RetrainConfig, decide
+from training.config import shipped_config
+from training.promotion import decide
 
-CONFIG = RetrainConfig(margin=0.005, tolerance=0.05, min_category_queries=5)
+CONFIG = shipped_config().promotion.model_copy(
+    update={"margin": 0.005, "tolerance": 0.05, "min_category_queries": 5}
+)
 
 
 def metrics(

@@ -263,7 +263,10 @@ def test_the_readme_table_is_the_lifecycle() -> None:
 def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:
     from matching.catalog import ReferralFacts
     from matching.ranker import Direction
-    from training.dataset import TrainingSetSpec, build_ranking_set
+    from training.config import shipped_config
+    from training.dataset import build_ranking_set
+
+    shipped = shipped_config().dataset
 
     day = dt.date(2025, 3, 1)
     # r0: an employer reported "hired" (label 3) after a counselor's "interviewed" (label 1):
@@ -284,7 +287,8 @@ def test_the_training_set_knows_which_outcomes_were_confirmed() -> None:
         settings=Settings(),
         direction=Direction.JOBS_FOR_CANDIDATE,
         rows=np.arange(len(catalog.history)),
-        spec=TrainingSetSpec(random_negatives=1, retrieval_negatives=0),
+        spec=shipped.model_copy(update={"random_negatives": 1, "retrieval_negatives": 0}),
+        seed=0,
     )
     referred = ranking.labels > 0
     assert sorted(
