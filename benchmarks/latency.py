@@ -271,10 +271,10 @@ class StageTimer:
     def wrap_search(self, function: Callable[..., Any]) -> Callable[..., Any]:
         timed = self.wrap("search", function)
 
-        def search(queries: np.ndarray, k: int) -> Any:
+        def search(queries: np.ndarray, k: int, **options: Any) -> Any:
             self.searches += 1
             self.widest = max(self.widest, k)
-            return timed(queries, k)
+            return timed(queries, k, **options)
 
         return search
 
@@ -306,7 +306,9 @@ def instrumented(matcher: Matcher, timer: StageTimer) -> Iterator[None]:
     )
     indexes = [i for i in (matcher.job_index, matcher.candidate_index) if i is not None]
     for index in indexes:
-        index.search = timer.wrap_search(VectorIndex.search.__get__(index))  # type: ignore[method-assign]
+        index.search_storage = timer.wrap_search(  # type: ignore[method-assign]
+            VectorIndex.search_storage.__get__(index)
+        )
     try:
         yield
     finally:
@@ -314,7 +316,7 @@ def instrumented(matcher: Matcher, timer: StageTimer) -> Iterator[None]:
             setattr(engine, name, function)
         del ranker.score, ranker.contributions, matcher._policy_tiers
         for index in indexes:
-            del index.search
+            del index.search_storage
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -674,7 +676,8 @@ def print_tables(results: list[Result], target_ms: float) -> None:
             )
     print()
     print(
-        "eligible: open/vacant filter (person → jobs); search: VectorIndex.search (all rounds); "
+        "eligible: open/vacant filter (person → jobs); search: VectorIndex.search_storage (all "
+        "rounds, the restricted one included); "
         "feasible: hard requirements of the hits (of every eligible item when scored exactly); "
         "features: build_features of the pool; "
         "score: LightGBM over the pool; tiers: policy tiers; contrib: pred_contrib of the top k; "

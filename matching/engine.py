@@ -40,9 +40,16 @@ from matching.settings import Settings
 from matching.store import Store
 
 NON_PERSONALISED = "non-personalised"
-# Deepest index search before retrieval scores the feasible eligible items exactly: searches
-# of tens of thousands of neighbours took seconds on 100k HNSW indexes.
-MAX_SEARCH = 4096
+# The first index search asks for this many times the retrieval pool; when fewer feasible
+# items are among the hits, retrieval checks every eligible item first (Matcher._retrieve).
+FIRST_SEARCH = 3
+# Feasible items under 1/EXACT_SHARE of the index are scored exactly rather than searched in
+# the index restricted to them (HNSW restricted to a small share visits most of its graph).
+EXACT_SHARE = 8
+
+
+def _everything(items: np.ndarray) -> np.ndarray:
+    return np.ones(len(items), dtype=bool)
 
 
 def nearest_feasible(
@@ -157,6 +164,8 @@ class Matcher:
         self.candidate_index = candidate_index
         # Queries share it; applying changed records (matching.live) takes it alone.
         self.lock = ReadWriteLock()
+        for direction in ranker.boosters:  # made now, so that no request waits for it
+            ranker.contribution_table(direction)
         self._index_rows: dict[int, tuple[int, np.ndarray]] = {}
 
     # -- retrieval ------------------------------------------------------------------------
@@ -172,33 +181,54 @@ class Matcher:
     ) -> np.ndarray:
         """Up to ``retrieval_pool`` feasible eligible items, nearest first.
 
-        Searches the index for a few times the pool, drops ineligible and infeasible items,
-        and doubles the search until the pool is full or the index is exhausted. Once the
-        search would go deeper than :data:`MAX_SEARCH` (few of the nearest items are
-        eligible and feasible: a person with rare needs), or when under a quarter of the
-        index is eligible at all (a counselor's area), the feasible eligible items are scored
-        exactly instead, which is then far cheaper than searching the whole index. Without an
-        index (small catalogs) that is the only way.
+        Searches the index for :data:`FIRST_SEARCH` times the pool and drops ineligible and
+        infeasible items: most queries fill the pool so. When they do not (few of the nearest
+        items are feasible: a person with rare needs), the hard requirements are checked for
+        every eligible item first and only the feasible ones are searched: exactly when they
+        are under 1/:data:`EXACT_SHARE` of the index, else through the index restricted to
+        them. Under a quarter of the index eligible at all (a counselor's area), or no index
+        (small catalogs), the feasible eligible items are scored exactly.
         """
         pool = self.settings.retrieval_pool
-        wanted = pool * 3
         # A small eligible share (a counselor's area) would make most hits useless.
         small_share = index is not None and len(eligible) * 4 < len(index)
-        if index is None or not len(index) or wanted > MAX_SEARCH or small_share:
+        if index is None or not len(index) or small_share:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
         rows = self._rows_of(index, positions)
-        while True:
-            items = rows[index.search_storage(query, min(wanted, len(index)))]
-            items = items[items >= 0]
-            items = items[allowed[items]]
-            found = items[is_feasible(items)] if len(items) else items
-            if len(found) >= pool or wanted >= len(index):
-                return found[:pool]
-            wanted *= 2
-            if wanted > MAX_SEARCH:
-                return nearest_feasible(query, eligible, is_feasible, vectors, pool)
+        wanted = min(pool * FIRST_SEARCH, len(index))
+        items = rows[index.search_storage(query, wanted)]
+        items = items[items >= 0]
+        items = items[allowed[items]]
+        found = items[is_feasible(items)] if len(items) else items
+        if len(found) >= pool or wanted >= len(index):
+            return found[:pool]
+        # Only items the hard requirements admit are searched, so only those come back.
+        return self._nearest_of(query, index, positions, eligible[is_feasible(eligible)], vectors)
+
+    def _nearest_of(
+        self,
+        query: np.ndarray,
+        index: VectorIndex | None,
+        positions: dict[str, int],
+        items: np.ndarray,
+        vectors: np.ndarray,
+    ) -> np.ndarray:
+        """Up to ``retrieval_pool`` of ``items`` (catalog rows), nearest first: scored exactly
+        when they are under 1/:data:`EXACT_SHARE` of the index and fewer than
+        ``exact_index_below`` (or there is no index), else searched in the index restricted
+        to them."""
+        pool = self.settings.retrieval_pool
+        # Gathering the vectors of tens of thousands of items costs more than the search.
+        most = self.settings.exact_index_below
+        if index is None or len(items) < min(len(index) // EXACT_SHARE, most):
+            return nearest_feasible(query, items, _everything, vectors, pool)
+        rows = self._rows_of(index, positions)
+        allowed = np.zeros(len(positions), dtype=bool)
+        allowed[items] = True
+        found = rows[index.search_storage(query, pool, allowed=(rows >= 0) & allowed[rows])]
+        return found[allowed[found]]
 
     def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
         """Catalog row of each storage position of ``index`` (-1: none), cached per index and

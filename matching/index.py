@@ -157,16 +157,29 @@ class VectorIndex:
             for row_scores, row_positions in zip(scores, positions, strict=True)
         ]
 
-    def search_storage(self, query: np.ndarray, k: int) -> np.ndarray:
+    def search_storage(
+        self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
         """Storage positions (see :attr:`storage_ids`) of up to ``k`` live vectors nearest to
         one query, best first: :meth:`search` without building a Python pair per hit, for
-        callers that map positions to their own rows with an array."""
+        callers that map positions to their own rows with an array.
+
+        ``allowed`` (one flag per storage position, False for removed ones) restricts the
+        search to those positions: the search itself skips the others, so ``k`` allowed
+        ones come back whenever there are that many."""
         query = _as_matrix(query, self.dim)
         k = min(k, len(self))
         if k <= 0:
             return np.empty(0, dtype=np.int64)
         set_threads(1)
-        _, positions = self._faiss.search(query[:1], k, params=self._search_parameters(k))
+        params = self._search_parameters(k)
+        if allowed is not None:
+            if len(allowed) != len(self._ids):
+                raise ValueError(f"{len(allowed)} flags for {len(self._ids)} stored positions")
+            bits = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            params = self._parameters(k, selector)
+        _, positions = self._faiss.search(query[:1], k, params=params)
         row = positions[0]
         return row[row >= 0]
 
@@ -346,6 +359,9 @@ class VectorIndex:
                 removed = faiss.IDSelectorBatch(np.fromiter(self._removed, dtype=np.int64))
                 self._selector = (faiss.IDSelectorNot(removed), removed)
             selector = self._selector[0]
+        return self._parameters(k, selector)
+
+    def _parameters(self, k: int, selector: Any) -> faiss.SearchParameters | None:
         if self.kind == "exact":
             # faiss's bundled stubs lack the parameters' keyword constructors.
             return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]

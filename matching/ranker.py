@@ -26,6 +26,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from matching.contributions import ContributionTable
 from matching.features import DECLARED, FEATURE, FEATURES, feature_schema_hash
 
 SPEC_FILE = "ranker.json"
@@ -129,6 +130,10 @@ class Ranker:
     baseline_prior: float = 0.0
     # matching.features.feature_schema_hash() when trained: names *and* encodings.
     feature_schema: str | None = field(default_factory=feature_schema_hash)
+    # Each booster's contribution table (matching.contributions), made on first use.
+    _tables: dict[Direction, ContributionTable | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def learned(self) -> bool:
@@ -144,12 +149,24 @@ class Ranker:
         booster = self.boosters.get(direction)
         if booster is None:
             return _baseline_terms(features, self.features)
-        contributions = np.asarray(booster.predict(features, pred_contrib=True, num_threads=1))
+        table = self.contribution_table(direction)
+        if table is not None:
+            contributions = table.contributions(features)
+        else:
+            contributions = np.asarray(booster.predict(features, pred_contrib=True, num_threads=1))
         if self.baseline_prior:
             contributions = contributions + self.baseline_prior * _baseline_terms(
                 features, self.features
             )
         return contributions
+
+    def contribution_table(self, direction: Direction) -> ContributionTable | None:
+        """The booster's ``pred_contrib`` as a table (made once, a fraction of a second for
+        the shipped trees), or None for the baseline or trees too big to tabulate."""
+        if direction not in self._tables:
+            booster = self.boosters.get(direction)
+            self._tables[direction] = None if booster is None else ContributionTable.of(booster)
+        return self._tables[direction]
 
     def score(self, features: np.ndarray, direction: Direction, *, threads: int = 1) -> np.ndarray:
         """The ranking score of each pair (higher is better).

@@ -3,6 +3,7 @@ a real LightGBM ranker trained on the world's referrals, a real SQLite store."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import matching.engine as engine
 from demo.world import generate_world
 from matching.catalog import Catalog
 from matching.embedding import Embedder, EmbeddingCache
@@ -22,6 +24,7 @@ from matching.features import (
     feasible,
     region_proximity,
 )
+from matching.index import VectorIndex
 from matching.interchange import import_directory
 from matching.occupations import OccupationVocabulary
 from matching.ranker import Direction, Ranker
@@ -252,3 +255,71 @@ def test_region_prefix_limits_results_to_a_counselors_area(matcher: Matcher) -> 
         for match in matcher.candidates_for_job(job_id, 10, region_prefix=prefix):
             person = catalog.candidates.index[match.id]
             assert str(catalog.candidates.region[person]).startswith(prefix)
+
+
+def _matcher_over(
+    world: World,
+    ranker: Ranker,
+    job_index: VectorIndex | None,
+    candidate_index: VectorIndex | None,
+) -> Matcher:
+    """A matcher over the world's catalog and vectors with this ranker and these indexes."""
+    return Matcher(
+        world.catalog,
+        ranker,
+        world.settings,
+        job_vectors=world.job_vectors,
+        candidate_vectors=world.candidate_vectors,
+        job_index=job_index,
+        candidate_index=candidate_index,
+    )
+
+
+def test_reasons_from_the_contribution_table_are_those_of_pred_contrib(
+    world: World, matcher: Matcher
+) -> None:
+    """The table (matching.contributions) changes no result, score or reason: the same
+    matcher with LightGBM computing every contribution answers exactly the same."""
+    direct = dataclasses.replace(world.learned)
+    direct._tables = dict.fromkeys(Direction)  # no table: LightGBM's pred_contrib each time
+    assert world.learned.contribution_table(Direction.JOBS_FOR_CANDIDATE) is not None
+    reference = _matcher_over(world, direct, matcher.job_index, matcher.candidate_index)
+    for candidate_id in matcher.catalog.candidates.ids[:80]:
+        assert matcher.jobs_for_candidate(candidate_id, 10) == (
+            reference.jobs_for_candidate(candidate_id, 10)
+        )
+    for job_id in matcher.catalog.jobs.ids[:40]:
+        assert matcher.candidates_for_job(job_id, 10) == reference.candidates_for_job(job_id, 10)
+
+
+@pytest.mark.parametrize("path", ["first search", "restricted index", "exact"])
+def test_served_top_10_equals_exact_search(
+    world: World, matcher: Matcher, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Over HNSW indexes, by each retrieval path, the top 10 served for a fixed set of
+    queries are those of exact search over every feasible item."""
+    today = dt.date.today().toordinal()
+    catalog = matcher.catalog
+    open_jobs = np.flatnonzero(catalog.jobs.closes >= today)
+    active = np.flatnonzero(catalog.candidates.active)
+
+    def hnsw(ids: list[str], rows: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+        return VectorIndex.build([ids[i] for i in rows], vectors[rows], exact_below=0)
+
+    exact = _matcher_over(world, world.learned, None, None)
+    searched = _matcher_over(
+        world,
+        world.learned,
+        hnsw(catalog.jobs.ids, open_jobs, world.job_vectors),
+        hnsw(catalog.candidates.ids, active, world.candidate_vectors),
+    )
+    assert searched.job_index is not None and searched.job_index.kind == "hnsw"
+    if path != "first search":
+        monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
+        monkeypatch.setattr(engine, "EXACT_SHARE", 10**9 if path == "restricted index" else 1)
+    for candidate_id in catalog.candidates.ids[:60]:
+        assert searched.jobs_for_candidate(candidate_id, 10) == exact.jobs_for_candidate(
+            candidate_id, 10
+        )
+    for job_id in catalog.jobs.ids[:30]:
+        assert searched.candidates_for_job(job_id, 10) == exact.candidates_for_job(job_id, 10)

@@ -180,7 +180,8 @@ def test_matcher_never_returns_an_infeasible_pair_and_misses_no_feasible_one(
 def test_exact_fallback_returns_what_the_index_search_returns(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Scoring feasible items exactly, instead of searching deeper, changes no answer."""
+    """Checking every eligible item's requirements first, then scoring the feasible ones
+    exactly or searching the index restricted to them, changes no answer."""
     rng = np.random.default_rng(7)
     job_list = [jobs(n).example() for n in range(30)]
     people = [candidates(n).example() for n in range(10)]
@@ -199,8 +200,10 @@ def test_exact_fallback_returns_what_the_index_search_returns(
         candidate_index=VectorIndex.build([p.id for p in people], people_vectors),
     )
     searched = [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people]
-    monkeypatch.setattr(engine, "MAX_SEARCH", 1)
-    assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
+    monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
+    for share in (1, 10**9):  # every time exactly; every time through the restricted index
+        monkeypatch.setattr(engine, "EXACT_SHARE", share)
+        assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
 
 
 def test_occupation_match_grades_same_occupation_minor_and_major_group() -> None:
