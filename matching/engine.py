@@ -34,7 +34,7 @@ from matching.index import VectorIndex
 from matching.lifecycle import StreakRule
 from matching.locks import ReadWriteLock
 from matching.occupations import OccupationVocabulary
-from matching.policy import entitled, policy_tiers, served_order
+from matching.policy import entitled, policy_tiers, served_order, strongest_claims
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
@@ -320,17 +320,27 @@ class Matcher:
             lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
             self.candidate_vectors,
         )
-        # Rule 6: everyone entitled to a public-welfare post is proposed for it, not only
+        # Rule 6: the people entitled to a public-welfare post are proposed for it, not only
         # those among the nearest retrieved.
-        claim = active[:0]
         if self.catalog.jobs.public_welfare[j]:
             streak = failed_market_streak(
                 self.catalog, self.history, active, np.full(len(active), day)
             )
-            claim = active[entitled(self.catalog, active, j, streak, self.settings)]
-        if len(claim):
-            claim = claim[feasible(self.catalog, claim, np.full(len(claim), j))]
-            candidates = np.r_[candidates, np.setdiff1d(claim, candidates)]
+            claiming = entitled(self.catalog, active, j, streak, self.settings)
+            claim, claim_streak = active[claiming], streak[claiming]
+            fits = feasible(self.catalog, claim, np.full(len(claim), j))
+            claim, claim_streak = claim[fits], claim_streak[fits]
+            tiers = policy_tiers(
+                self.catalog,
+                claim,
+                np.full(len(claim), j),
+                claim_streak,
+                self.settings,
+                for_person=False,
+            )
+            nearness = self.candidate_vectors[claim] @ self.job_vectors[j]
+            keep = strongest_claims(tiers, nearness, max(k, self.settings.retrieval_pool))
+            candidates = np.r_[candidates, np.setdiff1d(claim[keep], candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
         return self._rank(
             candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k, personalised=personalised

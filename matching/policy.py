@@ -7,8 +7,9 @@ then to the priority groups of ``Settings.public_welfare_priority_groups`` (tier
 everyone else (tier 2). Within a tier the ranker's score decides. For a person (jobs for a
 person) only the first claim reorders: a person with the failed streak sees the feasible
 public-welfare posts first; a priority group alone does not push a person away from market
-jobs that suit them better. Everyone entitled to a post (tiers 0 and 1) is proposed for it,
-not only those who happen to be among the nearest retrieved people.
+jobs that suit them better. The people entitled to a post (tiers 0 and 1) are proposed for
+it, not only those who happen to be among the nearest retrieved people: as many as the list
+and the retrieval pool can hold, strongest tier first (:func:`strongest_claims`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,20 @@ def entitled(
     jobs = np.full(len(candidates), job, dtype=np.int64)
     tiers = policy_tiers(catalog, candidates, jobs, streak, settings, for_person=False)
     return tiers < EVERYONE
+
+
+def strongest_claims(tiers: np.ndarray, nearness: np.ndarray, keep: int) -> np.ndarray:
+    """Positions of the at most ``keep`` claims to a public-welfare post worth ranking: the
+    lower tier first, then the nearest by text (``nearness``, higher nearer).
+
+    A list of ``k`` shows entitled people before anyone else, so with ``keep >= k`` every
+    place a claim could take is filled from the strongest tier; ranking every entitled
+    person of a national register (hundreds of thousands) for one post is what made people
+    for a job take seconds. Within a tier the ranker still decides among those kept, as
+    retrieval decides for everyone else."""
+    if len(tiers) <= keep:
+        return np.arange(len(tiers))
+    return np.lexsort((-nearness, tiers))[:keep]
 
 
 def served_order(

@@ -22,6 +22,7 @@ from matching.policy import (
     policy_tiers,
     served_order,
     served_scores,
+    strongest_claims,
 )
 from matching.ranker import Ranker
 from matching.settings import Settings
@@ -151,3 +152,28 @@ def test_served_scores_sort_exactly_as_the_served_order(scores: list[float], dat
     order = served_order(values, tiers)
     assert np.array_equal(tiers[by_score], tiers[order])
     assert np.array_equal(values[by_score], values[order])
+
+
+def test_the_claims_kept_for_a_post_fill_from_the_strongest_tier_then_the_nearest() -> None:
+    tiers = np.array([1, 0, 1, 0, 1], dtype=np.int8)
+    nearness = np.array([0.9, 0.1, 0.8, 0.2, 0.7])
+    # Two places: both first claims, however far, before any priority-group person.
+    assert sorted(strongest_claims(tiers, nearness, 2).tolist()) == [1, 3]
+    # Three places: the nearest priority-group person fills the third.
+    assert sorted(strongest_claims(tiers, nearness, 3).tolist()) == [0, 1, 3]
+    # Room for all: every claim is kept.
+    assert sorted(strongest_claims(tiers, nearness, 9).tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_a_public_welfare_post_ranks_no_more_claimants_than_its_list_and_pool_hold() -> None:
+    """With one place and a pool of one, only the first claim is kept, however near the
+    priority-group person is: the list's one place goes to the first claim."""
+    catalog, history, _ = _world()
+    matcher = Matcher(
+        catalog,
+        Ranker(),
+        Settings(retrieval_pool=1),
+        job_vectors=np.tile(np.eye(4, dtype=np.float32)[0], (4, 1)),
+        candidate_vectors=np.eye(4, dtype=np.float32)[[1, 2, 3, 0]],
+    )
+    assert [m.id for m in matcher.candidates_for_job("welfare", 1, on=DAY)] == ["streak"]
