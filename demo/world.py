@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.draws import Draws
-from demo.employers import Geography, make_employers
+from demo.employers import EmployerInfo, Geography, make_employers
 from demo.jobs import make_jobs
 from demo.people import make_candidates
 from demo.referrals import make_referrals
@@ -52,6 +52,48 @@ class WorldSummary:
             f"{self.employers} employers, {self.jobs} jobs, {self.candidates} candidates, "
             f"{self.referrals} referrals ({self.outcomes.get('hired', 0)} hired)"
         )
+
+
+@dataclass(frozen=True)
+class Population:
+    """The employers, jobs and people of a world, with the random stream that drew them
+    (what follows, referrals or an evaluation world's questions, draws on from it)."""
+
+    rng: np.random.Generator
+    draws: Draws
+    employers: list[Employer]
+    employer_info: EmployerInfo
+    jobs: list[Job]
+    people: list[Candidate]
+    employability: np.ndarray  # per person
+    attractiveness: np.ndarray  # per job
+
+
+def draw_population(
+    seed: int,
+    candidates: int,
+    jobs: int,
+    employers: int,
+    today: dt.date,
+    settings: Settings,
+    tables: DemoTables,
+) -> Population:
+    """Employers, then jobs, then people, drawn in that order from ``seed``: the one start
+    of :func:`generate_world` and :func:`demo.worlds.generate_evaluation_world`."""
+    rng = np.random.default_rng(seed)
+    draws = Draws(rng)
+    geography = Geography.build(RegionHierarchy.load(), tables.prefectures)
+    occupations = profile_occupations(OccupationVocabulary.load(), tables.profiles)
+    employer_list, info = make_employers(rng, draws, tables, geography, employers)
+    job_list, attractiveness = make_jobs(
+        rng, draws, tables, geography, occupations, employer_list, info, jobs, today
+    )
+    people, employability = make_candidates(
+        rng, draws, tables, settings, geography, occupations, info, candidates, today
+    )
+    return Population(
+        rng, draws, employer_list, info, job_list, people, employability, attractiveness
+    )
 
 
 def generate_world(
@@ -87,26 +129,16 @@ def generate_world(
     n_referrals = referrals if referrals is not None else round(2.5 * candidates)
     settings = settings or Settings()
     tables = tables or DemoTables.load()
-
-    rng = np.random.default_rng(seed)
-    draws = Draws(rng)
-    geography = Geography.build(RegionHierarchy.load(), tables.prefectures)
-    occupations = profile_occupations(OccupationVocabulary.load(), tables.profiles)
-    employer_list, employer_info = make_employers(rng, draws, tables, geography, n_employers)
-    job_list, job_attractiveness = make_jobs(
-        rng, draws, tables, geography, occupations, employer_list, employer_info, jobs, today
-    )
-    people, employability = make_candidates(
-        rng, draws, tables, settings, geography, occupations, employer_info, candidates, today
-    )
+    world = draw_population(seed, candidates, jobs, n_employers, today, settings, tables)
+    employer_list, job_list, people = world.employers, world.jobs, world.people
     referral_list = make_referrals(
-        rng,
-        draws,
+        world.rng,
+        world.draws,
         settings,
         people,
         job_list,
-        employability,
-        job_attractiveness,
+        world.employability,
+        world.attractiveness,
         n_referrals,
         today,
     )

@@ -35,16 +35,12 @@ from pathlib import Path
 import numpy as np
 
 from demo.draws import Draws
-from demo.employers import Geography, make_employers
-from demo.jobs import make_jobs
-from demo.people import make_candidates
 from demo.referrals import OUTCOME_LAG, Drawn, make_referrals, referral_records
 from demo.tables import DemoTables
 from demo.utility import PairArrays, feasible, mode_fit, overlap, systematic_utility
-from demo.world import profile_occupations, write_interchange
+from demo.world import draw_population, write_interchange
 from matching.domain import Candidate, Job, Referral
-from matching.occupations import OccupationVocabulary
-from matching.regions import RegionHierarchy, prefecture_code
+from matching.regions import prefecture_code
 from matching.settings import Settings
 from matching.vocabulary import Outcome
 
@@ -135,17 +131,13 @@ def generate_evaluation_world(
     """
     settings = settings or Settings()
     tables = tables or DemoTables.load()
-    rng = np.random.default_rng(seed)
-    draws = Draws(rng)
-    geography = Geography.build(RegionHierarchy.load(), tables.prefectures)
-    occupations = profile_occupations(OccupationVocabulary.load(), tables.profiles)
-    employer_list, info = make_employers(rng, draws, tables, geography, max(9, round(jobs / 3)))
-    job_list, attractiveness = make_jobs(
-        rng, draws, tables, geography, occupations, employer_list, info, jobs, today
+    world = draw_population(
+        seed, candidates, jobs, max(9, round(jobs / 3)), today, settings, tables
     )
-    people, employability = make_candidates(
-        rng, draws, tables, settings, geography, occupations, info, candidates, today
-    )
+    rng, draws = world.rng, world.draws
+    employer_list, job_list, people = world.employers, world.jobs, world.people
+    employability, attractiveness = world.employability, world.attractiveness
+    info = world.employer_info
     t = PairArrays.from_records(people, job_list, settings)
     day = today.toordinal()
     open_today = t.open_on(today)
