@@ -24,6 +24,7 @@ from matching.features import (
     FEATURES,
     HistoryIndex,
     build_features,
+    could_claim,
     failed_market_streak,
     feasible,
     pair_similarity,
@@ -323,11 +324,13 @@ class Matcher:
         # Rule 6: the people entitled to a public-welfare post are proposed for it, not only
         # those among the nearest retrieved.
         if self.catalog.jobs.public_welfare[j]:
+            # Streaks only of people who could hold a claim: not of a whole register.
+            maybe = active[could_claim(self.catalog, self.history, active, self.settings)]
             streak = failed_market_streak(
-                self.catalog, self.history, active, np.full(len(active), day)
+                self.catalog, self.history, maybe, np.full(len(maybe), day)
             )
-            claiming = entitled(self.catalog, active, j, streak, self.settings)
-            claim, claim_streak = active[claiming], streak[claiming]
+            claiming = entitled(self.catalog, maybe, j, streak, self.settings)
+            claim, claim_streak = maybe[claiming], streak[claiming]
             fits = feasible(self.catalog, claim, np.full(len(claim), j))
             claim, claim_streak = claim[fits], claim_streak[fits]
             tiers = policy_tiers(

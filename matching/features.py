@@ -30,7 +30,7 @@ from matching.catalog import (
     JobTable,
 )
 from matching.lifecycle import StreakRule
-from matching.policy import first_claim
+from matching.policy import first_claim, priority_mask
 from matching.regions import proximities as region_proximity  # the rule, vectorised
 from matching.rules import SparseSets, meets_hard_requirements
 from matching.settings import Settings
@@ -184,6 +184,20 @@ class _Events:
             - np.searchsorted(self.keys, base, "left")
         ).astype(np.float32)
 
+    def largest(self, size: int) -> np.ndarray:
+        """Each group's largest event value on any day, for groups ``0 .. size-1`` (0 for a
+        group without events); made once per event set and size (an update makes a new
+        set)."""
+        cache: dict[int, np.ndarray] = self.__dict__.setdefault("_largest", {})
+        if size not in cache:
+            values = self.values if self.values is not None else self.keys % DAY_SPAN
+            groups = self.keys // DAY_SPAN
+            inside = groups < size
+            out = np.zeros(size, dtype=np.float64)
+            np.maximum.at(out, groups[inside], values[inside])
+            cache[size] = out
+        return cache[size]
+
     def last_before(self, group: np.ndarray, day: np.ndarray, default: float) -> np.ndarray:
         """The value of the group's last event before ``day`` (``default`` if none)."""
         base = group.astype(np.int64) * DAY_SPAN
@@ -229,6 +243,18 @@ def failed_market_streak(
 ) -> np.ndarray:
     """Market referrals in a row that ended without a job, as known before each day."""
     return history.person_streak.last_before(candidates, on, 0.0).astype(np.float32)
+
+
+def could_claim(
+    catalog: Catalog, history: HistoryIndex, candidates: np.ndarray, settings: Settings
+) -> np.ndarray:
+    """Which of ``candidates`` could be entitled to a public-welfare post on some day (rule 6,
+    公益性岗位优先): in one of the priority groups, or with a failed-market streak that ever
+    reached the first claim's count. A superset of :func:`matching.policy.entitled` on every
+    day, so serving computes streaks only for these people, not for a whole register."""
+    longest = history.person_streak.largest(len(catalog.candidates.active))
+    grouped = (catalog.candidates.priority[candidates] & priority_mask(settings)) > 0
+    return grouped | first_claim(longest[candidates], settings)
 
 
 class Pairs:

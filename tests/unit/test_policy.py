@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from matching.domain import Referral
 from matching.engine import Matcher
-from matching.features import HistoryIndex, failed_market_streak
+from matching.features import HistoryIndex, could_claim, failed_market_streak
 from matching.policy import (
     EVERYONE,
     FIRST_CLAIM,
@@ -177,3 +177,20 @@ def test_a_public_welfare_post_ranks_no_more_claimants_than_its_list_and_pool_ho
         candidate_vectors=np.eye(4, dtype=np.float32)[[1, 2, 3, 0]],
     )
     assert [m.id for m in matcher.candidates_for_job("welfare", 1, on=DAY)] == ["streak"]
+
+
+def test_who_could_claim_a_post_covers_everyone_entitled_on_every_day() -> None:
+    """The people serving computes streaks for: a priority group or a streak that ever
+    reached the count; on each day (before, during and after the streak) everyone entitled
+    is among them, and someone with neither is not."""
+    catalog, history, settings = _world()
+    people = np.arange(4)
+    welfare = catalog.jobs.index["welfare"]
+    maybe = could_claim(catalog, history, people, settings)
+    assert maybe.tolist() == [True, True, False, False]
+    for day in (dt.date(2025, 3, 2), dt.date(2025, 3, 4), DAY):
+        streak = failed_market_streak(catalog, history, people, np.full(4, day.toordinal()))
+        assert not (entitled(catalog, people, welfare, streak, settings) & ~maybe).any()
+    # A shorter rule lets the streak person claim earlier; a longer one never.
+    longer = Settings(public_welfare_failed_referrals=4)
+    assert could_claim(catalog, history, people, longer).tolist() == [False, True, False, False]
