@@ -13,49 +13,34 @@ runs the whole engine: the open/vacant (or active) filter, index search, feasibi
 features, LightGBM scoring of the retrieval pool, the policy tiers, ``pred_contrib`` of the
 top k and their explanations. The target is p99 ≤ 30 ms on the 2-core serving host.
 
-Every configuration is also timed (``--region-requests`` requests) as a counselor asks,
-limited to the query's own county (``region_prefix``, ``--region-digits 6``): there only a
-sliver of the index is eligible, which is the hard case for retrieval.
+Each configuration is also timed within the query's own county (``--region-digits 6``), as
+a counselor asks: only a sliver of the index is eligible there, the hard case for retrieval.
+The big catalogs (a million people cannot be generated or embedded by m3e in a benchmark):
 
-How the big catalogs are made, since neither generating a million people with
-:func:`demo.world.generate_world` nor embedding them with m3e-small on a CPU fits in a
-benchmark:
-
-* **Records.** One real synthetic world (default 20k candidates, 5k jobs) is generated into a
-  temporary directory and read back through the domain models. Bigger catalogs replicate its
-  records with new ids (``model_copy``), each copy in a county drawn from the world's counties:
-  open jobs are copied until the catalog holds the wanted number of open jobs; candidates until
-  it holds the wanted number of people. The referral history is the world's own (copies have
-  none), so history features stay what the world says. ``Catalog.from_records`` is timed, with
-  the process's resident memory before and after.
-* **Vectors.** m3e-small vectors are replaced by synthetic 512-d unit vectors with cluster
-  structure, so that HNSW recall and search effort are like those on text embeddings rather
-  than on uniform noise (the worst case): every occupation (a job's, a person's first target
-  occupation or first skill) has a topic direction, every record one of 200 shared cluster
-  centres; a vector is ``normalise(topic + 0.5 centre + noise)`` (noise of norm 0.5), so that
-  cosines are about 0.7-0.8 within an occupation and 0-0.2 across. Records of one occupation
-  are thus near each other, as their texts would be (and, as in real data, a job's nearest
-  people are mostly people the job is feasible for), and the similarity feature means
-  something to the ranker.
-* **Indexes.** ``VectorIndex.build`` with the project's defaults (``Settings().exact_index_below``:
-  exact below 20k vectors, HNSW M = 32, efConstruction = 40, efSearch = 128 above), over the
-  open jobs and the active candidates as ``open_matcher`` builds them; build time is reported.
+* **Records.** One synthetic world (default 20k candidates, 5k jobs) is generated and read
+  back through the domain models; bigger catalogs copy its open jobs or people with new ids
+  (``model_copy``), each copy in one of the world's counties, up to the wanted number. The
+  referral history is the world's own (copies have none). ``Catalog.from_records`` is timed,
+  with the resident memory it adds.
+* **Vectors.** Synthetic 512-d unit vectors with cluster structure stand in for m3e-small,
+  so that HNSW recall and search effort are like those on text embeddings: each occupation
+  has a topic direction, each record one of 200 cluster centres, a vector is
+  ``normalise(topic + 0.5 centre + noise)`` (cosines about 0.7-0.8 within an occupation, 0-0.2
+  across), so a job's nearest people are mostly people the job is feasible for, as in real data.
+* **Indexes.** ``VectorIndex.build`` with the project's defaults (exact below
+  ``Settings().exact_index_below``, else HNSW M 32, efConstruction 40, efSearch 128), over the
+  open jobs and active candidates as ``open_matcher`` builds them; build time is reported.
 * **Ranker.** A LambdaRank ranker (both directions, the default parameters) is trained on the
   world's referral history with :func:`training.train.ranking_sets` and
   :func:`training.train.fit_ranker`, on the same synthetic vectors, so scoring, contributions
   and explanations cost what a trained model costs.
 
-Requests are timed with ``time.perf_counter`` after a warm-up; queries are drawn at random from
-the active candidates (person → jobs) or the open jobs (job → people). The stage table comes
-from a second pass over the same queries that wraps each stage's function in a timer (a little
-overhead on top), with the means over all requests and over the slowest 1%, and how many
-index searches a request made and how deep the deepest went. The host may be shared: the load
-average is printed at the start and with every configuration, and the CPU time per request
-(p50, p99) shows how much of the wall time was this process's own work (the CPU time of all its
-threads: numpy's BLAS may use both cores for exact scoring, so it can exceed the wall time).
-
-Peak resident memory is about 11.5 GiB with 1M candidates (records ~4 GiB, vectors 2 GiB, HNSW
-2.3 GiB, catalog 0.7 GiB; training the ranker alone peaks at 2.5 GiB).
+Requests are timed with ``time.perf_counter`` after a warm-up, queries drawn at random from
+the active candidates or the open jobs. The stage table comes from a second pass that wraps
+each stage's function in a timer: means over all requests and over the slowest 1%, index
+searches per request and the deepest. The load average is printed with every configuration,
+and the CPU time per request (all threads: BLAS may use both cores) shows how much of the wall
+time was this process's own. Peak memory with 1M candidates: about 9.5-11.5 GiB.
 """
 
 from __future__ import annotations
@@ -107,13 +92,10 @@ RecordT = TypeVar("RecordT", Job, Candidate)
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or "unknown"
 
 
 def load_average() -> str:
