@@ -10,8 +10,6 @@ own where no re-ranker applies (no embedder, or a bundle of another embedding mo
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +17,8 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+
+from matching.ranker import in_place, swap_in
 
 SHIPPED_MODEL = Path(__file__).parent / "data" / "occupation_coder"
 SPEC_FILE = "coder.json"
@@ -135,19 +135,16 @@ class CoderModel:
             "measured_with": self.measured_with,
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
-        retired = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(directory, retired)
-        os.replace(staging, directory)
-        shutil.rmtree(retired, ignore_errors=True)
+        swap_in(staging, directory)
 
     @classmethod
     def load(cls, directory: Path) -> CoderModel | None:
-        """The bundle at ``directory``; ``None`` when there is none."""
-        directory = Path(directory)
-        if not (directory / SPEC_FILE).is_file():
+        """The bundle at ``directory`` (or the previous one, if a save was killed between
+        its renames); ``None`` when there is none."""
+        found = in_place(Path(directory))
+        if found is None or not (found / SPEC_FILE).is_file():
             return None
+        directory = found
         spec = json.loads((directory / SPEC_FILE).read_text(encoding="utf-8"))
         return cls(
             booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),

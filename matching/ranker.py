@@ -106,8 +106,31 @@ def baseline_score(features: np.ndarray, names: list[str] | None = None) -> np.n
     return _baseline_terms(features, names or list(FEATURES)).sum(axis=1)
 
 
-def _retired(directory: Path) -> Path:
+def retired(directory: Path) -> Path:
+    """Where :func:`swap_in` keeps the previous bundle between its two renames."""
     return directory.with_name(directory.name + ".old")
+
+
+def swap_in(staging: Path, directory: Path) -> None:
+    """Put the whole bundle written at ``staging`` in place of ``directory``.
+
+    Two renames: between them the previous bundle waits at :func:`retired`, where a loader
+    looks (:func:`in_place`) if the process is killed right there."""
+    previous = retired(directory)
+    if directory.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(directory, previous)
+    os.replace(staging, directory)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def in_place(directory: Path) -> Path | None:
+    """The bundle folder to load for ``directory``: itself, or the previous bundle if a
+    :func:`swap_in` was killed between its renames; ``None`` if neither is there."""
+    for candidate in (directory, retired(directory)):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 @dataclass
@@ -201,14 +224,7 @@ class Ranker:
         }
         (staging / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n")
         write_checksums(staging)
-        # Two renames: between them the previous bundle waits at <directory>.old, where
-        # Ranker.in_service finds it if the process is killed right there.
-        retired = _retired(directory)
-        if directory.exists():
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(directory, retired)
-        os.replace(staging, directory)
-        shutil.rmtree(retired, ignore_errors=True)
+        swap_in(staging, directory)
 
     @classmethod
     def in_service(cls, directory: Path) -> Ranker | None:
@@ -219,10 +235,8 @@ class Ranker:
         that is there but not a whole bundle raises :class:`BundleError`, never the baseline
         in silence.
         """
-        for candidate in (directory, _retired(directory)):
-            if candidate.is_dir():
-                return cls.load(candidate)
-        return None
+        found = in_place(directory)
+        return None if found is None else cls.load(found)
 
     @classmethod
     def load(cls, directory: Path) -> Ranker:

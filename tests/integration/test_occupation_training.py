@@ -163,6 +163,10 @@ def test_bundle_round_trip_and_compatibility(trained: CoderModel, tmp_path: Path
     assert not measured.compatible_with(None)
     assert CoderModel.load(tmp_path / "absent") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coder"]
+    # A save killed between its two renames leaves the previous bundle at coder.old: it loads.
+    (tmp_path / "coder").rename(tmp_path / "coder.old")
+    recovered = CoderModel.load(tmp_path / "coder")
+    assert recovered is not None and recovered.measured_with == [other]
 
 
 def test_a_coder_with_the_trained_model_suggests(
