@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from matching.casework import Case, CaseKind, Course
 from matching.domain import WageStandard
@@ -17,8 +15,8 @@ from matching.store.candidates import Candidates
 from matching.store.casework import CourseFull
 from matching.store.ledgers import AlreadyEnrolled, CaseExists, Ledgers
 from matching.store.repository import AlreadyExists, Audited
-from matching.store.tables import AuditRow
 from tests.records import candidate
+from tests.store_session import committed_actions, request_session
 
 TODAY = dt.date(2025, 6, 1)
 COURSE = Course(
@@ -34,20 +32,9 @@ COURSE = Course(
 )
 
 
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _actions(store: Store) -> list[tuple[str, str, str | None]]:
-    """Every committed audit entry, oldest first: (action, subject, purpose)."""
-    with store.session() as session:
-        rows = session.scalars(select(AuditRow).order_by(AuditRow.id))
-        return [(r.action, r.subject, r.purpose) for r in rows]
-
-
 @pytest.fixture
 def people(store: Store) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         registry = Candidates(store, session, actor="setup")
         registry.register(candidate("c1"))
         registry.register(candidate("c2"))
@@ -56,7 +43,7 @@ def people(store: Store) -> None:
 def test_a_course_place_is_taken_once_and_the_last_one_only_once(
     store: Store, people: None
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         ledgers = Ledgers(store, session, actor="u:counselor")
         ledgers.add_course(COURSE)
         with pytest.raises(AlreadyExists, match="course k1"):
@@ -66,7 +53,7 @@ def test_a_course_place_is_taken_once_and_the_last_one_only_once(
             ledgers.enrol(COURSE, "c1", on=TODAY)
         with pytest.raises(CourseFull):
             ledgers.enrol(COURSE, "c2", on=TODAY)
-    assert [a[:2] for a in _actions(store)][-2:] == [
+    assert [a[:2] for a in committed_actions(store)][-2:] == [
         ("create", "courses:k1"),
         ("enrol", "candidates:c1 courses:k1"),
     ]
@@ -76,13 +63,13 @@ def test_a_second_open_case_of_a_kind_is_refused(store: Store, people: None) -> 
     case = Case(
         id="case-1", candidate_id="c1", kind=CaseKind.GRADUATE, counselor="王老师", opened_on=TODAY
     )
-    with _session(store) as session:
+    with request_session(store) as session:
         ledgers = Ledgers(store, session, actor="u:counselor")
         ledgers.open_case(case)
         with pytest.raises(CaseExists, match="case-1"):
             ledgers.open_case(case.model_copy(update={"id": "case-2"}))
         ledgers.case_read(case, "read_plan")
-    assert _actions(store)[-2:] == [
+    assert committed_actions(store)[-2:] == [
         ("open_case", "cases:case-1 candidates:c1", "graduate"),
         ("read_plan", "cases:case-1 candidates:c1", None),
     ]
@@ -92,10 +79,13 @@ def test_a_put_is_audited_as_a_creation_then_as_an_update(store: Store) -> None:
     standard = WageStandard(
         region_code="430104", year=2024, avg_social_wage=90000, min_monthly_wage=1900
     )
-    with _session(store) as session:
+    with request_session(store) as session:
         audited = Audited(store, session, actor="u:admin")
         replaced = audited.put("wage_standards", standard, action="wage_standard", purpose="公布")
         assert replaced is False
         changed = standard.model_copy(update={"min_monthly_wage": 2000})
         assert audited.put("wage_standards", changed, action="wage_standard", purpose=None)
-    assert [a[0] for a in _actions(store)] == ["create_wage_standard", "update_wage_standard"]
+    assert [a[0] for a in committed_actions(store)] == [
+        "create_wage_standard",
+        "update_wage_standard",
+    ]

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from matching.casework import ActorRole
 from matching.settings import Settings
@@ -23,30 +21,20 @@ from matching.store.referrals import (
     Referrals,
 )
 from matching.store.repository import StaleVersion, etag
-from matching.store.tables import AuditRow, ReferralRow
+from matching.store.tables import ReferralRow
 from matching.vocabulary import Outcome
 from serving.auth import Role, create_account_in
 from tests.records import EMPLOYER, candidate, job
+from tests.store_session import committed_actions, request_session
 
 TODAY = dt.date(2025, 6, 1)
-
-
-def _session(store: Store) -> Session:
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _actions(store: Store) -> list[tuple[str, str, str | None]]:
-    """Every committed audit entry, oldest first: (action, subject, purpose)."""
-    with store.session() as session:
-        rows = session.scalars(select(AuditRow).order_by(AuditRow.id))
-        return [(r.action, r.subject, r.purpose) for r in rows]
 
 
 @pytest.fixture
 def world(store: Store) -> IdempotentRequest:
     """An employer with jobs j1 (one opening) and j2, people c1 and c2, and a counselor's
     account; returns that counselor's first request."""
-    with _session(store) as session:
+    with request_session(store) as session:
         Employers(store, session, actor="setup").register(EMPLOYER)
         jobs = Jobs(store, session, actor="setup")
         jobs.post(job("j1"))
@@ -79,7 +67,7 @@ def _refer(referrals: Referrals, request: IdempotentRequest, job_id: str = "j1")
 def test_a_referral_is_made_once_per_key_and_once_while_pending(
     store: Store, world: IdempotentRequest
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         referrals = Referrals(store, session, actor="account:1:王老师")
         first = _refer(referrals, world)
         again = referrals.replay(world)
@@ -91,7 +79,7 @@ def test_a_referral_is_made_once_per_key_and_once_while_pending(
         with pytest.raises(ReferralPending, match=first):
             _refer(referrals, other_key)
         assert _refer(referrals, other_key, "j2") != first
-    refers = [a for a in _actions(store) if a[0] == "refer"]
+    refers = [a for a in committed_actions(store) if a[0] == "refer"]
     assert refers[0] == ("refer", f"referrals:{first} candidates:c1 jobs:j1", "就业推荐")
     assert len(refers) == 2
 
@@ -99,7 +87,7 @@ def test_a_referral_is_made_once_per_key_and_once_while_pending(
 def test_a_step_is_stored_by_compare_and_set_and_audited(
     store: Store, world: IdempotentRequest, settings: Settings
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         referrals = Referrals(store, session, actor="account:1:王老师")
         referral_id = _refer(referrals, world)
 
@@ -125,9 +113,9 @@ def test_a_step_is_stored_by_compare_and_set_and_audited(
         )
         assert same[2] == version
         referrals.transition(load, Outcome.HIRED, role=ActorRole.COUNSELOR, if_match=None, **step)
-    steps = [a for a in _actions(store) if a[0] == "referral_outcome"]
+    steps = [a for a in committed_actions(store) if a[0] == "referral_outcome"]
     assert [s[2] for s in steps] == ["pending -> interviewed", "interviewed -> hired"]
-    with _session(store) as session:
+    with request_session(store) as session:
         # A counselor's hire is followed into the person's employment status.
         assert Candidates(store, session, actor="t").get("c1").active is False
 
@@ -135,7 +123,7 @@ def test_a_step_is_stored_by_compare_and_set_and_audited(
 def test_an_employer_report_is_reviewed_and_a_dispute_undoes_it(
     store: Store, world: IdempotentRequest, settings: Settings
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         referrals = Referrals(store, session, actor="account:1:王老师")
         referral_id = _refer(referrals, world)
 
@@ -165,18 +153,22 @@ def test_an_employer_report_is_reviewed_and_a_dispute_undoes_it(
         assert fresh.outcome == Outcome.PENDING.value
         listing = referrals.listings([fresh])[0]
         assert (listing.counselor, listing.awaiting_review) == ("王老师", False)
-    assert ("referral_review", f"referrals:{referral_id}", "disputed 1 reports") in _actions(store)
+    assert (
+        "referral_review",
+        f"referrals:{referral_id}",
+        "disputed 1 reports",
+    ) in committed_actions(store)
 
 
 def test_an_identity_is_opened_for_the_employer_only_once_the_person_accepted(
     store: Store, world: IdempotentRequest
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         referrals = Referrals(store, session, actor="account:2:单位")
         referral_id = _refer(referrals, world)
         seen = referrals.referred_to_job("j1")
         assert [(r.referral.id, r.accepted) for r in seen] == [(referral_id, False)]
-        assert not any(a[0] == "read_identity" for a in _actions(store))
+        assert not any(a[0] == "read_identity" for a in committed_actions(store))
         row = referrals.get(referral_id)
         context = referrals.context(referral_id)
         assert row is not None and context is not None
@@ -185,7 +177,7 @@ def test_an_identity_is_opened_for_the_employer_only_once_the_person_accepted(
         (seen_now,) = referrals.referred_to_job("j1")
         assert seen_now.accepted
         assert referrals.referred_to_job("j1", region_prefix="11") == []
-    actions = [a[0] for a in _actions(store)]
+    actions = [a[0] for a in committed_actions(store)]
     assert actions.count("referral_accepted") == 1
     assert actions.count("read_identity") == 1
 
@@ -193,7 +185,7 @@ def test_an_identity_is_opened_for_the_employer_only_once_the_person_accepted(
 def test_reads_of_a_persons_referrals_and_of_lists_are_audited(
     store: Store, world: IdempotentRequest
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         referrals = Referrals(store, session, actor="account:1:王老师")
         referral_id = _refer(referrals, world)
         assert [r.id for r in referrals.of_candidate("c1")] == [referral_id]
@@ -202,7 +194,7 @@ def test_reads_of_a_persons_referrals_and_of_lists_are_audited(
         assert referrals.search(region_prefix="43", awaiting_review=True, limit=5) == []
         row = referrals.get(referral_id)
         assert row is not None and referrals.events_read(row) == []
-    actions = [a[:2] for a in _actions(store)]
+    actions = [a[:2] for a in committed_actions(store)]
     assert ("read_referrals", "candidates:c1") in actions
     assert actions.count(("list_referrals", "referrals")) == 3
     assert ("read_referral_events", f"referrals:{referral_id} candidates:c1") in actions
@@ -211,7 +203,7 @@ def test_reads_of_a_persons_referrals_and_of_lists_are_audited(
 def test_the_demo_accounts_scope_is_the_busiest_prefecture_and_its_busiest_employer(
     store: Store, world: IdempotentRequest
 ) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         assert Candidates(store, session, actor="t").busiest_region(4) == "4301"  # a tie
         Candidates(store, session, actor="t").register(candidate("c3", region_code="430203"))
         assert Candidates(store, session, actor="t").busiest_region(4) == "4302"

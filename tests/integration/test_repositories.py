@@ -8,8 +8,6 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from matching.domain import Job
 from matching.store import Store
@@ -17,53 +15,45 @@ from matching.store.candidates import Candidates
 from matching.store.employers import Employers
 from matching.store.jobs import Jobs
 from matching.store.repository import AlreadyExists, ConcurrentChange, StaleVersion
-from matching.store.tables import AuditRow, CandidateRow, JobRow
+from matching.store.tables import CandidateRow, JobRow
 from tests.records import EMPLOYER, candidate, job
+from tests.store_session import committed_audit, request_session
 from tests.world import id_number
 
 TODAY = dt.date(2025, 6, 1)
 
 
-def _session(store: Store) -> Session:
-    """A session as the API's requests have: the repositories commit what they write."""
-    return Session(store.engine, expire_on_commit=False)
-
-
-def _audit(store: Store) -> list[tuple[str, str, str, str | None]]:
-    """Every audit entry, oldest first, as read by another session (so: committed)."""
-    with store.session() as session:
-        rows = session.scalars(select(AuditRow).order_by(AuditRow.id))
-        return [(r.actor, r.action, r.subject, r.purpose) for r in rows]
-
-
 def _with_employer(store: Store) -> None:
-    with _session(store) as session:
+    with request_session(store) as session:
         Employers(store, session, actor="u:counselor").register(EMPLOYER)
 
 
 def test_a_write_is_audited_and_committed_by_the_repository(store: Store) -> None:
     _with_employer(store)
-    with _session(store) as session:
+    with request_session(store) as session:
         Jobs(store, session, actor="u:employer").post(job("j1"))
-    assert _audit(store) == [
+    assert committed_audit(store) == [
         ("u:counselor", "create_employer", "employers:e", None),
         ("u:employer", "post_job", "jobs:j1", None),
     ]
-    with _session(store) as session:
+    with request_session(store) as session:
         assert session.get(JobRow, "j1") is not None
 
 
 def test_a_taken_id_is_refused_and_nothing_is_written(store: Store) -> None:
     _with_employer(store)
-    with _session(store) as session, pytest.raises(AlreadyExists, match="employer e already"):
+    with (
+        request_session(store) as session,
+        pytest.raises(AlreadyExists, match="employer e already"),
+    ):
         Employers(store, session, actor="u:other").register(EMPLOYER)
-    assert [entry[1] for entry in _audit(store)] == ["create_employer"]
+    assert [entry[1] for entry in committed_audit(store)] == ["create_employer"]
 
 
 def test_listing_open_jobs_counts_the_limit_after_the_filter(store: Store) -> None:
     _with_employer(store)
     closed = [job(f"a{n}", closes_at="2025-02-01") for n in range(3)]
-    with _session(store) as session:
+    with request_session(store) as session:
         jobs = Jobs(store, session, actor="u:employer")
         for record in [*closed, job("b1"), job("b2"), job("b3")]:
             jobs.post(record)
@@ -88,7 +78,7 @@ def _rename(title: str) -> Callable[[JobRow], Job]:
 
 def test_a_change_with_a_stale_version_is_refused(store: Store) -> None:
     _with_employer(store)
-    with _session(store) as session:
+    with request_session(store) as session:
         jobs = Jobs(store, session, actor="u:employer")
         jobs.post(job("j1"))
         load = lambda: session.get(JobRow, "j1")  # noqa: E731
@@ -99,25 +89,25 @@ def test_a_change_with_a_stale_version_is_refused(store: Store) -> None:
         assert changed.title == "新岗位" and version != old
         with pytest.raises(StaleVersion, match="jobs:j1"):
             jobs.patch(load, _rename("再改"), if_match=f'"{old}"', changed=lambda: ["title"])
-    assert _audit(store)[-1] == ("u:employer", "update_job", "jobs:j1", "title")
-    with _session(store) as session:
+    assert committed_audit(store)[-1] == ("u:employer", "update_job", "jobs:j1", "title")
+    with request_session(store) as session:
         assert session.get(JobRow, "j1").record["title"] == "新岗位"
 
 
 def test_a_change_is_reapplied_to_a_newer_version_then_given_up(store: Store) -> None:
     _with_employer(store)
-    with _session(store) as session:
+    with request_session(store) as session:
         Jobs(store, session, actor="u:employer").post(job("j1", openings=1))
     writes = []
 
     def meanwhile(title: str) -> None:
         # Another writer commits between this change's read and its write.
-        with _session(store) as other:
+        with request_session(store) as other:
             Jobs(store, other, actor="u:other").patch(
                 lambda: other.get(JobRow, "j1"), _rename(title), if_match=None, changed=list
             )
 
-    with _session(store) as session:
+    with request_session(store) as session:
         jobs = Jobs(store, session, actor="u:employer")
 
         def load() -> JobRow:
@@ -146,7 +136,7 @@ def test_a_change_is_reapplied_to_a_newer_version_then_given_up(store: Store) ->
 
 def test_closing_a_job_posted_today_closes_it_on_its_posting_day(store: Store) -> None:
     _with_employer(store)
-    with _session(store) as session:
+    with request_session(store) as session:
         jobs = Jobs(store, session, actor="u:employer")
         jobs.post(job("j1", posted_at=TODAY.isoformat()))
         jobs.post(job("j2"))
@@ -154,14 +144,19 @@ def test_closing_a_job_posted_today_closes_it_on_its_posting_day(store: Store) -
         assert jobs.close(load("j1"), if_match=None, today=TODAY)[1].closes_at == TODAY
         yesterday = TODAY - dt.timedelta(days=1)
         assert jobs.close(load("j2"), if_match=None, today=TODAY)[1].closes_at == yesterday
-    assert _audit(store)[-1] == ("u:employer", "close_job", "jobs:j2", "closes_at 2025-05-31")
+    assert committed_audit(store)[-1] == (
+        "u:employer",
+        "close_job",
+        "jobs:j2",
+        "closes_at 2025-05-31",
+    )
 
 
 def test_candidate_reads_and_searches_are_audited_without_the_identifiers(
     store: Store,
 ) -> None:
     person = candidate("c1", name="张三", id_number=id_number(), phone="13800138000")
-    with _session(store) as session:
+    with request_session(store) as session:
         people = Candidates(store, session, actor="u:counselor")
         people.register(person)
         row = session.get(CandidateRow, "c1")
@@ -170,7 +165,7 @@ def test_candidate_reads_and_searches_are_audited_without_the_identifiers(
         assert people.search(region_prefix="4301", name="李四", limit=5) == []
         assert people.search(region_prefix="4301", limit=5)[0].id == "c1"
         people.deactivate(row)
-    entries = _audit(store)
+    entries = committed_audit(store)
     assert [e[1] for e in entries] == [
         "create",
         "read_sensitive",
@@ -183,5 +178,5 @@ def test_candidate_reads_and_searches_are_audited_without_the_identifiers(
     assert "回访" in read and "张三" not in read and "13800138000" not in read
     assert entries[3][2:] == ("candidates:c1", "by name; 1 found")
     assert entries[4][2:] == ("candidates", "by name; 0 found")
-    with _session(store) as session:
+    with request_session(store) as session:
         assert session.get(CandidateRow, "c1").active is False
