@@ -162,6 +162,7 @@ class CandidateTable:
     needs: np.ndarray  # accommodation bit mask
     work_modes: np.ndarray  # bit mask
     priority: np.ndarray  # bit mask
+    declined: np.ndarray  # bool: declined personalised ranking (PIPL art. 24)
     education: np.ndarray
     expected_salary: np.ndarray
     registered: np.ndarray
@@ -583,6 +584,7 @@ def _candidate_table(
         priority=np.array(
             [bitmask(c.priority_groups, PRIORITY_GROUPS) for c in candidates], dtype=np.int32
         ),
+        declined=np.array([bool(c.non_personalised) for c in candidates], dtype=bool),
         education=np.array(
             [np.nan if c.education is None else c.education.level for c in candidates],
             dtype=np.float32,

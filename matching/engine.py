@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,14 @@ from matching.index import VectorIndex
 from matching.lifecycle import StreakRule
 from matching.locks import ReadWriteLock
 from matching.occupations import OccupationVocabulary
-from matching.policy import entitled, policy_tiers, served_order, strongest_claims
+from matching.policy import (
+    EVERYONE,
+    FIRST_CLAIM,
+    PRIORITY_GROUP,
+    policy_tiers,
+    served_order,
+    strongest_claims,
+)
 from matching.ranker import Direction, Ranker
 from matching.settings import Settings
 from matching.store import Store
@@ -53,6 +61,20 @@ def _everything(items: np.ndarray) -> np.ndarray:
     return np.ones(len(items), dtype=bool)
 
 
+_NEARNESS_SLICE = 4096  # rows per slice: 8 MiB of 512-d vectors, within a core's cache
+
+
+def _nearness(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors[rows] @ query`` a slice at a time: a public-welfare post's claimants can be a
+    fifth of a national register, and gathering all their vectors at once copied hundreds of
+    megabytes per request."""
+    out = np.empty(len(rows), dtype=np.float32)
+    for start in range(0, len(rows), _NEARNESS_SLICE):
+        part = rows[start : start + _NEARNESS_SLICE]
+        out[start : start + len(part)] = vectors[part] @ query
+    return out
+
+
 def nearest_feasible(
     query: np.ndarray,
     eligible: np.ndarray,
@@ -67,7 +89,7 @@ def nearest_feasible(
     # Gathering the eligible rows copies them: past a quarter of the catalog, one product
     # with every row is cheaper.
     if len(eligible) * 4 < len(vectors):
-        similarity = vectors[eligible] @ query
+        similarity = _nearness(vectors, eligible, query)
     else:
         similarity = (vectors @ query)[eligible]
     return most_similar_feasible(similarity, eligible, is_feasible, pool)
@@ -141,18 +163,8 @@ def _reading(method: Callable[..., list[Match]]) -> Callable[..., list[Match]]:
     return locked
 
 
-_NEARNESS_SLICE = 4096  # rows per slice: 8 MiB of 512-d vectors, within a core's cache
-
-
-def _nearness(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """``vectors[rows] @ query`` a slice at a time: a public-welfare post's claimants can be a
-    fifth of a national register, and gathering all their vectors at once copied hundreds of
-    megabytes per request."""
-    out = np.empty(len(rows), dtype=np.float32)
-    for start in range(0, len(rows), _NEARNESS_SLICE):
-        part = rows[start : start + _NEARNESS_SLICE]
-        out[start : start + len(part)] = vectors[part] @ query
-    return out
+# Rule 6's claimants for one snapshot and day: catalog, history, day, rows, tiers.
+_Claimants = tuple["weakref.ref[Catalog]", "weakref.ref[HistoryIndex]", int, np.ndarray, np.ndarray]
 
 
 class Matcher:
@@ -182,6 +194,8 @@ class Matcher:
         for direction in ranker.boosters:  # made now, so that no request waits for it
             ranker.contribution_table(direction)
         self._index_rows: dict[int, tuple[int, np.ndarray]] = {}
+        # Rule 6's claimants of the last day asked (_claimants_on), keyed by the snapshot.
+        self._claimants: _Claimants | None = None
 
     # -- retrieval ------------------------------------------------------------------------
 
@@ -193,34 +207,40 @@ class Matcher:
         eligible: np.ndarray,
         is_feasible: Callable[[np.ndarray], np.ndarray],
         vectors: np.ndarray,
+        *,
+        pool: int | None = None,
     ) -> np.ndarray:
-        """Up to ``retrieval_pool`` feasible eligible items, nearest first.
+        """Up to ``pool`` (default ``retrieval_pool``) feasible eligible items, nearest first.
 
-        Searches the index for :data:`FIRST_SEARCH` times the pool and drops ineligible and
-        infeasible items: most queries fill the pool so. When they do not (few of the nearest
-        items are feasible: a person with rare needs), the hard requirements are checked for
-        every eligible item first and only the feasible ones are searched: exactly when they
-        are under 1/:data:`EXACT_SHARE` of the index, else through the index restricted to
-        them. Under a quarter of the index eligible at all (a counselor's area), or no index
-        (small catalogs), the feasible eligible items are scored exactly.
+        Searches the index for :data:`FIRST_SEARCH` times the pool and drops infeasible items:
+        most queries fill the pool so. Under a quarter of the index eligible (a counselor's
+        area, a priority group), the search is restricted to the eligible items, or, fewer
+        than ``exact_index_below`` of them (or no index: small catalogs), the feasible ones are
+        scored exactly. When the hits do not fill the pool (few of the nearest items are
+        feasible: a person with rare needs), the hard requirements are checked for every
+        eligible item first and only the feasible ones are searched (:meth:`_nearest_of`).
         """
-        pool = self.settings.retrieval_pool
-        # A small eligible share (a counselor's area) would make most hits useless.
+        pool = self.settings.retrieval_pool if pool is None else pool
+        # Past a quarter ineligible, most hits of an unrestricted search would be useless.
         small_share = index is not None and len(eligible) * 4 < len(index)
-        if index is None or not len(index) or small_share:
+        few = small_share and len(eligible) < self.settings.exact_index_below
+        if index is None or not len(index) or few:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[eligible] = True
         rows = self._rows_of(index, positions)
-        wanted = min(pool * FIRST_SEARCH, len(index))
-        items = rows[index.search_storage(query, wanted)]
+        searched = len(eligible) if small_share else len(index)
+        wanted = min(pool * FIRST_SEARCH, searched)
+        restricted = (rows >= 0) & allowed[rows] if small_share else None
+        items = rows[index.search_storage(query, wanted, allowed=restricted)]
         items = items[items >= 0]
         items = items[allowed[items]]
         found = items[is_feasible(items)] if len(items) else items
-        if len(found) >= pool or wanted >= len(index):
+        if len(found) >= pool or wanted >= searched:
             return found[:pool]
         # Only items the hard requirements admit are searched, so only those come back.
-        return self._nearest_of(query, index, positions, eligible[is_feasible(eligible)], vectors)
+        feasible_items = eligible[is_feasible(eligible)]
+        return self._nearest_of(query, index, positions, feasible_items, vectors, pool)
 
     def _nearest_of(
         self,
@@ -229,12 +249,12 @@ class Matcher:
         positions: dict[str, int],
         items: np.ndarray,
         vectors: np.ndarray,
+        pool: int,
     ) -> np.ndarray:
-        """Up to ``retrieval_pool`` of ``items`` (catalog rows), nearest first: scored exactly
+        """Up to ``pool`` of ``items`` (catalog rows), nearest first: scored exactly
         when they are under 1/:data:`EXACT_SHARE` of the index and fewer than
         ``exact_index_below`` (or there is no index), else searched in the index restricted
         to them."""
-        pool = self.settings.retrieval_pool
         # Gathering the vectors of tens of thousands of items costs more than the search.
         most = self.settings.exact_index_below
         if index is None or len(items) < min(len(index) // EXACT_SHARE, most):
@@ -293,12 +313,12 @@ class Matcher:
             self.job_index,
             self.catalog.jobs.index,
             open_jobs,
-            lambda js: feasible(self.catalog, np.full(len(js), c), js),
+            lambda js: feasible(self.catalog, c, js),
             self.job_vectors,
         )
         candidates = np.full(len(jobs), c, dtype=np.int64)
         # The person's own stored choice (PIPL art. 24) holds whatever the caller asks.
-        if not personalised or self.catalog.candidates.records[c].non_personalised:
+        if not personalised or self.catalog.candidates.declined[c]:
             return self._non_personalised(candidates, jobs, k)
         return self._rank(candidates, jobs, day, Direction.JOBS_FOR_CANDIDATE, k)
 
@@ -332,36 +352,76 @@ class Matcher:
             self.candidate_index,
             self.catalog.candidates.index,
             active,
-            lambda cs: feasible(self.catalog, cs, np.full(len(cs), j)),
+            lambda cs: feasible(self.catalog, cs, j),
             self.candidate_vectors,
         )
         # Rule 6: the people entitled to a public-welfare post are proposed for it, not only
         # those among the nearest retrieved.
         if self.catalog.jobs.public_welfare[j]:
-            # Streaks only of people who could hold a claim: not of a whole register.
-            maybe = active[could_claim(self.catalog, self.history, active, self.settings)]
-            streak = failed_market_streak(
-                self.catalog, self.history, maybe, np.full(len(maybe), day)
-            )
-            claiming = entitled(self.catalog, maybe, j, streak, self.settings)
-            claim, claim_streak = maybe[claiming], streak[claiming]
-            fits = feasible(self.catalog, claim, np.full(len(claim), j))
-            claim, claim_streak = claim[fits], claim_streak[fits]
-            tiers = policy_tiers(
-                self.catalog,
-                claim,
-                np.full(len(claim), j),
-                claim_streak,
-                self.settings,
-                for_person=False,
-            )
-            nearness = _nearness(self.candidate_vectors, claim, self.job_vectors[j])
-            keep = strongest_claims(tiers, nearness, max(k, self.settings.retrieval_pool))
-            candidates = np.r_[candidates, np.setdiff1d(claim[keep], candidates)]
+            claims = self._claims(j, keep, day, max(k, self.settings.retrieval_pool))
+            candidates = np.r_[candidates, np.setdiff1d(claims, candidates)]
         jobs = np.full(len(candidates), j, dtype=np.int64)
         return self._rank(
             candidates, jobs, day, Direction.CANDIDATES_FOR_JOB, k, personalised=personalised
         )
+
+    def _claims(self, job: int, eligible: np.ndarray, day: int, keep: int) -> np.ndarray:
+        """Rule 6 for a public-welfare post: at most ``keep`` of the ``eligible`` people (a
+        mask over catalog rows) entitled to it whom its hard requirements admit, the strongest
+        tier first, then the nearest (:func:`matching.policy.strongest_claims`).
+
+        Each tier's nearest feasible members are retrieved as everyone's are (:meth:`_retrieve`
+        over that tier), and a weaker tier only while the stronger ones leave places: checking
+        and scoring every entitled person of a national register (a fifth of a million) cost
+        about 90 ms a request."""
+        claimants, tiers = self._claimants_on(job, day)
+        taking = eligible[claimants]
+        claimants, tiers = claimants[taking], tiers[taking]
+        query = self.job_vectors[job]
+        found: list[np.ndarray] = []
+        found_tiers: list[np.ndarray] = []
+        for tier in (FIRST_CLAIM, PRIORITY_GROUP):
+            if sum(map(len, found)) >= keep:
+                break
+            members = self._retrieve(
+                query,
+                self.candidate_index,
+                self.catalog.candidates.index,
+                claimants[tiers == tier],
+                lambda cs: feasible(self.catalog, cs, job),
+                self.candidate_vectors,
+                pool=keep,
+            )
+            found.append(members)
+            found_tiers.append(np.full(len(members), tier, dtype=np.int8))
+        claim = np.concatenate(found)
+        nearness = _nearness(self.candidate_vectors, claim, query)
+        return claim[strongest_claims(np.concatenate(found_tiers), nearness, keep)]
+
+    def _claimants_on(self, job: int, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """The people (catalog rows) entitled to public-welfare posts on ``day`` by rule 6,
+        with their tiers, for ``job``, one of those posts.
+
+        The tiers depend on the person and the day only (every public-welfare post gives the
+        same), so they are worked out once per day and catalog snapshot: over a national
+        register that took 7 ms a request. Live updates replace the catalog and history
+        objects, which is what makes the kept answer stale."""
+        catalog, history, settings = self.catalog, self.history, self.settings
+        kept = self._claimants
+        # Weak references: a kept id could be a new snapshot's once the old one is freed.
+        if kept is not None and kept[0]() is catalog and kept[1]() is history and kept[2] == day:
+            return kept[3], kept[4]
+        rows = np.arange(len(catalog.candidates))
+        # Streaks only of people who could hold a claim: not of a whole register.
+        maybe = rows[could_claim(catalog, history, rows, settings)]
+        streak = failed_market_streak(catalog, history, maybe, np.full(len(maybe), day))
+        tiers = policy_tiers(
+            catalog, maybe, np.full(len(maybe), job), streak, settings, for_person=False
+        )
+        entitled = tiers < EVERYONE
+        maybe, tiers = maybe[entitled], tiers[entitled]
+        self._claimants = (weakref.ref(catalog), weakref.ref(history), day, maybe, tiers)
+        return maybe, tiers
 
     def _rank(
         self,
@@ -383,9 +443,10 @@ class Matcher:
         key = scores
         declined = np.zeros(len(candidates), dtype=bool)
         if direction is Direction.CANDIDATES_FOR_JOB:
-            records = self.catalog.candidates.records
-            declined = np.array(
-                [not personalised or bool(records[c].non_personalised) for c in candidates.tolist()]
+            declined = (
+                self.catalog.candidates.declined[candidates]
+                if personalised
+                else np.ones(len(candidates), dtype=bool)
             )
             if declined.any():
                 key = self._place_declined(candidates, jobs, scores, declined)

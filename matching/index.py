@@ -178,7 +178,11 @@ class VectorIndex:
                 raise ValueError(f"{len(allowed)} flags for {len(self._ids)} stored positions")
             bits = np.packbits(allowed, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
-            params = self._parameters(k, selector)
+            # Restricted to a share, HNSW meets fewer allowed items per node it visits: twice
+            # the candidates kept recall of the 200 nearest where an unrestricted search has
+            # it (0.90 against 0.73, a fifth of a million clustered vectors allowed).
+            share = np.count_nonzero(allowed) / max(len(allowed), 1)
+            params = self._parameters(k, selector, effort=2.0 if share < 0.5 else 1.0)
         _, positions = self._faiss.search(query[:1], k, params=params)
         row = positions[0]
         return row[row >= 0]
@@ -361,12 +365,15 @@ class VectorIndex:
             selector = self._selector[0]
         return self._parameters(k, selector)
 
-    def _parameters(self, k: int, selector: Any) -> faiss.SearchParameters | None:
+    def _parameters(
+        self, k: int, selector: Any, *, effort: float = 1.0
+    ) -> faiss.SearchParameters | None:
         if self.kind == "exact":
             # faiss's bundled stubs lack the parameters' keyword constructors.
             return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         # HNSW keeps efSearch candidates; fewer than k would cut the result list short.
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
+        candidates = int(max(self.ef_search, k) * effort)
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=candidates)  # type: ignore[attr-defined]
 
 
 def _as_matrix(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:

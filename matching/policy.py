@@ -9,7 +9,8 @@ person) only the first claim reorders: a person with the failed streak sees the 
 public-welfare posts first; a priority group alone does not push a person away from market
 jobs that suit them better. The people entitled to a post (tiers 0 and 1) are proposed for
 it, not only those who happen to be among the nearest retrieved people: as many as the list
-and the retrieval pool can hold, strongest tier first (:func:`strongest_claims`).
+and the retrieval pool can hold, strongest tier first (:func:`strongest_claims`; the engine
+retrieves each tier's nearest feasible members, ``Matcher._claims``).
 """
 
 from __future__ import annotations
@@ -57,19 +58,6 @@ def policy_tiers(
     return np.where(first, FIRST_CLAIM, np.where(in_groups, PRIORITY_GROUP, EVERYONE)).astype(
         np.int8
     )
-
-
-def entitled(
-    catalog: Catalog, candidates: np.ndarray, job: int, streak: np.ndarray, settings: Settings
-) -> np.ndarray:
-    """Which of ``candidates`` (with their streaks as of the day) are entitled to the job by
-    rule 6 (tier 0 or 1); none unless it is a public-welfare post. Serving and validation add
-    them to the retrieved people."""
-    if not catalog.jobs.public_welfare[job]:
-        return np.zeros(len(candidates), dtype=bool)
-    jobs = np.full(len(candidates), job, dtype=np.int64)
-    tiers = policy_tiers(catalog, candidates, jobs, streak, settings, for_person=False)
-    return tiers < EVERYONE
 
 
 def strongest_claims(tiers: np.ndarray, nearness: np.ndarray, keep: int) -> np.ndarray:

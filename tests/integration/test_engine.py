@@ -292,12 +292,17 @@ def test_reasons_from_the_contribution_table_are_those_of_pred_contrib(
         assert matcher.candidates_for_job(job_id, 10) == reference.candidates_for_job(job_id, 10)
 
 
-@pytest.mark.parametrize("path", ["first search", "restricted index", "exact"])
+@pytest.mark.parametrize(
+    "path", ["first search", "restricted index", "exact", "restricted to a share"]
+)
 def test_served_top_10_equals_exact_search(
     world: World, matcher: Matcher, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     """Over HNSW indexes, by each retrieval path, the top 10 served for a fixed set of
-    queries are those of exact search over every feasible item."""
+    queries (every public-welfare post among them: rule 6 retrieves each tier of its
+    claimants) are those of exact search over every feasible item. "restricted to a share":
+    a small share of the index eligible (a priority group) is searched in the index
+    restricted to it, as a national register's tiers are, not scored exactly."""
     today = dt.date.today().toordinal()
     catalog = matcher.catalog
     open_jobs = np.flatnonzero(catalog.jobs.closes >= today)
@@ -314,12 +319,16 @@ def test_served_top_10_equals_exact_search(
         hnsw(catalog.candidates.ids, active, world.candidate_vectors),
     )
     assert searched.job_index is not None and searched.job_index.kind == "hnsw"
-    if path != "first search":
+    if path in ("restricted index", "exact"):
         monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
         monkeypatch.setattr(engine, "EXACT_SHARE", 10**9 if path == "restricted index" else 1)
+    if path == "restricted to a share":
+        searched.settings = world.settings.model_copy(update={"exact_index_below": 0})
+    welfare = [catalog.jobs.ids[j] for j in np.flatnonzero(catalog.jobs.public_welfare)]
+    assert welfare
     for candidate_id in catalog.candidates.ids[:60]:
         assert searched.jobs_for_candidate(candidate_id, 10) == exact.jobs_for_candidate(
             candidate_id, 10
         )
-    for job_id in catalog.jobs.ids[:30]:
+    for job_id in dict.fromkeys(catalog.jobs.ids[:30] + welfare):
         assert searched.candidates_for_job(job_id, 10) == exact.candidates_for_job(job_id, 10)

@@ -35,7 +35,9 @@ def jobs(draw: st.DrawFn, n: int) -> Job:
         f"j{n}",
         demands=draw(demands),
         accommodations=draw(accommodations),
-        certificates_required=draw(st.lists(st.sampled_from(CERTIFICATES), max_size=1)),
+        certificates_required=draw(
+            st.lists(st.sampled_from(CERTIFICATES), max_size=2, unique=True)
+        ),
     )
 
 
@@ -62,6 +64,13 @@ def test_vectorised_feasibility_agrees_with_the_rules(data: st.DataObject) -> No
     got = feasible(catalog, ci.ravel(), ji.ravel())
     for c, j, answer in zip(ci.ravel(), ji.ravel(), got, strict=True):
         assert answer == job_feasibility(people[c], job_list[j]).feasible
+    # One job against many people, one person against many jobs: the same answers.
+    grid = got.reshape(6, 6)
+    rows = np.arange(6)
+    for n in range(6):
+        assert feasible(catalog, rows, n).tolist() == grid[:, n].tolist()
+        assert feasible(catalog, n, rows).tolist() == grid[n].tolist()
+    assert feasible(catalog, rows[:0], 0).shape == feasible(catalog, 0, rows[:0]).shape == (0,)
 
 
 def _world() -> tuple[Catalog, HistoryIndex]:

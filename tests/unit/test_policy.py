@@ -18,7 +18,6 @@ from matching.policy import (
     EVERYONE,
     FIRST_CLAIM,
     PRIORITY_GROUP,
-    entitled,
     policy_tiers,
     served_order,
     served_scores,
@@ -30,6 +29,21 @@ from matching.vocabulary import PriorityGroup
 from tests.records import candidate, catalog_of, job
 
 DAY = dt.date(2025, 6, 1)
+
+
+def _failed_referrals() -> list[Referral]:
+    """Three market referrals of "streak" in a row, rejected on 1, 2 and 3 March."""
+    return [
+        Referral(
+            id=f"r{n}",
+            candidate_id="streak",
+            job_id=f"market{n}",
+            referred_at=dt.date(2025, 2, n),
+            outcome="rejected",
+            outcome_at=dt.date(2025, 3, n),
+        )
+        for n in (1, 2, 3)
+    ]
 
 
 def _world(settings: Settings | None = None):
@@ -45,18 +59,7 @@ def _world(settings: Settings | None = None):
         candidate("graduate", priority_groups=["graduate"]),
         candidate("plain"),
     ]
-    referrals = [
-        Referral(
-            id=f"r{n}",
-            candidate_id="streak",
-            job_id=f"market{n}",
-            referred_at=dt.date(2025, 2, n),
-            outcome="rejected",
-            outcome_at=dt.date(2025, 3, n),
-        )
-        for n in (1, 2, 3)
-    ]
-    catalog = catalog_of(jobs, people, referrals)
+    catalog = catalog_of(jobs, people, _failed_referrals())
     return catalog, HistoryIndex(catalog), settings or Settings()
 
 
@@ -133,10 +136,11 @@ def test_an_entitled_person_outside_the_retrieval_pool_is_still_proposed() -> No
     # A market job gets no such additions: the pool alone.
     assert [m.id for m in matcher.candidates_for_job("market1", 10, on=DAY)] == ["plain"]
     people = np.arange(4)
-    mask = entitled(
-        catalog, people, catalog.jobs.index["welfare"], _streak(catalog, history, people), settings
+    welfare = np.full(4, catalog.jobs.index["welfare"])
+    tiers = policy_tiers(
+        catalog, people, welfare, _streak(catalog, history, people), settings, for_person=False
     )
-    assert mask.tolist() == [True, True, False, False]
+    assert (tiers < EVERYONE).tolist() == [True, True, False, False]
 
 
 @given(
@@ -185,12 +189,47 @@ def test_who_could_claim_a_post_covers_everyone_entitled_on_every_day() -> None:
     is among them, and someone with neither is not."""
     catalog, history, settings = _world()
     people = np.arange(4)
-    welfare = catalog.jobs.index["welfare"]
+    welfare = np.full(4, catalog.jobs.index["welfare"])
     maybe = could_claim(catalog, history, people, settings)
     assert maybe.tolist() == [True, True, False, False]
     for day in (dt.date(2025, 3, 2), dt.date(2025, 3, 4), DAY):
         streak = failed_market_streak(catalog, history, people, np.full(4, day.toordinal()))
-        assert not (entitled(catalog, people, welfare, streak, settings) & ~maybe).any()
+        tiers = policy_tiers(catalog, people, welfare, streak, settings, for_person=False)
+        assert not ((tiers < EVERYONE) & ~maybe).any()
     # A shorter rule lets the streak person claim earlier; a longer one never.
     longer = Settings(public_welfare_failed_referrals=4)
     assert could_claim(catalog, history, people, longer).tolist() == [False, True, False, False]
+
+
+def test_the_claimants_kept_for_posts_follow_the_day_and_the_snapshot() -> None:
+    """The matcher keeps rule 6's claimants per day and snapshot (Matcher._claimants_on):
+    asked for another day, the streak counts as of that day; after a live update swaps the
+    catalog (a person newly in a priority group), the new claim is seen at once."""
+    catalog, history, settings = _world()
+    vectors = np.eye(4, dtype=np.float32)[[1, 2, 3, 0]]
+    matcher = Matcher(
+        catalog,
+        Ranker(),
+        Settings(retrieval_pool=1),
+        job_vectors=np.tile(np.eye(4, dtype=np.float32)[0], (4, 1)),
+        candidate_vectors=vectors,
+    )
+
+    def proposed(on: dt.date) -> list[str]:
+        return [m.id for m in matcher.candidates_for_job("welfare", 10, on=on)]
+
+    assert proposed(DAY)[:2] == ["streak", "dibao"]
+    # On 2 March only one failure was known: no first claim yet, and no claim at all.
+    assert proposed(dt.date(2025, 3, 2))[0] == "dibao"
+    assert "streak" not in proposed(dt.date(2025, 3, 2))
+    assert proposed(DAY)[:2] == ["streak", "dibao"]
+    assert "graduate" not in proposed(DAY)  # not a configured priority group: not retrieved
+    people = [
+        candidate("streak"),
+        candidate("dibao", priority_groups=["dibao"]),
+        candidate("graduate", priority_groups=["graduate", "dibao"]),
+        candidate("plain"),
+    ]
+    updated = catalog_of(list(catalog.jobs.records), people, _failed_referrals())
+    matcher.catalog, matcher.history = updated, HistoryIndex(updated)
+    assert proposed(DAY)[:3] == ["streak", "dibao", "graduate"]
