@@ -45,6 +45,7 @@ from matching.policy import (
     strongest_claims,
 )
 from matching.ranker import Direction, Ranker
+from matching.regions import within
 from matching.settings import Settings
 from matching.store import Store
 
@@ -305,8 +306,8 @@ class Matcher:
         day = (on or dt.date.today()).toordinal()
         open_jobs = self.catalog.jobs.open_on(day)
         keep = vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
-        if region_prefix:  # a string scan of every open job: only when there is a prefix
-            keep &= np.char.startswith(self.catalog.jobs.region[open_jobs], region_prefix)
+        if region_prefix:
+            keep &= within(self.catalog.jobs.region[open_jobs], region_prefix)
         open_jobs = open_jobs[keep]
         jobs = self._retrieve(
             self.candidate_vectors[c],
@@ -344,8 +345,8 @@ class Matcher:
         day = (on or dt.date.today()).toordinal()
         people = self.catalog.candidates
         keep = people.active & (people.registered <= day)
-        if region_prefix:  # a string scan of every person: only when there is a prefix
-            keep &= np.char.startswith(people.region, region_prefix)
+        if region_prefix:
+            keep &= within(people.region, region_prefix)
         active = np.flatnonzero(keep)
         candidates = self._retrieve(
             self.job_vectors[j],

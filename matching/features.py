@@ -155,10 +155,19 @@ def _feasible_for_most(catalog: Catalog, job: int) -> np.ndarray:
     required = j.certificates.indices[j.certificates.indptr[job] : j.certificates.indptr[job + 1]]
     if len(required) > _WORD:  # never in practice; the pairwise rule still answers
         return feasible(catalog, np.arange(len(c)), np.full(len(c), job))
-    held = c.certificates[:, required].tocoo()
+    # Each held certificate that is one of the required ones, as a bit of that person's set:
+    # one pass over the stored entries (selecting the columns in scipy cost 3 ms at 1M).
+    required = np.unique(required)
+    held = c.certificates
+    wanted = np.zeros(held.nnz, dtype=bool)
+    for certificate in required:  # a job requires one or two: faster than np.isin
+        wanted |= held.indices == certificate
+    entries = np.flatnonzero(wanted & (held.data != 0)).astype(held.indptr.dtype)
+    # Same dtypes: searchsorted converting between them cost 60 ms.
+    people = np.searchsorted(held.indptr, entries, side="right") - 1
+    bit = np.searchsorted(required, held.indices[entries]).astype(np.uint64)
     bits = np.zeros(len(c), dtype=np.uint64)
-    holds = held.data != 0
-    np.bitwise_or.at(bits, held.row[holds], np.uint64(1) << held.col[holds].astype(np.uint64))
+    np.bitwise_or.at(bits, people, np.uint64(1) << bit)
     return meets_hard_requirements(
         capacities=c.capacities,
         certificates=bits[:, None],

@@ -135,6 +135,31 @@ def proximities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(both, level, 0).astype(np.float32)
 
 
+def within(codes: np.ndarray, prefix: str) -> np.ndarray:
+    """Whether each code of a fixed-width string array (the catalog's ``U6`` region columns)
+    starts with ``prefix``: ``np.char.startswith`` without its per-string work (8 ms over a
+    million people, on every request in a counselor's area), by comparing the prefix two
+    characters (one 64-bit word) at a time."""
+    width = max(np.dtype(codes.dtype).itemsize // 4, 1)
+    if len(prefix) > width:
+        return np.zeros(len(codes), dtype=bool)
+    inside = np.ones(len(codes), dtype=bool)
+    if not prefix:
+        return inside
+    # Native byte order: the prefix, viewed the same way, gives the words to compare.
+    column = np.ascontiguousarray(codes, dtype=f"U{width}")
+    pairs = len(prefix) // 2 if width % 2 == 0 else 0
+    if pairs:
+        words = column.view(np.uint64).reshape(len(codes), width // 2)
+        wanted = np.array([prefix[: 2 * pairs]]).view(np.uint64)
+        for position in range(pairs):
+            inside &= words[:, position] == wanted[position]
+    points = column.view(np.uint32).reshape(len(codes), width)
+    for position in range(2 * pairs, len(prefix)):
+        inside &= points[:, position] == ord(prefix[position])
+    return inside
+
+
 @dataclass(frozen=True, slots=True)
 class Region:
     """One administrative region."""

@@ -16,6 +16,7 @@ from matching.regions import (
     province_code,
     proximities,
     proximity,
+    within,
 )
 
 
@@ -210,3 +211,14 @@ def test_vectorised_proximity_of_the_features_agrees_on_every_pair() -> None:
     a, b = (x.ravel() for x in np.meshgrid(np.array(codes), np.array(codes), indexing="ij"))
     expected = [proximity(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
     assert region_proximity(a, b).tolist() == expected
+
+
+@given(
+    st.lists(st.text(alphabet="0123456789", min_size=0, max_size=6), max_size=20),
+    st.text(alphabet="01234", max_size=7),
+)
+def test_within_is_startswith(codes: list[str], prefix: str) -> None:
+    """The vectorised prefix test answers as ``str.startswith`` does, codes shorter than the
+    column's width and prefixes longer than it included."""
+    column = np.array(codes, dtype="U6")
+    assert within(column, prefix).tolist() == [code.startswith(prefix) for code in codes]
