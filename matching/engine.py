@@ -213,18 +213,21 @@ class Matcher:
     ) -> np.ndarray:
         """Up to ``pool`` (default ``retrieval_pool``) feasible eligible items, nearest first.
 
-        Searches the index for :data:`FIRST_SEARCH` times the pool and drops infeasible items:
-        most queries fill the pool so. Under a quarter of the index eligible (a counselor's
-        area, a priority group), the search is restricted to the eligible items, or, fewer
-        than ``exact_index_below`` of them (or no index: small catalogs), the feasible ones are
-        scored exactly. When the hits do not fill the pool (few of the nearest items are
-        feasible: a person with rare needs), the hard requirements are checked for every
-        eligible item first and only the feasible ones are searched (:meth:`_nearest_of`).
+        Fewer than ``exact_index_below`` eligible items (or no index: small catalogs) are
+        scored exactly. Otherwise searches the index for :data:`FIRST_SEARCH` times the pool
+        and drops infeasible items: most queries fill the pool so; under a quarter of the
+        index eligible (a priority group), the search is restricted to the eligible items.
+        When the hits do not fill the pool (few of the nearest items are feasible: a person
+        with rare needs), the hard requirements are checked for every eligible item first
+        and only the feasible ones are searched (:meth:`_nearest_of`).
         """
         pool = self.settings.retrieval_pool if pool is None else pool
+        # Fewer eligible items than an exact index holds are scored exactly, as that index
+        # would: a search for three pools among 20,000 people visits most of them anyway,
+        # and in a counselor's region (half of them) it fell back to checking all.
+        few = len(eligible) < self.settings.exact_index_below
         # Past a quarter ineligible, most hits of an unrestricted search would be useless.
         small_share = index is not None and len(eligible) * 4 < len(index)
-        few = small_share and len(eligible) < self.settings.exact_index_below
         if index is None or not len(index) or few:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
         allowed = np.zeros(len(positions), dtype=bool)

@@ -199,10 +199,12 @@ def test_exact_fallback_returns_what_the_index_search_returns(
     job_vectors /= np.linalg.norm(job_vectors, axis=1, keepdims=True)
     people_vectors = rng.normal(size=(10, 8)).astype(np.float32)
     people_vectors /= np.linalg.norm(people_vectors, axis=1, keepdims=True)
+    # No eligible set too small to search the index for.
+    searching = Settings(retrieval_pool=4, exact_index_below=0)
     matcher = Matcher(
         catalog,
         Ranker(),
-        Settings(retrieval_pool=4),
+        searching,
         job_vectors=job_vectors,
         candidate_vectors=people_vectors,
         job_index=VectorIndex.build([j.id for j in job_list], job_vectors),
@@ -210,9 +212,10 @@ def test_exact_fallback_returns_what_the_index_search_returns(
     )
     searched = [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people]
     monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
-    for share in (1, 10**9):  # every time exactly; every time through the restricted index
-        monkeypatch.setattr(engine, "EXACT_SHARE", share)
-        assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
+    monkeypatch.setattr(engine, "EXACT_SHARE", 10**9)  # the feasible ones in the index
+    assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
+    matcher.settings = Settings(retrieval_pool=4)  # 30 jobs: scored exactly
+    assert [[m.id for m in matcher.jobs_for_candidate(p.id, 4)] for p in people] == searched
 
 
 def test_occupation_match_grades_same_occupation_minor_and_major_group() -> None:
