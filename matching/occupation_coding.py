@@ -386,7 +386,7 @@ class OccupationCoder:
         raw = self._raw(queries, descriptions, masked_forms, embedded)
         n = self._n_occupations
         out = {
-            "char_name": raw["char_form"][:, :n],
+            "char_name": np.clip(raw["char_form"][:, :n], 0.0, 1.0),
             "char_text": np.clip(raw["char_text"] / CHAR_TEXT_CEILING, 0.0, 1.0),
         }
         if "emb_form" in raw:
