@@ -656,7 +656,7 @@ class OccupationCoder:
         taken = set(exact)
         order = np.lexsort((np.arange(fused.size), -fused))
         if is_worker_title(part.core):  # as in order_candidates
-            professional = np.array([self.entity_codes[int(i)][0] in _NOT_WORKERS for i in order])
+            professional = np.array([is_professional(self.entity_codes[int(i)]) for i in order])
             order = np.concatenate([order[~professional], order[professional]])
         for index in order:
             if len(suggestions) >= k:
@@ -682,7 +682,7 @@ class OccupationCoder:
         order = sorted(
             range(len(entities)),
             key=lambda i: (
-                worker and codes[entities[i]][0] in _NOT_WORKERS,
+                worker and is_professional(codes[entities[i]]),
                 -scores[i],
                 codes[entities[i]],
             ),
@@ -741,6 +741,12 @@ class OccupationCoder:
 #: rest of it (食品, 塑料) resembles an engineering group (食品工程技术人员).
 WORKER_ENDINGS = ("工人", "普工", "操作工", "杂工", "小工", "力工", "学徒工")
 _NOT_WORKERS = frozenset("12")
+
+
+def is_professional(code: str) -> bool:
+    """Whether a code is a manager's or professional's (major groups 1 and 2), the codes a
+    worker title (:func:`is_worker_title`) ranks last."""
+    return code[0] in _NOT_WORKERS
 
 
 def is_worker_title(core: str) -> bool:
