@@ -28,6 +28,8 @@ from matching.store.casework import unconfirmed_outcomes
 from matching.store.database import Store
 from matching.store.tables import CandidateRow, EmployerRow, JobRow, ReferralRow
 from matching.vocabulary import (
+    LEVEL_MAX,
+    LEVEL_MIN,
     Accommodation,
     Dimension,
     EmployerType,
@@ -43,6 +45,10 @@ EMPLOYER_TYPES = list(EmployerType)
 PRIORITY_GROUPS = list(PriorityGroup)
 OUTCOMES = list(Outcome)
 NEVER = dt.date.max.toordinal()
+#: Levels a capacity can take (LEVEL_MIN..LEVEL_MAX); a person's seven levels packed in this
+#: base are their capacity profile, one of CAPACITY_PROFILES small integers.
+CAPACITY_BASE = LEVEL_MAX - LEVEL_MIN + 1
+CAPACITY_PROFILES = CAPACITY_BASE ** len(DIMENSIONS)
 _IN_CHUNK = 500  # ids per IN (...) look-up, below SQLite's bound-parameter limit
 
 # An outcome recorded without a date is taken as known this many days after the referral,
@@ -159,6 +165,7 @@ class CandidateTable:
     ids: list[str]
     region: np.ndarray
     capacities: np.ndarray  # (m, 7)
+    capacity_profile: np.ndarray  # capacity_profile(capacities): uint16
     needs: np.ndarray  # accommodation bit mask
     work_modes: np.ndarray  # bit mask
     priority: np.ndarray  # bit mask
@@ -559,6 +566,23 @@ def _job_table(
     )
 
 
+def capacity_profile(capacities: np.ndarray) -> np.ndarray:
+    """Each row of ``(..., len(DIMENSIONS))`` capacity levels packed into one integer (base
+    :data:`CAPACITY_BASE`, the first dimension lowest): what a job's verdict on capacities
+    depends on, so that one job's verdict over a whole register is a look-up in a table of
+    :data:`CAPACITY_PROFILES` entries (:func:`capacity_levels` of every profile)."""
+    weights = CAPACITY_BASE ** np.arange(len(DIMENSIONS), dtype=np.int32)
+    return ((capacities.astype(np.int32) - LEVEL_MIN) @ weights).astype(np.uint16)
+
+
+def capacity_levels(profiles: np.ndarray) -> np.ndarray:
+    """The capacity levels (``(n, len(DIMENSIONS))`` int8) of packed profiles: the inverse of
+    :func:`capacity_profile`."""
+    weights = CAPACITY_BASE ** np.arange(len(DIMENSIONS), dtype=np.int32)
+    digits = (profiles.astype(np.int32)[:, None] // weights) % CAPACITY_BASE
+    return (digits + LEVEL_MIN).astype(np.int8)
+
+
 def _candidate_table(
     candidates: Sequence[Candidate],
     inactive: set[str],
@@ -571,12 +595,14 @@ def _candidate_table(
         person_capacities(c.disability_category, c.disability_grade, c.capacities)
         for c in candidates
     ]
+    levels = np.array(
+        [[caps[d] for d in DIMENSIONS] for caps in capacities], dtype=np.int8
+    ).reshape(-1, len(DIMENSIONS))
     return CandidateTable(
         ids=[c.id for c in candidates],
         region=np.array([c.region_code for c in candidates], dtype="U6"),
-        capacities=np.array(
-            [[caps[d] for d in DIMENSIONS] for caps in capacities], dtype=np.int8
-        ).reshape(-1, 7),
+        capacities=levels,
+        capacity_profile=capacity_profile(levels),
         needs=np.array([bitmask(c.needs, ACCOMMODATIONS) for c in candidates], dtype=np.int32),
         work_modes=np.array(
             [bitmask(c.work_modes, WORK_MODES) for c in candidates], dtype=np.int32
