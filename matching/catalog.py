@@ -566,20 +566,22 @@ def _job_table(
     )
 
 
+def _capacity_weights() -> np.ndarray:
+    return CAPACITY_BASE ** np.arange(len(DIMENSIONS), dtype=np.int32)
+
+
 def capacity_profile(capacities: np.ndarray) -> np.ndarray:
     """Each row of ``(..., len(DIMENSIONS))`` capacity levels packed into one integer (base
     :data:`CAPACITY_BASE`, the first dimension lowest): what a job's verdict on capacities
     depends on, so that one job's verdict over a whole register is a look-up in a table of
     :data:`CAPACITY_PROFILES` entries (:func:`capacity_levels` of every profile)."""
-    weights = CAPACITY_BASE ** np.arange(len(DIMENSIONS), dtype=np.int32)
-    return ((capacities.astype(np.int32) - LEVEL_MIN) @ weights).astype(np.uint16)
+    return ((capacities.astype(np.int32) - LEVEL_MIN) @ _capacity_weights()).astype(np.uint16)
 
 
 def capacity_levels(profiles: np.ndarray) -> np.ndarray:
     """The capacity levels (``(n, len(DIMENSIONS))`` int8) of packed profiles: the inverse of
     :func:`capacity_profile`."""
-    weights = CAPACITY_BASE ** np.arange(len(DIMENSIONS), dtype=np.int32)
-    digits = (profiles.astype(np.int32)[:, None] // weights) % CAPACITY_BASE
+    digits = (profiles.astype(np.int32)[:, None] // _capacity_weights()) % CAPACITY_BASE
     return (digits + LEVEL_MIN).astype(np.int8)
 
 
