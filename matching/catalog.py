@@ -165,7 +165,9 @@ class CandidateTable:
     ids: list[str]
     region: np.ndarray
     capacities: np.ndarray  # (m, 7)
-    capacity_profile: np.ndarray  # capacity_profile(capacities): uint16
+    # Both are looked up in per-job tables over whole registers (features.feasible_for_everyone)
+    # as pointer-sized integers: numpy converts any other index type first (3 ms per 1M).
+    capacity_profile: np.ndarray  # capacity_profile(capacities)
     needs: np.ndarray  # accommodation bit mask
     work_modes: np.ndarray  # bit mask
     priority: np.ndarray  # bit mask
@@ -575,7 +577,7 @@ def capacity_profile(capacities: np.ndarray) -> np.ndarray:
     :data:`CAPACITY_BASE`, the first dimension lowest): what a job's verdict on capacities
     depends on, so that one job's verdict over a whole register is a look-up in a table of
     :data:`CAPACITY_PROFILES` entries (:func:`capacity_levels` of every profile)."""
-    return ((capacities.astype(np.int32) - LEVEL_MIN) @ _capacity_weights()).astype(np.uint16)
+    return ((capacities.astype(np.int32) - LEVEL_MIN) @ _capacity_weights()).astype(np.intp)
 
 
 def capacity_levels(profiles: np.ndarray) -> np.ndarray:
@@ -605,7 +607,7 @@ def _candidate_table(
         region=np.array([c.region_code for c in candidates], dtype="U6"),
         capacities=levels,
         capacity_profile=capacity_profile(levels),
-        needs=np.array([bitmask(c.needs, ACCOMMODATIONS) for c in candidates], dtype=np.int32),
+        needs=np.array([bitmask(c.needs, ACCOMMODATIONS) for c in candidates], dtype=np.intp),
         work_modes=np.array(
             [bitmask(c.work_modes, WORK_MODES) for c in candidates], dtype=np.int32
         ),

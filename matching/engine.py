@@ -28,6 +28,7 @@ from matching.features import (
     could_claim,
     failed_market_streak,
     feasible,
+    feasible_for_everyone,
     pair_similarity,
     region_proximity,
     vacant,
@@ -194,7 +195,7 @@ class Matcher:
         self.lock = ReadWriteLock()
         for direction in ranker.boosters:  # made now, so that no request waits for it
             ranker.contribution_table(direction)
-        self._index_rows: dict[int, tuple[int, np.ndarray]] = {}
+        self._index_rows: dict[int, tuple[int, np.ndarray, bool]] = {}
         # Rule 6's claimants of the last day asked (_claimants_on), keyed by the snapshot.
         self._claimants: _Claimants | None = None
 
@@ -210,6 +211,8 @@ class Matcher:
         vectors: np.ndarray,
         *,
         pool: int | None = None,
+        allowed: np.ndarray | None = None,
+        feasible_everywhere: Callable[[], np.ndarray] | None = None,
     ) -> np.ndarray:
         """Up to ``pool`` (default ``retrieval_pool``) feasible eligible items, nearest first.
 
@@ -220,6 +223,11 @@ class Matcher:
         When the hits do not fill the pool (few of the nearest items are feasible: a person
         with rare needs), the hard requirements are checked for every eligible item first
         and only the feasible ones are searched (:meth:`_nearest_of`).
+
+        A caller holding ``eligible`` as a mask over catalog rows passes it as ``allowed``,
+        and one that can decide every catalog row at once passes ``feasible_everywhere``
+        (one flag per row; ``eligible`` must then be ascending): over a million people,
+        scattering the rows into a mask and gathering the verdicts back cost milliseconds.
         """
         pool = self.settings.retrieval_pool if pool is None else pool
         # Fewer eligible items than an exact index holds are scored exactly, as that index
@@ -230,12 +238,13 @@ class Matcher:
         small_share = index is not None and len(eligible) * 4 < len(index)
         if index is None or not len(index) or few:
             return nearest_feasible(query, eligible, is_feasible, vectors, pool)
-        allowed = np.zeros(len(positions), dtype=bool)
-        allowed[eligible] = True
+        if allowed is None:
+            allowed = np.zeros(len(positions), dtype=bool)
+            allowed[eligible] = True
         rows = self._rows_of(index, positions)
         searched = len(eligible) if small_share else len(index)
         wanted = min(pool * FIRST_SEARCH, searched)
-        restricted = (rows >= 0) & allowed[rows] if small_share else None
+        restricted = self._storage_mask(index, positions, allowed) if small_share else None
         items = rows[index.search_storage(query, wanted, allowed=restricted)]
         items = items[items >= 0]
         items = items[allowed[items]]
@@ -243,7 +252,10 @@ class Matcher:
         if len(found) >= pool or wanted >= searched:
             return found[:pool]
         # Only items the hard requirements admit are searched, so only those come back.
-        feasible_items = eligible[is_feasible(eligible)]
+        if feasible_everywhere is None:
+            feasible_items = eligible[is_feasible(eligible)]
+        else:
+            feasible_items = np.flatnonzero(allowed & feasible_everywhere())
         return self._nearest_of(query, index, positions, feasible_items, vectors, pool)
 
     def _nearest_of(
@@ -266,28 +278,49 @@ class Matcher:
         rows = self._rows_of(index, positions)
         allowed = np.zeros(len(positions), dtype=bool)
         allowed[items] = True
-        found = rows[index.search_storage(query, pool, allowed=(rows >= 0) & allowed[rows])]
+        found = rows[
+            index.search_storage(query, pool, allowed=self._storage_mask(index, positions, allowed))
+        ]
         return found[allowed[found]]
 
     def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
         """Catalog row of each storage position of ``index`` (-1: none), cached per index and
         extended as items are appended (a Python look-up per hit cost milliseconds)."""
+        return self._index_map(index, positions)[0]
+
+    def _storage_mask(
+        self, index: VectorIndex, positions: dict[str, int], allowed: np.ndarray
+    ) -> np.ndarray:
+        """``allowed`` (one flag per catalog row) as one flag per storage position of
+        ``index``, False for positions holding no row. While the positions are the catalog's
+        rows in order (an index built over the catalog and only appended to since), the flags
+        are the same and not gathered again (2 ms over a million)."""
+        rows, in_order = self._index_map(index, positions)
+        if in_order:
+            return allowed[: len(rows)]
+        return (rows >= 0) & allowed[rows]
+
+    def _index_map(self, index: VectorIndex, positions: dict[str, int]) -> tuple[np.ndarray, bool]:
+        """:meth:`_rows_of`, and whether storage position ``i`` holds catalog row ``i`` for
+        every position."""
         key = id(index)
         cached = self._index_rows.get(key)
         stored = index.storage_ids
         if cached is None or cached[0] != index.generation:
-            done, rows = 0, np.empty(0, dtype=np.int64)
+            done, rows, in_order = 0, np.empty(0, dtype=np.int64), True
         else:
-            done, rows = len(cached[1]), cached[1]
+            _, rows, in_order = cached
+            done = len(rows)
         if done < len(stored):
             fresh = np.fromiter(
                 (positions.get(i, -1) if i is not None else -1 for i in stored[done:]),
                 dtype=np.int64,
                 count=len(stored) - done,
             )
+            in_order = in_order and bool(np.array_equal(fresh, np.arange(done, len(stored))))
             rows = np.concatenate([rows, fresh])
-            self._index_rows[key] = (index.generation, rows)
-        return rows
+            self._index_rows[key] = (index.generation, rows, in_order)
+        return rows, in_order
 
     # -- ranking --------------------------------------------------------------------------
 
@@ -358,6 +391,8 @@ class Matcher:
             active,
             lambda cs: feasible(self.catalog, cs, j),
             self.candidate_vectors,
+            allowed=keep,
+            feasible_everywhere=lambda: feasible_for_everyone(self.catalog, j),
         )
         # Rule 6: the people entitled to a public-welfare post are proposed for it, not only
         # those among the nearest retrieved.

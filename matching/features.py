@@ -128,7 +128,7 @@ def feasible(catalog: Catalog, candidates: np.ndarray | int, jobs: np.ndarray | 
     candidates can be a whole register: repeating its demands a million times cost 80 ms)."""
     c, j = catalog.candidates, catalog.jobs
     if np.ndim(jobs) == 0 and np.size(candidates) * 8 > len(c):
-        return _feasible_for_most(catalog, int(jobs))[candidates]
+        return feasible_for_everyone(catalog, int(jobs))[candidates]
     pairs = np.size(jobs) if np.ndim(candidates) == 0 else np.size(candidates)
 
     def aligned(rows: np.ndarray | int) -> np.ndarray:
@@ -144,7 +144,7 @@ def feasible(catalog: Catalog, candidates: np.ndarray | int, jobs: np.ndarray | 
     )
 
 
-#: Certificates one job may require for :func:`_feasible_for_most`'s bit sets (one word).
+#: Certificates one job may require for :func:`feasible_for_everyone`'s bit sets (one word).
 _WORD = 64
 #: The levels of every capacity profile (row = profile) and every accommodation-needs set
 #: (row = bit mask): what one job's verdict over a register is looked up in.
@@ -152,16 +152,16 @@ _PROFILE_LEVELS = capacity_levels(np.arange(CAPACITY_PROFILES))
 _NEEDS_SETS = np.arange(1 << len(ACCOMMODATIONS), dtype=np.int32)
 
 
-def _feasible_for_most(catalog: Catalog, job: int) -> np.ndarray:
+def feasible_for_everyone(catalog: Catalog, job: int) -> np.ndarray:
     """:func:`feasible` of one job for every person of the catalog (one flag per row).
 
-    For a job's candidates across most of a register. A job requiring certificates is
-    decided by the rule only for the people holding any of them, found in one pass over the
-    stored entries (the most demanding posts: a few percent of a register). Otherwise the
-    requirements left are a conjunction of a condition on capacities and one on needs, so the
-    rule is asked once per capacity profile and once per needs set (a few thousand rows) and
-    its verdicts looked up per person: the rule over a million people's seven columns cost
-    5 ms a request."""
+    For a job's candidates across most of a register (:func:`feasible` asks it then). A job
+    requiring certificates is decided by the rule only for the people holding any of them,
+    found in one pass over the stored entries (the most demanding posts: a few percent of a
+    register). Otherwise the requirements left are a conjunction of a condition on capacities
+    and one on needs, so the rule is asked once per capacity profile and once per needs set (a
+    few thousand rows) and its verdicts looked up per person: the rule over a million people's
+    seven columns cost 5 ms a request."""
     c, j = catalog.candidates, catalog.jobs
     required = j.certificates.indices[j.certificates.indptr[job] : j.certificates.indptr[job + 1]]
     if len(required) > _WORD:  # never in practice; the pairwise rule still answers

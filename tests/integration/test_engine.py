@@ -293,7 +293,8 @@ def test_reasons_from_the_contribution_table_are_those_of_pred_contrib(
 
 
 @pytest.mark.parametrize(
-    "path", ["first search", "restricted index", "exact", "restricted to a share"]
+    "path",
+    ["first search", "restricted index", "exact", "restricted to a share", "rows in order"],
 )
 def test_served_top_10_equals_exact_search(
     world: World, matcher: Matcher, monkeypatch: pytest.MonkeyPatch, path: str
@@ -302,11 +303,17 @@ def test_served_top_10_equals_exact_search(
     queries (every public-welfare post among them: rule 6 retrieves each tier of its
     claimants) are those of exact search over every feasible item. "restricted to a share":
     a small share of the index eligible (a priority group) is searched in the index
-    restricted to it, as a national register's tiers are, not scored exactly."""
+    restricted to it, as a national register's tiers are, not scored exactly. "rows in
+    order": the restricted index again, over indexes holding every catalog row in catalog
+    order, whose restrictions are the eligibility masks themselves (Matcher._storage_mask)."""
     today = dt.date.today().toordinal()
     catalog = matcher.catalog
     open_jobs = np.flatnonzero(catalog.jobs.closes >= today)
     active = np.flatnonzero(catalog.candidates.active)
+    if path == "rows in order":
+        open_jobs, active = np.arange(len(catalog.jobs)), np.arange(len(catalog.candidates))
+    else:  # storage positions that are not catalog rows: restrictions are gathered
+        open_jobs, active = open_jobs[::-1], active[::-1]
 
     def hnsw(ids: list[str], rows: np.ndarray, vectors: np.ndarray) -> VectorIndex:
         return VectorIndex.build([ids[i] for i in rows], vectors[rows], exact_below=0)
@@ -319,9 +326,9 @@ def test_served_top_10_equals_exact_search(
         hnsw(catalog.candidates.ids, active, world.candidate_vectors),
     )
     assert searched.job_index is not None and searched.job_index.kind == "hnsw"
-    if path in ("restricted index", "exact"):
+    if path in ("restricted index", "exact", "rows in order"):
         monkeypatch.setattr(engine, "FIRST_SEARCH", 0)  # the first search never fills the pool
-        monkeypatch.setattr(engine, "EXACT_SHARE", 10**9 if path == "restricted index" else 1)
+        monkeypatch.setattr(engine, "EXACT_SHARE", 1 if path == "exact" else 10**9)
     if path != "exact":  # no eligible set is too small to search the index for
         searched.settings = world.settings.model_copy(update={"exact_index_below": 0})
     welfare = [catalog.jobs.ids[j] for j in np.flatnonzero(catalog.jobs.public_welfare)]
@@ -332,3 +339,6 @@ def test_served_top_10_equals_exact_search(
         )
     for job_id in dict.fromkeys(catalog.jobs.ids[:30] + welfare):
         assert searched.candidates_for_job(job_id, 10) == exact.candidates_for_job(job_id, 10)
+    assert searched.candidate_index is not None
+    in_order = searched._index_map(searched.candidate_index, catalog.candidates.index)[1]
+    assert in_order == (path == "rows in order")
