@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,19 @@ def _reading(method: Callable[..., list[Match]]) -> Callable[..., list[Match]]:
 _Claimants = tuple["weakref.ref[Catalog]", "weakref.ref[HistoryIndex]", int, np.ndarray, np.ndarray]
 
 
+@dataclass(frozen=True)
+class _IndexMap:
+    """Storage positions of one index (one generation) as catalog rows: ``rows`` (-1: none),
+    whether every live position ``i`` holds row ``i``, how many of the index's tombstones are
+    applied, and those positions."""
+
+    generation: int
+    rows: np.ndarray
+    in_order: bool
+    seen: int
+    removed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+
 class Matcher:
     """Ranks jobs for candidates and candidates for jobs over one catalog snapshot."""
 
@@ -195,7 +208,7 @@ class Matcher:
         self.lock = ReadWriteLock()
         for direction in ranker.boosters:  # made now, so that no request waits for it
             ranker.contribution_table(direction)
-        self._index_rows: dict[int, tuple[int, np.ndarray, bool]] = {}
+        self._index_rows: dict[int, _IndexMap] = {}
         # Rule 6's claimants of the last day asked (_claimants_on), keyed by the snapshot.
         self._claimants: _Claimants | None = None
 
@@ -286,31 +299,37 @@ class Matcher:
     def _rows_of(self, index: VectorIndex, positions: dict[str, int]) -> np.ndarray:
         """Catalog row of each storage position of ``index`` (-1: none), cached per index and
         extended as items are appended (a Python look-up per hit cost milliseconds)."""
-        return self._index_map(index, positions)[0]
+        return self._index_map(index, positions).rows
 
     def _storage_mask(
         self, index: VectorIndex, positions: dict[str, int], allowed: np.ndarray
     ) -> np.ndarray:
         """``allowed`` (one flag per catalog row) as one flag per storage position of
-        ``index``, False for positions holding no row. While the positions are the catalog's
-        rows in order (an index built over the catalog and only appended to since), the flags
-        are the same and not gathered again (2 ms over a million)."""
-        rows, in_order = self._index_map(index, positions)
-        if in_order:
-            return allowed[: len(rows)]
-        return (rows >= 0) & allowed[rows]
+        ``index``, False for positions holding no row. While the live positions are the
+        catalog's rows in order (an index built over the catalog), the flags are the same,
+        removed positions cleared, and not gathered again (2 ms over a million)."""
+        mapped = self._index_map(index, positions)
+        if not mapped.in_order:
+            return (mapped.rows >= 0) & allowed[mapped.rows]
+        flags = allowed[: len(mapped.rows)]
+        if len(mapped.removed):
+            flags = flags.copy()
+            flags[mapped.removed] = False
+        return flags
 
-    def _index_map(self, index: VectorIndex, positions: dict[str, int]) -> tuple[np.ndarray, bool]:
-        """:meth:`_rows_of`, and whether storage position ``i`` holds catalog row ``i`` for
-        every position."""
+    def _index_map(self, index: VectorIndex, positions: dict[str, int]) -> _IndexMap:
+        """The cached :class:`_IndexMap` of ``index``, caught up with the positions appended
+        and removed since it was last asked (a replaced vector is both: its old position must
+        map to no row, or a restricted search could serve the person under it)."""
         key = id(index)
-        cached = self._index_rows.get(key)
-        stored = index.storage_ids
-        if cached is None or cached[0] != index.generation:
-            done, rows, in_order = 0, np.empty(0, dtype=np.int64), True
-        else:
-            _, rows, in_order = cached
-            done = len(rows)
+        mapped = self._index_rows.get(key)
+        if mapped is None or mapped.generation != index.generation:
+            mapped = _IndexMap(index.generation, np.empty(0, dtype=np.int64), True, 0)
+        stored, tombstoned = index.storage_ids, index.tombstoned
+        done = len(mapped.rows)
+        if done == len(stored) and mapped.seen == len(tombstoned):
+            return mapped
+        rows, in_order = mapped.rows, mapped.in_order
         if done < len(stored):
             fresh = np.fromiter(
                 (positions.get(i, -1) if i is not None else -1 for i in stored[done:]),
@@ -319,8 +338,14 @@ class Matcher:
             )
             in_order = in_order and bool(np.array_equal(fresh, np.arange(done, len(stored))))
             rows = np.concatenate([rows, fresh])
-            self._index_rows[key] = (index.generation, rows, in_order)
-        return rows, in_order
+        else:
+            rows = rows.copy()  # readers may hold the cached one
+        gone = np.asarray(tombstoned[mapped.seen :], dtype=np.int64)
+        rows[gone] = -1
+        removed = np.concatenate([mapped.removed, gone])
+        mapped = _IndexMap(index.generation, rows, in_order, len(tombstoned), removed)
+        self._index_rows[key] = mapped
+        return mapped
 
     # -- ranking --------------------------------------------------------------------------
 

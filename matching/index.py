@@ -193,6 +193,14 @@ class VectorIndex:
         until :attr:`generation` changes (a compaction or rebuild renumbers them)."""
         return self._ids
 
+    @property
+    def tombstoned(self) -> list[int]:
+        """The storage positions removed (or replaced: a vector added again under its id is
+        stored anew) since :attr:`generation` last changed, in the order removed; only ever
+        appended to until then, so a caller mapping positions can catch up from where it
+        stopped."""
+        return self._tombstoned
+
     # -- changing -----------------------------------------------------------------------
 
     def add(self, ids: list[str], vectors: np.ndarray) -> None:
@@ -309,6 +317,7 @@ class VectorIndex:
         index.generation += 1
         index._positions = {id_: pos for pos, id_ in enumerate(ids) if id_ is not None}
         index._removed = {pos for pos, id_ in enumerate(ids) if id_ is None}
+        index._tombstoned = sorted(index._removed)
         index._selector = None
         return index
 
@@ -333,6 +342,7 @@ class VectorIndex:
         self.generation = getattr(self, "generation", 0) + 1
         self._positions: dict[str, int] = {id_: pos for pos, id_ in enumerate(last)}
         self._removed: set[int] = set()
+        self._tombstoned: list[int] = []  # the same positions, in the order removed
         # faiss keeps raw pointers to the selector's parts: they live here while in use.
         self._selector: tuple[Any, ...] | None = None
 
@@ -343,6 +353,7 @@ class VectorIndex:
             if position is not None:
                 self._ids[position] = None
                 self._removed.add(position)
+                self._tombstoned.append(position)
                 count += 1
         if count:
             self._selector = None

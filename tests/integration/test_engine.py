@@ -340,5 +340,38 @@ def test_served_top_10_equals_exact_search(
     for job_id in dict.fromkeys(catalog.jobs.ids[:30] + welfare):
         assert searched.candidates_for_job(job_id, 10) == exact.candidates_for_job(job_id, 10)
     assert searched.candidate_index is not None
-    in_order = searched._index_map(searched.candidate_index, catalog.candidates.index)[1]
+    in_order = searched._index_map(searched.candidate_index, catalog.candidates.index).in_order
     assert in_order == (path == "rows in order")
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_a_replaced_vector_is_never_searched_under_its_old_position(
+    world: World, in_order: bool
+) -> None:
+    """An edit that re-embeds a person replaces their vector in the index: the old storage
+    position is tombstoned and the new one appended. A restriction built after that
+    (Matcher._storage_mask) allows the new position only, whether or not the index held the
+    catalog's rows in order before: a restricted search returning the old position served
+    the person twice, once under their old vector."""
+    catalog = world.catalog
+    rows = np.arange(len(catalog.candidates))
+    if not in_order:
+        rows = rows[::-1]
+    index = VectorIndex.build(
+        [catalog.candidates.ids[i] for i in rows], world.candidate_vectors[rows], exact_below=0
+    )
+    matcher = _matcher_over(world, world.learned, None, index)
+    everyone = np.ones(len(catalog.candidates), dtype=bool)
+    before = matcher._storage_mask(index, catalog.candidates.index, everyone)
+    assert before.all()
+    edited = 3
+    old_position = index.storage_ids.index(catalog.candidates.ids[edited])
+    index.add([catalog.candidates.ids[edited]], -world.candidate_vectors[edited : edited + 1])
+    after = matcher._storage_mask(index, catalog.candidates.index, everyone)
+    assert len(after) == len(index.storage_ids)
+    assert not after[old_position] and after[-1]
+    assert int(after.sum()) == len(catalog.candidates)
+    hits = matcher._rows_of(index, catalog.candidates.index)[
+        index.search_storage(-world.candidate_vectors[edited], 50, allowed=after)
+    ]
+    assert list(hits).count(edited) == 1
