@@ -129,6 +129,28 @@ def test_many_removals_compact_the_index(rng: np.random.Generator) -> None:
     assert np.allclose(index.vectors(ids[60:]), vectors[60:])
 
 
+def test_tombstoned_positions_in_the_order_removed_until_renumbered(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    """A removal and a replacement each tombstone the old position; a compaction renumbers
+    and starts the list again; a saved index loads with its tombstones listed."""
+    vectors = normalised(rng, 20, 8)
+    ids = [f"v{i}" for i in range(20)]
+    index = VectorIndex.build(ids, vectors, exact_below=0)
+    generation = index.generation
+    index.remove(["v4"])
+    index.add(["v2"], vectors[:1])
+    assert index.tombstoned == [4, 2]
+    assert index.storage_ids[2] is None and index.storage_ids[-1] == "v2"
+    assert index.generation == generation
+    index.save(tmp_path / "index")
+    assert sorted(VectorIndex.load(tmp_path / "index").tombstoned) == [2, 4]
+    index.remove(ids[5:15])  # past the compaction share: renumbered
+    assert index.generation > generation
+    assert index.tombstoned == []
+    assert None not in index.storage_ids
+
+
 def test_k_larger_than_the_live_count(rng: np.random.Generator) -> None:
     vectors = normalised(rng, 5, 8)
     for exact_below in (10**9, 0):
