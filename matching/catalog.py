@@ -21,6 +21,7 @@ from matching.compliance import as_declared, latest_declarations
 from matching.domain import Candidate, Employer, Job, Referral
 from matching.occupations import OccupationVocabulary
 from matching.quota import MissingQuotaData, quota_gap
+from matching.regions import region_numbers
 from matching.rules import effective_demands, person_capacities
 from matching.settings import Settings
 from matching.skills import canonical_skills
@@ -120,6 +121,7 @@ class JobTable:
 
     ids: list[str]
     region: np.ndarray
+    region_number: np.ndarray  # the region code as an integer (regions.in_region)
     employer_type: np.ndarray
     quota_gap: np.ndarray
     work_mode: np.ndarray
@@ -164,6 +166,7 @@ class CandidateTable:
 
     ids: list[str]
     region: np.ndarray
+    region_number: np.ndarray  # the region code as an integer (regions.in_region)
     capacities: np.ndarray  # (m, 7)
     # Both are looked up in per-job tables over whole registers (features.feasible_for_everyone)
     # as pointer-sized integers: numpy converts any other index type first (3 ms per 1M).
@@ -529,6 +532,7 @@ def _job_table(
     return JobTable(
         ids=[j.id for j in jobs],
         region=np.array([j.region_code for j in jobs], dtype="U6"),
+        region_number=region_numbers([j.region_code for j in jobs]),
         employer_type=np.array(types, dtype=np.int8),
         quota_gap=np.array(gaps, dtype=np.float32),
         work_mode=np.array([WORK_MODES.index(j.work_mode) for j in jobs], dtype=np.int8),
@@ -605,6 +609,7 @@ def _candidate_table(
     return CandidateTable(
         ids=[c.id for c in candidates],
         region=np.array([c.region_code for c in candidates], dtype="U6"),
+        region_number=region_numbers([c.region_code for c in candidates]),
         capacities=levels,
         capacity_profile=capacity_profile(levels),
         needs=np.array([bitmask(c.needs, ACCOMMODATIONS) for c in candidates], dtype=np.intp),

@@ -46,7 +46,7 @@ from matching.policy import (
     strongest_claims,
 )
 from matching.ranker import Direction, Ranker
-from matching.regions import within
+from matching.regions import in_region
 from matching.settings import Settings
 from matching.store import Store
 
@@ -368,7 +368,7 @@ class Matcher:
         open_jobs = self.catalog.jobs.open_on(day)
         keep = vacant(self.catalog, self.history, open_jobs, np.full(len(open_jobs), day))
         if region_prefix:
-            keep &= within(self.catalog.jobs.region[open_jobs], region_prefix)
+            keep &= in_region(self.catalog.jobs.region_number[open_jobs], region_prefix)
         open_jobs = open_jobs[keep]
         jobs = self._retrieve(
             self.candidate_vectors[c],
@@ -407,7 +407,7 @@ class Matcher:
         people = self.catalog.candidates
         keep = people.active & (people.registered <= day)
         if region_prefix:
-            keep &= within(people.region, region_prefix)
+            keep &= in_region(people.region_number, region_prefix)
         active = np.flatnonzero(keep)
         candidates = self._retrieve(
             self.job_vectors[j],

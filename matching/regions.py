@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -135,29 +135,26 @@ def proximities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(both, level, 0).astype(np.float32)
 
 
-def within(codes: np.ndarray, prefix: str) -> np.ndarray:
-    """Whether each code of a fixed-width string array (the catalog's ``U6`` region columns)
-    starts with ``prefix``: ``np.char.startswith`` without its per-string work (8 ms over a
-    million people, on every request in a counselor's area), by comparing the prefix two
-    characters (one 64-bit word) at a time."""
-    width = max(np.dtype(codes.dtype).itemsize // 4, 1)
-    if len(prefix) > width:
-        return np.zeros(len(codes), dtype=bool)
-    inside = np.ones(len(codes), dtype=bool)
+def region_numbers(codes: Sequence[str]) -> np.ndarray:
+    """6-digit region codes as integers (``int32``), for :func:`in_region`."""
+    return np.array([int(code) for code in codes], dtype=np.int32)
+
+
+def in_region(numbers: np.ndarray, prefix: str) -> np.ndarray:
+    """Whether each 6-digit region code (as :func:`region_numbers` gives them) starts with
+    ``prefix``: the codes that do are one range of integers, so two integer operations per
+    code decide it (comparing the strings cost 3-6 ms over a million people, on every request
+    in a counselor's area). A prefix that is not up to six digits matches nothing; the empty
+    prefix matches everything."""
     if not prefix:
-        return inside
-    # Native byte order: the prefix, viewed the same way, gives the words to compare.
-    column = np.ascontiguousarray(codes, dtype=f"U{width}")
-    pairs = len(prefix) // 2 if width % 2 == 0 else 0
-    if pairs:
-        words = column.view(np.uint64).reshape(len(codes), width // 2)
-        wanted = np.array([prefix[: 2 * pairs]]).view(np.uint64)
-        for position in range(pairs):
-            inside &= words[:, position] == wanted[position]
-    points = column.view(np.uint32).reshape(len(codes), width)
-    for position in range(2 * pairs, len(prefix)):
-        inside &= points[:, position] == ord(prefix[position])
-    return inside
+        return np.ones(len(numbers), dtype=bool)
+    if len(prefix) > 6 or not prefix.isascii() or not prefix.isdigit():
+        return np.zeros(len(numbers), dtype=bool)
+    span = 10 ** (6 - len(prefix))
+    # Below the range, the difference wraps to a large unsigned value.
+    return (numbers.astype(np.int32, copy=False) - np.int32(int(prefix) * span)).view(
+        np.uint32
+    ) < np.uint32(span)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from matching.regions import (
     Region,
     RegionHierarchy,
+    in_region,
     prefecture_code,
     province_code,
     proximities,
     proximity,
-    within,
+    region_numbers,
 )
 
 
@@ -214,11 +215,19 @@ def test_vectorised_proximity_of_the_features_agrees_on_every_pair() -> None:
 
 
 @given(
-    st.lists(st.text(alphabet="0123456789", min_size=0, max_size=6), max_size=20),
-    st.text(alphabet="01234", max_size=7),
+    st.lists(st.text(alphabet="0123456789", min_size=6, max_size=6), max_size=20),
+    st.text(alphabet="01239", max_size=7) | st.sampled_from(["43a", "４３", "-1", " 43", "1e3"]),
 )
-def test_within_is_startswith(codes: list[str], prefix: str) -> None:
-    """The vectorised prefix test answers as ``str.startswith`` does, codes shorter than the
-    column's width and prefixes longer than it included."""
-    column = np.array(codes, dtype="U6")
-    assert within(column, prefix).tolist() == [code.startswith(prefix) for code in codes]
+def test_in_region_is_startswith(codes: list[str], prefix: str) -> None:
+    """The integer prefix test answers as ``str.startswith`` does over the codes as typed:
+    leading zeros, the codes at either end of a prefix's range, prefixes longer than a code,
+    and prefixes that are not digits (full-width digits, signs, exponents) included."""
+    numbers = region_numbers(codes)
+    assert in_region(numbers, prefix).tolist() == [code.startswith(prefix) for code in codes]
+
+
+def test_in_region_at_the_ends_of_a_range() -> None:
+    codes = ["429999", "430000", "430100", "439999", "440000", "000000", "999999"]
+    numbers = region_numbers(codes)
+    for prefix in ["43", "4301", "430100", "0", "9", "44", ""]:
+        assert in_region(numbers, prefix).tolist() == [c.startswith(prefix) for c in codes]
