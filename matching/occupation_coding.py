@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -324,6 +324,8 @@ class OccupationCoder:
         uses = self.model is not None or self._weights.uses_embeddings
         embedded = self._embed(queries, texts) if self.encoder is not None and uses else None
         results: list[list[Suggestion]] = [[] for _ in titles]
+        # Ranked deeper than asked, so that the first suggestion does not depend on k.
+        depth = max(k, SPECIFIC_DEPTH)
         for start in range(0, len(keys), _CHUNK):
             stop = start + _CHUNK
             chunk = None if embedded is None else (embedded[0][start:stop], embedded[1][start:stop])
@@ -332,7 +334,8 @@ class OccupationCoder:
                 fused = fuse(signals, self._weights)
                 for key, row in zip(keys[start:stop], fused, strict=True):
                     for index in titles_of[key]:
-                        results[index] = self._ranked_fused(parts[index], row, k)
+                        ranked = self._ranked_fused(parts[index], row, depth)
+                        results[index] = specific_first(parts[index].core, ranked)[:k]
                 continue
             rows = self.candidates(queries[start:stop], texts[start:stop], embedded=chunk)
             scores = self.model.score(rows.features)
@@ -341,7 +344,8 @@ class OccupationCoder:
                 lo, hi = bounds[offset], bounds[offset + 1]
                 entities, ranking = rows.entity[lo:hi], scores[lo:hi]
                 for index in titles_of[key]:
-                    results[index] = self._ranked_model(parts[index], entities, ranking, k)
+                    ranked = self._ranked_model(parts[index], entities, ranking, depth)
+                    results[index] = specific_first(parts[index].core, ranked)[:k]
         return results
 
     def scores(
@@ -741,6 +745,66 @@ class OccupationCoder:
 #: rest of it (食品, 塑料) resembles an engineering group (食品工程技术人员).
 WORKER_ENDINGS = ("工人", "普工", "操作工", "杂工", "小工", "力工", "学徒工")
 _NOT_WORKERS = frozenset("12")
+
+
+#: Endings that say what kind of worker a title names but not in what (小学语文老师, 鞋厂普工):
+#: the rest of the title, its qualifier, is what :func:`specific_first` reads.
+GENERIC_ENDINGS = (
+    *WORKER_ENDINGS,
+    "老师",
+    "教师",
+    "师傅",
+    "人员",
+    "员工",
+    "工作者",
+    "员",
+    "师",
+    "工",
+)
+
+
+#: How many suggestions :func:`specific_first` looks through, whatever ``k`` is asked.
+SPECIFIC_DEPTH = 5
+
+
+def specific_first(core: str, suggestions: list[Suggestion]) -> list[Suggestion]:
+    """``suggestions`` with a group's place taken by an occupation inside it that names the
+    title's qualifier better. When the first suggestion is a group and the title ends in one
+    of :data:`GENERIC_ENDINGS`, the occupation of that group among the later suggestions
+    sharing the most characters with the qualifier (the title before that ending), and more
+    than the group's name does, goes first and the group second (the earliest placed of
+    equals; for a worker title, :func:`is_worker_title`, only a worker's occupation, named
+    …工 or …员, not a master's …师).
+
+    A generic ending made the group look best (小学语文老师 → 教学人员), while the qualifier
+    picks the occupation (小学 → 小学教师; 鞋厂普工 → 制鞋工). A title that is only generic
+    (普工, 老师), has no generic ending (注册护士) or whose qualifier no occupation of the
+    group names (书法老师) keeps the group, as does a group the title names exactly (score
+    1.0). The order only changes inside the suggestions, what goes first lies inside the
+    group it displaces, and scores stay in order (the occupation takes the group's)."""
+    if len(suggestions) < 2 or suggestions[0].level != "group" or suggestions[0].score >= 1.0:
+        return suggestions  # no group first, or one the title names exactly
+    ending = max((e for e in GENERIC_ENDINGS if core.endswith(e)), key=len, default="")
+    qualifier = set(core[: len(core) - len(ending)])
+    if not ending or not qualifier:
+        return suggestions
+    group, worker = suggestions[0], is_worker_title(core)
+    prefix = _group_prefix(group.code)
+    best, most = 0, len(qualifier & set(group.name))
+    for place, suggestion in enumerate(suggestions[1:], start=1):
+        if suggestion.level != "occupation" or not suggestion.code.startswith(prefix):
+            continue
+        if worker and not suggestion.name.endswith(("工", "员")):
+            continue
+        shared = len(qualifier & set(suggestion.name))
+        if shared > most:
+            best, most = place, shared
+    if not best:
+        return suggestions
+    rest = suggestions[1:best] + suggestions[best + 1 :]
+    # It takes the group's score: whatever is right about the group is about its members too.
+    specific = replace(suggestions[best], score=group.score)
+    return [specific, group, *rest]
 
 
 def is_professional(code: str) -> bool:

@@ -352,3 +352,18 @@ def test_generic_titles_get_a_group(
     assert groups[0].name == vocab.group_name(groups[0].code)
     for s in suggestions:
         assert (s.level == "group") == (s.code not in vocab)
+
+
+@pytest.mark.slow
+def test_a_qualified_generic_title_gets_the_occupation_its_qualifier_names(
+    m3e_coder: OccupationCoder,
+) -> None:
+    """小学语文老师 is a primary-school teacher, not only someone who teaches: the group the
+    generic 老师 ranks first gives way to 小学教师 and follows it; 普工 keeps its group. The
+    first suggestion is the same whatever k is asked."""
+    suggestions = m3e_coder.suggest("小学语文老师", k=5)
+    assert [s.code for s in suggestions[:2]] == ["2-08-02-04", "2-08-00-00"]
+    _check_ranking(suggestions, 5)
+    assert m3e_coder.suggest("小学语文老师", k=1)[0].code == "2-08-02-04"
+    (worker,) = m3e_coder.suggest("普工", k=1)
+    assert (worker.code, worker.level) == ("6-00-00-00", "group")
