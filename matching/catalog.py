@@ -529,10 +529,11 @@ def _job_table(
         gaps.append(gap_of.get(job.employer_id, np.nan))
         types.append(EMPLOYER_TYPES.index(employer.type) if employer else -1)
     skill_names = [canonical_skills(j.skills) for j in jobs]
+    region = np.array([j.region_code for j in jobs], dtype="U6")
     return JobTable(
         ids=[j.id for j in jobs],
-        region=np.array([j.region_code for j in jobs], dtype="U6"),
-        region_number=region_numbers([j.region_code for j in jobs]),
+        region=region,
+        region_number=region_numbers(region),
         employer_type=np.array(types, dtype=np.int8),
         quota_gap=np.array(gaps, dtype=np.float32),
         work_mode=np.array([WORK_MODES.index(j.work_mode) for j in jobs], dtype=np.int8),
@@ -606,10 +607,11 @@ def _candidate_table(
     levels = np.array(
         [[caps[d] for d in DIMENSIONS] for caps in capacities], dtype=np.int8
     ).reshape(-1, len(DIMENSIONS))
+    region = np.array([c.region_code for c in candidates], dtype="U6")
     return CandidateTable(
         ids=[c.id for c in candidates],
-        region=np.array([c.region_code for c in candidates], dtype="U6"),
-        region_number=region_numbers([c.region_code for c in candidates]),
+        region=region,
+        region_number=region_numbers(region),
         capacities=levels,
         capacity_profile=capacity_profile(levels),
         needs=np.array([bitmask(c.needs, ACCOMMODATIONS) for c in candidates], dtype=np.intp),

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -174,14 +174,13 @@ _Claimants = tuple["weakref.ref[Catalog]", "weakref.ref[HistoryIndex]", int, np.
 @dataclass(frozen=True)
 class _IndexMap:
     """Storage positions of one index (one generation) as catalog rows: ``rows`` (-1: none),
-    whether every live position ``i`` holds row ``i``, how many of the index's tombstones are
-    applied, and those positions."""
+    whether every live position ``i`` holds row ``i``, and the index's tombstoned positions
+    applied so far (the first ``len(removed)`` of :attr:`VectorIndex.tombstoned`)."""
 
     generation: int
     rows: np.ndarray
     in_order: bool
-    seen: int
-    removed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    removed: np.ndarray
 
 
 class Matcher:
@@ -326,10 +325,11 @@ class Matcher:
         key = id(index)
         mapped = self._index_rows.get(key)
         if mapped is None or mapped.generation != index.generation:
-            mapped = _IndexMap(index.generation, np.empty(0, dtype=np.int64), True, 0)
+            none = np.empty(0, dtype=np.int64)
+            mapped = _IndexMap(index.generation, none, True, none)
         stored, tombstoned = index.storage_ids, index.tombstoned
-        done = len(mapped.rows)
-        if done == len(stored) and mapped.seen == len(tombstoned):
+        done, seen = len(mapped.rows), len(mapped.removed)
+        if done == len(stored) and seen == len(tombstoned):
             return mapped
         rows, in_order = mapped.rows, mapped.in_order
         if done < len(stored):
@@ -342,10 +342,9 @@ class Matcher:
             rows = np.concatenate([rows, fresh])
         else:
             rows = rows.copy()  # readers may hold the cached one
-        gone = np.asarray(tombstoned[mapped.seen :], dtype=np.int64)
+        gone = np.asarray(tombstoned[seen:], dtype=np.int64)
         rows[gone] = -1
-        removed = np.concatenate([mapped.removed, gone])
-        mapped = _IndexMap(index.generation, rows, in_order, len(tombstoned), removed)
+        mapped = _IndexMap(index.generation, rows, in_order, np.concatenate([mapped.removed, gone]))
         self._index_rows[key] = mapped
         return mapped
 

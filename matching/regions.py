@@ -135,9 +135,10 @@ def proximities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(both, level, 0).astype(np.float32)
 
 
-def region_numbers(codes: Sequence[str]) -> np.ndarray:
-    """6-digit region codes as integers (``int32``), for :func:`in_region`."""
-    return np.array([int(code) for code in codes], dtype=np.int32)
+def region_numbers(codes: np.ndarray | Sequence[str]) -> np.ndarray:
+    """6-digit region codes (the catalog's ``U6`` columns) as integers (``int32``), for
+    :func:`in_region`."""
+    return np.asarray(codes, dtype="U6").astype(np.int32)
 
 
 def in_region(numbers: np.ndarray, prefix: str) -> np.ndarray:
