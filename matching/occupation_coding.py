@@ -202,8 +202,6 @@ class OccupationCoder:
         self._form_owner = np.array(owners)
         self._form_starts = np.flatnonzero(np.diff(owners, prepend=-1))
         self._name_form = self._form_starts  # the first form of each entity is its name
-        counts = np.diff(np.append(self._form_starts, len(forms)))
-        self._log_forms = np.log1p(counts - 1).astype(np.float32)
         self._exact: dict[str, list[int]] = {}
         for form_index, key in enumerate(self._form_keys):
             self._exact.setdefault(key, []).append(form_index)
@@ -500,7 +498,6 @@ class OccupationCoder:
         per_entity = {
             "level": self._levels,
             "log_children": self._log_children,
-            "log_forms": self._log_forms,
         }
         matrix = np.empty((len(query_rows), len(CODER_FEATURES)), dtype=np.float32)
         for j, name in enumerate(CODER_FEATURES):
