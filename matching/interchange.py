@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +21,7 @@ from tqdm import tqdm
 from matching.domain import Candidate, Record, describe_errors
 from matching.store.database import KINDS, OPTIONAL_KINDS, Store
 from matching.store.tables import CandidateRow
+from matching.textfiles import NotUtf8Error, text_lines
 
 REPORT_NAME = "import-report.json"
 
@@ -94,13 +94,6 @@ class ImportReport:
     def ok(self) -> bool:
         """True when nothing was refused (skipped records count as refused)."""
         return not any(f.problems for f in self.files)
-
-
-def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
 
 
 def _parse(
@@ -189,27 +182,31 @@ def _import_file(
             if kind == "candidates"
             else {}
         )
-        lines = tqdm(
-            _read_lines(path), desc=f"checking {name}", unit=" lines", disable=not progress
-        )
-        for number, line in lines:
-            report.read += 1
-            record, problems, raw = _parse(kind, name, number, line)
-            if record is not None:
-                problems = _check_record(record, kind, name, number, known, first_line)
-                if isinstance(record, Candidate) and record.id_number and not problems:
-                    problems = _check_id_number(store, record, name, number, registered)
-            if problems:
-                report.problems.extend(problems)
-                rejects.append(
-                    {
-                        "line": number,
-                        "problems": [f"{p.field}: {p.reason}" for p in problems],
-                        "record": raw,
-                    }
-                )
-            elif record is not None:  # a line without problems always parsed
-                records.append(record)
+        lines = tqdm(text_lines(path), desc=f"checking {name}", unit=" lines", disable=not progress)
+        try:
+            for number, line in lines:
+                report.read += 1
+                record, problems, raw = _parse(kind, name, number, line)
+                if record is not None:
+                    problems = _check_record(record, kind, name, number, known, first_line)
+                    if isinstance(record, Candidate) and record.id_number and not problems:
+                        problems = _check_id_number(store, record, name, number, registered)
+                if problems:
+                    report.problems.extend(problems)
+                    rejects.append(
+                        {
+                            "line": number,
+                            "problems": [f"{p.field}: {p.reason}" for p in problems],
+                            "record": raw,
+                        }
+                    )
+                elif record is not None:  # a line without problems always parsed
+                    records.append(record)
+        except NotUtf8Error as error:
+            # Not one line of a file in another encoding is stored, --skip-invalid or not.
+            report.problems.append(Problem(name, error.line, "file", str(error)))
+            report.rejected_whole = True
+            return report
         if report.problems and not skip_invalid:
             report.rejected_whole = True
             return report

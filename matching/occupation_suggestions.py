@@ -1,18 +1,21 @@
 """What ``jobmatch occupations suggest`` and the API answer for a job title.
 
 One record per title: the title as given, its normalised core, the words set aside, and the
-suggested codes (:func:`suggestion_record`); :func:`write_suggestions` codes a whole file.
+suggested codes (:func:`suggestion_record`); :func:`write_suggestions` codes a whole file
+(:func:`read_titles`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from matching.job_titles import normalise_title
 from matching.occupation_coding import OccupationCoder, Suggestion
+from matching.textfiles import text_lines
 
 
 def suggestion_record(title: str, suggestions: list[Suggestion]) -> dict[str, Any]:
@@ -30,19 +33,21 @@ def suggestion_record(title: str, suggestions: list[Suggestion]) -> dict[str, An
     }
 
 
-def write_suggestions(
-    coder: OccupationCoder, titles_path: Path, out_path: Path | None, k: int
-) -> int:
-    """Code every title of a file: the batch contract of ``jobmatch occupations suggest``.
+def read_titles(path: Path) -> list[str]:
+    """The titles of a ``--titles`` file: one per line, UTF-8 (a byte-order mark allowed),
+    surrounding whitespace stripped, blank lines skipped. Raises
+    :class:`~matching.textfiles.NotUtf8Error` for a file in another encoding."""
+    return [line.strip() for _, line in text_lines(Path(path))]
 
-    ``titles_path`` holds one title per line (UTF-8; surrounding whitespace stripped, blank
-    lines skipped). ``out_path`` (``None``: standard output) gets one JSON line per title, in
-    input order, as :func:`suggestion_record` writes it, scores rounded to 4 decimals and
-    Chinese written as is. Returns the number of titles written.
+
+def write_suggestions(
+    coder: OccupationCoder, titles: Sequence[str], out_path: Path | None, k: int
+) -> int:
+    """Code every title of a file (:func:`read_titles`): the batch contract of
+    ``jobmatch occupations suggest``. ``out_path`` (``None``: standard output) gets one JSON
+    line per title, in input order, as :func:`suggestion_record` writes it, scores rounded
+    to 4 decimals and Chinese written as is. Returns the number of titles written.
     """
-    with Path(titles_path).open(encoding="utf-8-sig") as handle:
-        titles = [line.strip() for line in handle]
-    titles = [title for title in titles if title]
     suggestions = coder.suggest_many(titles, k=k)
     lines = (
         json.dumps(suggestion_record(title, results), ensure_ascii=False) + "\n"

@@ -48,7 +48,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from matching.casework import EmploymentStatus, Enrolment, EnrolmentState
@@ -62,6 +62,7 @@ from matching.domain import (
     RecruitmentEvent,
     Referral,
     WageStandard,
+    describe_errors,
 )
 from matching.employment import (
     StatusEntry,
@@ -79,6 +80,7 @@ from matching.jobfair import event_outcomes
 from matching.settings import Settings
 from matching.store import Store
 from matching.store.database import KINDS
+from matching.textfiles import text_lines
 from matching.vocabulary import Outcome, WorkMode
 
 INTERVIEWED = frozenset({Outcome.INTERVIEWED, Outcome.HIRED, Outcome.LEFT_EARLY})
@@ -199,7 +201,9 @@ def data_from_store(store: Store, *, actor: str) -> ReportData:
 def data_from_export(directory: Path) -> ReportData:
     """The same records from an interchange export (``jobmatch export``); absent optional
     files are empty. Sensitive fields are dropped before anything is read; of the disability
-    category only its presence is kept."""
+    category only its presence is kept. Raises ``ValueError`` naming the file and line of a
+    line that is not a valid record, or of a file that is not UTF-8
+    (:class:`~matching.textfiles.NotUtf8Error`)."""
     data = ReportData()
     for name, kind in _KIND_OF.items():
         path = directory / file_name(kind)
@@ -207,15 +211,27 @@ def data_from_export(directory: Path) -> ReportData:
             continue
         model = _model(kind)
         hidden: frozenset[str] = getattr(model, "sensitive_fields", frozenset())
-        with path.open(encoding="utf-8-sig") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
+        for number, line in text_lines(path):
+            try:
                 raw = json.loads(line)
-                if name == "candidates" and raw.get("disability_category"):
-                    data.disabled.add(raw["id"])
-                kept = {k: v for k, v in raw.items() if k not in hidden}
+            except json.JSONDecodeError:
+                raw = None
+            if not isinstance(raw, dict):
+                raise ValueError(
+                    f"{path.name} 第 {number} 行不是 JSON 对象 / {path.name} line {number} is "
+                    "not a JSON object"
+                )
+            if name == "candidates" and raw.get("disability_category"):
+                data.disabled.add(raw["id"])
+            kept = {k: v for k, v in raw.items() if k not in hidden}
+            try:
                 getattr(data, name).append(model.model_validate(kept))
+            except ValidationError as error:
+                reasons = "; ".join(f"{f}: {r}" for f, r in describe_errors(error))
+                raise ValueError(
+                    f"{path.name} 第 {number} 行记录无效 / {path.name} line {number} is not a "
+                    f"valid record: {reasons}"
+                ) from None
     return data
 
 

@@ -66,7 +66,11 @@ def report_command(
         if not from_export.is_dir():
             typer.echo(f"error: {from_export} is not a directory", err=True)
             raise typer.Exit(2)
-        data = data_from_export(from_export)
+        try:
+            data = data_from_export(from_export)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
     else:
         store = open_store(settings)
         try:

@@ -27,17 +27,23 @@ def occupations_suggest_command(
     """Suggest 2022 occupation codes for job titles (normalised, then candidates from
     character n-grams and m3e embeddings re-ranked by the learned coder)."""
     from matching.occupation_coding import open_coder
-    from matching.occupation_suggestions import write_suggestions
+    from matching.occupation_suggestions import read_titles, write_suggestions
+    from matching.textfiles import NotUtf8Error
 
     settings = settings_of(ctx)
     if not titles.is_file():
         typer.echo(f"error: {titles} is not a file", err=True)
         raise typer.Exit(2)
+    try:  # before the coder is built: a file in another encoding fails at once
+        wanted = read_titles(titles)
+    except NotUtf8Error as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     store = open_store(settings)
     try:
         encoder = EmbeddingCache(store, Embedder.from_settings(settings))
         coder = open_coder(OccupationVocabulary.load(), encoder, settings.occupation_coder_dir)
-        count = write_suggestions(coder, titles, out, k)
+        count = write_suggestions(coder, wanted, out, k)
     finally:
         store.close()
     typer.echo(

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from matching.textfiles import NotUtf8Error, text_lines
 from serving.cli.common import open_service_matcher, settings_of
 
 commands = typer.Typer()
@@ -46,7 +47,7 @@ def recommend_command(
 ) -> None:
     """For each id, the top K feasible matches, best first, with reasons."""
     settings = settings_of(ctx)
-    wanted = [line.strip() for line in ids.read_text(encoding="utf-8").splitlines() if line.strip()]
+    wanted = _ids(ids)
     matcher = open_service_matcher(settings, progress=True)
     known = (
         matcher.catalog.candidates.index
@@ -86,8 +87,16 @@ def recommend_command(
 
 
 def _ids(path: Path) -> list[str]:
-    """One id per line of a file (blank lines skipped)."""
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """One id per line of a UTF-8 file (blank lines skipped); exit 1 with the reason for a
+    file in another encoding, 2 for one that cannot be read."""
+    try:
+        return [line.strip() for _, line in text_lines(path)]
+    except NotUtf8Error as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @commands.command("jobfair")
@@ -121,12 +130,13 @@ def jobfair_command(
     except ValueError:
         typer.echo(f"error: --on {on} is not a date like 2025-05-18", err=True)
         raise typer.Exit(2) from None
+    people_ids, job_ids = _ids(people), _ids(jobs)
     matcher = open_service_matcher(settings_of(ctx), progress=True)
     try:
         plan = plan_fair(
             matcher,
-            _ids(people),
-            _ids(jobs),
+            people_ids,
+            job_ids,
             max_per_person=max_per_person,
             per_opening=per_opening,
             on=day,

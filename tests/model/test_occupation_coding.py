@@ -19,7 +19,7 @@ from matching.occupation_coding import (
     fuse,
     open_coder,
 )
-from matching.occupation_suggestions import write_suggestions
+from matching.occupation_suggestions import read_titles, write_suggestions
 from matching.occupations import OccupationVocabulary
 from matching.settings import bundled_embedding_model
 
@@ -237,7 +237,7 @@ def test_write_suggestions_exact_format(coder: OccupationCoder, tmp_path: Path) 
     titles.write_text("保洁员\n\n   \n  超市收银员  \n急聘 网店客服（长沙）\n\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
 
-    assert write_suggestions(coder, titles, out, k=2) == 3
+    assert write_suggestions(coder, read_titles(titles), out, k=2) == 3
 
     raw = out.read_text(encoding="utf-8")
     lines = raw.splitlines()
@@ -269,7 +269,7 @@ def test_write_suggestions_to_standard_output(
 ) -> None:
     titles = tmp_path / "titles.txt"
     titles.write_text("保洁员\n超市收银员\n", encoding="utf-8")
-    assert write_suggestions(coder, titles, None, k=3) == 2
+    assert write_suggestions(coder, read_titles(titles), None, k=3) == 2
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["query"] for r in records] == ["保洁员", "超市收银员"]
     assert all(len(r["results"]) == 3 for r in records)
@@ -279,7 +279,7 @@ def test_write_suggestions_of_an_empty_file(coder: OccupationCoder, tmp_path: Pa
     titles = tmp_path / "titles.txt"
     titles.write_text("\n \n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert write_suggestions(coder, titles, out, k=5) == 0
+    assert write_suggestions(coder, read_titles(titles), out, k=5) == 0
     assert out.read_text(encoding="utf-8") == ""
 
 
