@@ -231,7 +231,9 @@ class Embedder:
             return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         if not onnx_file.is_file():
             export_onnx(self.path, onnx_file, backend=self.backend)
-        return OnnxEncoder(self.path, onnx_file, threads=self.threads)
+        return OnnxEncoder(
+            self.path, onnx_file, threads=self.threads, per_text=self.backend == "onnx-int8"
+        )
 
     @property
     def dim(self) -> int:

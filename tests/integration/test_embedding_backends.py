@@ -123,6 +123,11 @@ def test_onnx_int8_stays_close_to_the_torch_vectors(
     assert not np.allclose(vectors, reference, atol=1e-4)  # it is another model id for a reason
     # Neighbours stay neighbours: each text is nearest its own torch vector.
     assert (np.argmax(vectors @ reference.T, axis=1) == np.arange(len(TEXTS))).all()
+    # A text's vector is the same alone as among others, whatever the batch size asked:
+    # quantised activations would otherwise share one scale across the batch.
+    alone = np.stack([int8.encode([text])[0] for text in TEXTS])
+    assert np.array_equal(int8.encode(TEXTS[::-1], batch_size=64)[::-1], alone)
+    assert np.array_equal(vectors, alone)
     assert int8.onnx_file is not None
     assert int8.onnx_file.stat().st_size < 0.4 * (model / "pytorch_model.bin").stat().st_size
 
