@@ -19,8 +19,8 @@ from matching.regions import RegionHierarchy
 # word that names what the work is about is not one of them: 残疾人 is stripped from 残疾人保洁员
 # (a post for disabled people) but kept in 残疾人专职委员 and 残疾人之家辅导员 (work for them).
 RECRUITMENT = re.compile(
-    r"急招|急聘|诚聘|直招|高薪|招聘|聘请|招募|热招|"
-    r"长期|短期|临时工|临时|兼职|全职|日结|周结|月结|包吃住|包食宿|包吃|包住|五险一金|五险|双休|单休|"
+    r"急招|急聘|诚聘|直招|高薪|招聘|聘请|招募|热招|(?:急!+)+|"
+    r"长期|短期|临时工|临时|可?兼职|全职|日结|周结|月结|包吃住|包食宿|包吃|包住|五险一金|五险|双休|单休|"
     r"男女不限|不限学历|经验不限|无经验|可培训|带薪培训|持证上岗|多劳多得|待遇优厚|底薪\+?提成|"
     r"长白班|两班倒|"
     r"可?居家办公|在家办公|远程办公|计件工资|计件|"
@@ -28,12 +28,13 @@ RECRUITMENT = re.compile(
     r"(?:专岗|岗位)?|"
     r"(?:听障|视障|聋哑|聋人|盲人|肢残|残障|退役军人|应届生?|女性|男性|女士|男士|宝妈)?"
     r"(?:人士)?优先|"
+    r"(?:月薪|月入|底薪|年薪|日薪|时薪|收入)?(?:过|上|破)万|"
     r"(?:月薪|月入|底薪|年薪|日薪|时薪)\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?"
     r"(?:k|千|万|元)?(?:/(?:月|天|日|时|小时))?\+?|"
     r"\d+(?:\.\d+)?(?:[-~至]\d+(?:\.\d+)?)?"
     r"(?:(?:k|千|万|元)(?:/(?:月|天|日|时|小时))?|/(?:月|天|日|时|小时))\+?|"
     r"\d{2}(?:[-~至]\d{2})?周?岁(?:以[下上内])?|"
-    r"若干名?|\d+名|多名|数名"
+    r"若干名?|\d+名|[一二两三四五六七八九十]+名|多名|数名"
 )
 # What a recruiting word must not be stripped to leave: a generic head alone. 招聘助理 is an
 # assistant in recruiting (招聘师), 招聘专员 a recruiter; neither is a bare 助理 or 专员.

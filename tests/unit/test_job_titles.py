@@ -82,6 +82,13 @@ def test_words_that_are_part_of_the_occupation_are_kept(title: str, core: str) -
         ("洗碗阿姨 50岁以下", "洗碗阿姨", ["50岁以下"]),
         ("月薪6000叉车司机", "叉车司机", ["月薪6000"]),
         ("招聘：仓库打包工 月入6000+", "仓库打包工", ["招聘", "月入6000+"]),
+        # Pay in words, 可 before a term, head counts in Chinese numerals, repeated 急!
+        ("【急招】普工+包吃住+月入过万", "普工", ["急招", "包吃住", "月入过万"]),
+        ("保洁员 收入上万", "保洁员", ["收入上万"]),
+        ("客服专员 可兼职", "客服专员", ["可兼职"]),
+        ("诚聘文员一名", "文员", ["诚聘", "一名"]),
+        ("招聘两名保安", "保安", ["招聘", "两名"]),
+        ("急！急！急！招聘搬运工", "搬运工", ["急!急!急!", "招聘"]),
     ],
 )
 def test_board_terms_pay_and_ages_are_set_aside(
@@ -92,7 +99,9 @@ def test_board_terms_pay_and_ages_are_set_aside(
     assert sorted(parts.recruitment) == sorted(recruitment)
 
 
-@pytest.mark.parametrize("title", ["A2大车司机", "12345热线接线员", "4S店机修", "3D建模师"])
+@pytest.mark.parametrize(
+    "title", ["A2大车司机", "12345热线接线员", "4S店机修", "3D建模师", "急救员", "名厨"]
+)
 def test_numbers_that_are_not_pay_or_age_are_kept(title: str) -> None:
     parts = normalise_title(title)
     assert parts.core == normalize_text(title)
