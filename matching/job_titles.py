@@ -57,6 +57,8 @@ _REGION_SUFFIX = re.compile(
 )
 # Shortest remainder worth coding: stripping 北京 from 北京烤鸭师 is fine, from 北京 not.
 _MIN_CORE = 2
+# What separates roles a title names one after another: 保安/保洁, 收银员、理货员, 保洁或保安.
+_ROLES = re.compile(r"[/、|丨]|或")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,17 @@ def normalise_title(title: str) -> TitleParts:
         recruitment=tuple(recruitment),
         remarks=tuple(remarks),
     )
+
+
+def title_roles(core: str) -> list[str]:
+    """The roles a normalised title names one after another, in order (``保安/保洁`` →
+    ``["保安", "保洁"]``), or ``[core]`` for one. Split at ``/``, ``、``, ``|`` and ``或`` only
+    where every part keeps at least two characters, so that ``配/理/拣/发货`` stays one; a
+    role named twice counts once."""
+    roles = list(dict.fromkeys(_SEPARATORS.sub("", part) for part in _ROLES.split(core)))
+    if len(roles) < 2 or any(len(role) < _MIN_CORE for role in roles):
+        return [core]
+    return roles
 
 
 def _strip_all(

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from matching.job_titles import TitleParts, normalise_title
+from matching.job_titles import TitleParts, normalise_title, title_roles
 from matching.occupation_reranker import (
     CHAR_WEIGHTS,
     CODER_FEATURES,
@@ -305,13 +305,27 @@ class OccupationCoder:
     ) -> list[list[Suggestion]]:
         """:meth:`suggest` for many titles at once. Each distinct normalised title (with its
         description) is coded once, all of them embedded in one batched call, then scored
-        :data:`_CHUNK` at a time by matrix products. A blank title gets no suggestions."""
+        :data:`_CHUNK` at a time by matrix products. A blank title gets no suggestions.
+
+        A title naming several roles one after another (``保安/保洁``, :func:`title_roles`) that
+        is not itself a form of the classification is coded role by role, and the roles'
+        suggestions are taken in turn, the first named first (:func:`merge_roles`)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         if descriptions is not None and len(descriptions) != len(titles):
             raise ValueError("descriptions must be as many as titles")
-        parts = [normalise_title(title) for title in titles]
-        described = list(descriptions) if descriptions is not None else [None] * len(titles)
+        parts: list[TitleParts] = []
+        described: list[str | None] = []
+        owners: list[list[int]] = []  # for each title, its roles' places in parts
+        for title, text in zip(
+            titles, descriptions if descriptions is not None else [None] * len(titles), strict=True
+        ):
+            part = normalise_title(title)
+            roles = title_roles(part.core)
+            named = [part] if len(roles) == 1 or self._exact_entities(part) else roles_of(roles)
+            owners.append(list(range(len(parts), len(parts) + len(named))))
+            parts.extend(named)
+            described.extend([text] * len(named))
         # A file of job titles repeats itself (普工 a hundred times, 高级普工 among them).
         titles_of: dict[tuple[str, str | None], list[int]] = {}
         for index, key in enumerate(zip((p.core for p in parts), described, strict=True)):
@@ -321,7 +335,7 @@ class OccupationCoder:
         texts = [text for _, text in keys]
         uses = self.model is not None or self._weights.uses_embeddings
         embedded = self._embed(queries, texts) if self.encoder is not None and uses else None
-        results: list[list[Suggestion]] = [[] for _ in titles]
+        results: list[list[Suggestion]] = [[] for _ in parts]
         # Ranked deeper than asked, so that the first suggestion does not depend on k.
         depth = max(k, SPECIFIC_DEPTH)
         for start in range(0, len(keys), _CHUNK):
@@ -344,7 +358,7 @@ class OccupationCoder:
                 for index in titles_of[key]:
                     ranked = self._ranked_model(parts[index], entities, ranking, depth)
                     results[index] = specific_first(parts[index].core, ranked)[:k]
-        return results
+        return [merge_roles([results[i] for i in owner], k) for owner in owners]
 
     def scores(
         self,
@@ -758,6 +772,37 @@ GENERIC_ENDINGS = (
     "师",
     "工",
 )
+
+
+def roles_of(roles: Sequence[str]) -> list[TitleParts]:
+    """Each role of a several-role title as a title of its own (already normalised)."""
+    return [TitleParts(title=role, core=role) for role in roles]
+
+
+def merge_roles(ranked: Sequence[list[Suggestion]], k: int) -> list[Suggestion]:
+    """The first ``k`` of several roles' suggestions taken in turn (the first role's best,
+    the second's best, ..., then each one's second), each code once and at most
+    :data:`_MAX_GROUPS` groups; one role's list as it is. Scores are capped by the score
+    before them, so that they never rise down the list (each role's were its own softmax)."""
+    if len(ranked) == 1:
+        return ranked[0][:k]
+    merged: list[Suggestion] = []
+    seen: set[str] = set()
+    groups = 0
+    for rank in range(max(len(r) for r in ranked)):
+        for suggestions in ranked:
+            if rank >= len(suggestions) or suggestions[rank].code in seen:
+                continue
+            found = suggestions[rank]
+            if found.level == "group":
+                if groups >= _MAX_GROUPS:
+                    continue
+                groups += 1
+            seen.add(found.code)
+            if merged and found.score > merged[-1].score:
+                found = replace(found, score=merged[-1].score)
+            merged.append(found)
+    return merged[:k]
 
 
 #: How many suggestions :func:`specific_first` looks through, whatever ``k`` is asked.

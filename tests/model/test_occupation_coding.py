@@ -367,3 +367,15 @@ def test_a_qualified_generic_title_gets_the_occupation_its_qualifier_names(
     assert m3e_coder.suggest("小学语文老师", k=1)[0].code == "2-08-02-04"
     (worker,) = m3e_coder.suggest("普工", k=1)
     assert (worker.code, worker.level) == ("6-00-00-00", "group")
+
+
+@pytest.mark.slow
+def test_a_title_naming_two_roles_puts_the_first_named_first(m3e_coder: OccupationCoder) -> None:
+    guard_first, cleaner_first = m3e_coder.suggest_many(["保安/保洁", "保洁或保安"], k=5)
+    assert [s.code for s in guard_first[:2]] == ["4-07-05-01", "4-09-08-01"]
+    assert [s.code for s in cleaner_first[:2]] == ["4-09-08-01", "4-07-05-01"]
+    for suggestions in (guard_first, cleaner_first):
+        _check_ranking(suggestions, 5)
+    # A form of the classification with a slash in it is answered by look-up, not split.
+    exact = m3e_coder.suggest("客房服务员/楼面服务员", k=3)
+    assert exact[0] == Suggestion("4-03-01-02", "客房服务员", 1.0)
