@@ -322,7 +322,10 @@ class OccupationCoder:
         ):
             part = normalise_title(title)
             roles = title_roles(part.core)
-            named = [part] if len(roles) == 1 or self._exact_entities(part) else roles_of(roles)
+            if len(roles) == 1 or self._exact_entities(part):
+                named = [part]
+            else:  # each role a title of its own, already normalised
+                named = [TitleParts(title=role, core=role) for role in roles]
             owners.append(list(range(len(parts), len(parts) + len(named))))
             parts.extend(named)
             described.extend([text] * len(named))
@@ -772,11 +775,6 @@ GENERIC_ENDINGS = (
     "师",
     "工",
 )
-
-
-def roles_of(roles: Sequence[str]) -> list[TitleParts]:
-    """Each role of a several-role title as a title of its own (already normalised)."""
-    return [TitleParts(title=role, core=role) for role in roles]
 
 
 def merge_roles(ranked: Sequence[list[Suggestion]], k: int) -> list[Suggestion]:

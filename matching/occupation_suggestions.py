@@ -43,7 +43,7 @@ def read_titles(path: Path) -> list[str]:
 def write_suggestions(
     coder: OccupationCoder, titles: Sequence[str], out_path: Path | None, k: int
 ) -> int:
-    """Code every title of a file (:func:`read_titles`): the batch contract of
+    """Code ``titles`` (a file's, as :func:`read_titles` reads them): the batch contract of
     ``jobmatch occupations suggest``. ``out_path`` (``None``: standard output) gets one JSON
     line per title, in input order, as :func:`suggestion_record` writes it, scores rounded
     to 4 decimals and Chinese written as is. Returns the number of titles written.

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 _CHUNK = 1 << 16
+# How much of a refused file is read to name the encoding it looks like.
+_SAMPLE = 1 << 20
 
 
 class NotUtf8Error(ValueError):
@@ -49,8 +51,11 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
             final = not chunk
             try:
                 text = pending + decoder.decode(chunk, final=final)
-            except UnicodeDecodeError:
-                raise _not_utf8(path) from None
+            except UnicodeDecodeError as error:
+                # The bytes before the error hold the line breaks of this chunk so far (the
+                # pending text is the start of one line, without any).
+                refused = number + error.object.count(b"\n", 0, error.start) + 1
+                raise NotUtf8Error(path, refused, _looks_like(path)) from None
             lines = text.split("\n")
             pending = "" if final else lines.pop()  # a line may go on in the next chunk
             for line in lines:
@@ -61,23 +66,16 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
                 return
 
 
-def _not_utf8(path: Path) -> NotUtf8Error:
-    """The error for ``path``: the first line that does not decode, and what it looks like
-    (the file read again whole: only a refused file pays for this)."""
-    data = path.read_bytes()
+def _looks_like(path: Path) -> str | None:
+    """The encoding a file that is not UTF-8 looks like, from its first megabyte: UTF-16 by
+    its byte-order mark, or GBK/GB18030 if it decodes as such; ``None`` otherwise."""
+    with path.open("rb") as handle:
+        sample = handle.read(_SAMPLE)
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "UTF-16"
     try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-    else:  # pragma: no cover - the incremental decoder refused these very bytes
-        line = 1
-    looks_like: str | None = None
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        looks_like = "UTF-16"
-    else:
-        try:
-            data.decode("gb18030")
-            looks_like = "GBK/GB18030"
-        except UnicodeDecodeError:
-            pass
-    return NotUtf8Error(path, line, looks_like)
+        # Not final: the sample may end inside a character.
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    return "GBK/GB18030"

@@ -20,6 +20,12 @@ def jobmatch(home: Path, *args: str):
     return runner.invoke(app, list(args), env={"JOBMATCH_HOME": str(home)})
 
 
+def refused(result) -> bool:
+    """Exit 1 through the command's own error path: an uncaught exception (the
+    UnicodeDecodeError these files raised) also exits 1 under CliRunner."""
+    return result.exit_code == 1 and isinstance(result.exception, SystemExit)
+
+
 def to_gbk(path: Path) -> None:
     path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
 
@@ -29,11 +35,10 @@ def test_import_refuses_a_gbk_file_whole_even_when_skipping_invalid_lines(tmp_pa
     to_gbk(data / "candidates.jsonl")
     for extra in ((), ("--skip-invalid",)):
         result = jobmatch(tmp_path / "h", "import", str(data), *extra)
-        assert result.exit_code == 1, result.output
+        assert refused(result), result.output
         assert "candidates.jsonl:1: file: candidates.jsonl 不是 UTF-8 编码" in result.output
         assert "看起来是 GBK/GB18030 编码" in result.output
         assert "candidates.jsonl: 0 records read: REJECTED (nothing stored)" in result.output
-        assert "Traceback" not in result.output
         # The other files (UTF-8) are imported; of the GBK one, nothing.
         assert "employers.jsonl: 2 records read" in result.output
     store = Store.open(Settings(home=tmp_path / "h"))
@@ -55,9 +60,9 @@ def test_occupation_suggest_refuses_a_gbk_titles_file_before_building_the_coder(
     result = jobmatch(
         tmp_path / "h", "occupations", "suggest", "--titles", str(titles), "--out", str(out)
     )
-    assert result.exit_code == 1
-    refused = "titles.txt 不是 UTF-8 编码（第 1 行无法解码，看起来是 GBK/GB18030 编码）"
-    assert refused in result.output
+    assert refused(result)
+    message = "titles.txt 不是 UTF-8 编码（第 1 行无法解码，看起来是 GBK/GB18030 编码）"
+    assert message in result.output
     assert not out.exists()
 
 
@@ -66,14 +71,14 @@ def test_report_from_an_export_names_the_bad_file_and_line(tmp_path: Path) -> No
     base = ["report", "annual", "--year", "2025", "--out", str(tmp_path / "r.json")]
     to_gbk(export / "candidates.jsonl")
     result = jobmatch(tmp_path / "h", *base, "--from-export", str(export))
-    assert result.exit_code == 1 and "candidates.jsonl 不是 UTF-8 编码" in result.output
+    assert refused(result) and "candidates.jsonl 不是 UTF-8 编码" in result.output
     (export / "candidates.jsonl").write_text("[1, 2]\n", encoding="utf-8")
     result = jobmatch(tmp_path / "h", *base, "--from-export", str(export))
-    assert result.exit_code == 1
+    assert refused(result)
     assert "candidates.jsonl 第 1 行不是 JSON 对象" in result.output
     (export / "candidates.jsonl").write_text('{"id": "c9"}\n', encoding="utf-8")
     result = jobmatch(tmp_path / "h", *base, "--from-export", str(export))
-    assert result.exit_code == 1 and "candidates.jsonl 第 1 行记录无效" in result.output
+    assert refused(result) and "candidates.jsonl 第 1 行记录无效" in result.output
     assert not (tmp_path / "r.json").exists()
 
 
@@ -81,7 +86,7 @@ def test_recommend_refuses_a_gbk_id_list_and_names_a_missing_one(tmp_path: Path)
     ids = tmp_path / "ids.txt"
     ids.write_bytes("张三\n".encode("gbk"))
     result = jobmatch(tmp_path / "h", "recommend", "--for", "candidates", "--ids", str(ids))
-    assert result.exit_code == 1 and "ids.txt 不是 UTF-8 编码" in result.output
+    assert refused(result) and "ids.txt 不是 UTF-8 编码" in result.output
     missing = jobmatch(
         tmp_path / "h", "recommend", "--for", "candidates", "--ids", str(tmp_path / "none.txt")
     )

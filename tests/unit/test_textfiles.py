@@ -53,3 +53,13 @@ def test_bytes_no_encoding_explains_get_no_guess(tmp_path: Path) -> None:
         list(text_lines(path))
     assert refused.value.line == 2 and refused.value.looks_like is None
     assert "看起来" not in str(refused.value)
+
+
+def test_the_refused_line_is_counted_across_chunks(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(textfiles, "_CHUNK", 7)
+    path = tmp_path / "candidates.jsonl"
+    good = "".join(f"第{i}行\n" for i in range(1, 20)).encode()
+    path.write_bytes(good + "保洁员\n".encode("gbk") + "好\n".encode())
+    with pytest.raises(NotUtf8Error) as refused:
+        list(text_lines(path))
+    assert refused.value.line == 20
